@@ -1,0 +1,148 @@
+/** A scheduler: the versioned recipe for a fleet of game rooms. Field names follow Maestro's JSON (camelCase). */
+export interface Scheduler {
+  name: string;
+  game: string;
+  state: SchedulerState;
+  spec: Spec;
+  /** Legacy range shared by all container ports; exactly one of this or every port's hostPortRange is set. */
+  portRange?: PortRange | undefined;
+  /** Integer ≥ 1 (`"3"`) or a percentage (`"10%"`). */
+  maxSurge: string;
+  roomsReplicas: number;
+  autoscaling?: Autoscaling | undefined;
+  forwarders: Forwarder[];
+  annotations: Record<string, string>;
+  labels: Record<string, string>;
+  matchAllocation: MatchAllocation;
+  /** Previous active version, set when a new version becomes active. */
+  rollbackVersion?: string | undefined;
+  createdAt: Date;
+  lastDownscaleAt?: Date | undefined;
+}
+
+export const schedulerStates = ["creating", "in-sync", "terminating", "on-error"] as const;
+export type SchedulerState = (typeof schedulerStates)[number];
+
+export interface Spec {
+  /** Semantic version `vMAJOR.MINOR.PATCH`; assigned by Maestro, never by the client. */
+  version: string;
+  /** Seconds a room gets between SIGTERM (pod deletion) and being killed. */
+  terminationGracePeriodSeconds: number;
+  containers: Container[];
+  toleration: string;
+  affinity: string;
+  restartPolicy: RestartPolicy;
+}
+
+export const restartPolicies = ["Always", "OnFailure", "Never"] as const;
+export type RestartPolicy = (typeof restartPolicies)[number];
+
+export const imagePullPolicies = ["Always", "Never", "IfNotPresent"] as const;
+export type ImagePullPolicy = (typeof imagePullPolicies)[number];
+
+export interface Container {
+  name: string;
+  image: string;
+  imagePullPolicy: ImagePullPolicy;
+  command: string[];
+  environment: ContainerEnvironment[];
+  requests: ContainerResources;
+  limits: ContainerResources;
+  ports: ContainerPort[];
+}
+
+export interface ContainerEnvironment {
+  name: string;
+  value?: string | undefined;
+  valueFrom?:
+    | {
+        fieldRef?: { fieldPath: string } | undefined;
+        secretKeyRef?: { name: string; key: string } | undefined;
+      }
+    | undefined;
+}
+
+export interface ContainerResources {
+  memory: string;
+  cpu: string;
+}
+
+export const portProtocols = ["tcp", "udp", "sctp"] as const;
+export type PortProtocol = (typeof portProtocols)[number];
+
+export interface ContainerPort {
+  name: string;
+  protocol: PortProtocol;
+  port: number;
+  /** Per-port range used instead of the scheduler-wide portRange. */
+  hostPortRange?: PortRange | undefined;
+}
+
+/** Both ends inclusive (Maestro's allocator treats `end` as inclusive although its docs say exclusive). */
+export interface PortRange {
+  start: number;
+  end: number;
+}
+
+export interface Autoscaling {
+  enabled: boolean;
+  min: number;
+  /** -1 means no upper bound. */
+  max: number;
+  /** Seconds between two downscales. */
+  cooldown: number;
+  policy: AutoscalingPolicy;
+}
+
+export interface AutoscalingPolicy {
+  type: string;
+  parameters: {
+    roomOccupancy?: { readyTarget: number; downThreshold: number } | undefined;
+    fixedBuffer?: { amount: number } | undefined;
+  };
+}
+
+export interface Forwarder {
+  name: string;
+  enable: boolean;
+  type: string;
+  address: string;
+  options?: { timeout: number; metadata: Record<string, unknown> } | undefined;
+}
+
+export interface MatchAllocation {
+  maxMatches: number;
+}
+
+export const DEFAULT_SPEC_VERSION = "v1.0.0";
+export const MAX_MATCHES_LIMIT = 35;
+
+export interface SchedulerVersion {
+  version: string;
+  isActive: boolean;
+  createdAt: Date;
+}
+
+export interface SchedulerFilter {
+  name?: string | undefined;
+  game?: string | undefined;
+  version?: string | undefined;
+}
+
+export interface SchedulerInfo {
+  name: string;
+  game: string;
+  state: SchedulerState;
+  roomsReplicas: number;
+  roomsReady: number;
+  roomsOccupied: number;
+  roomsPending: number;
+  roomsTerminating: number;
+  autoscaling?: { enabled: boolean; min: number; max: number; cooldown: number } | undefined;
+  matchAllocation?: MatchAllocation | undefined;
+}
+
+/** The host ports a room listens on, one per declared container port. */
+export function declaredPorts(spec: Spec): ContainerPort[] {
+  return spec.containers.flatMap((c) => c.ports);
+}

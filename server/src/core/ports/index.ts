@@ -1,0 +1,7 @@
+export type * from "./call-options.js";
+export type * from "./scheduler-storage.js";
+export type * from "./room-storage.js";
+export type * from "./operation-storage.js";
+export type * from "./runtime.js";
+export * from "./clock.js";
+export type * from "./port-allocator.js";

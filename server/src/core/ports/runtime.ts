@@ -1,0 +1,48 @@
+import type { GameRoom, Instance, InstanceEvent } from "../entities/game-room.js";
+import type { Scheduler } from "../entities/scheduler.js";
+import type { CallOptions } from "./call-options.js";
+
+/** One host port chosen for one declared container port. */
+export interface AllocatedPort {
+  /** The container port's name. */
+  name: string;
+  protocol: string;
+  /** Port the room listens on inside its container/process. */
+  containerPort: number;
+  /** Port reachable from clients. For the process runtime it equals the port the process binds. */
+  hostPort: number;
+}
+
+/** Environment every room receives besides its own container env. */
+export interface RoomEnvironment {
+  roomsApiUrl: string;
+  /** Per-room token for the rooms API; empty when the rooms API runs without room tokens. */
+  roomToken: string;
+}
+
+/** Where and how rooms run: pods on Kubernetes, child processes on this machine. */
+export interface Runtime {
+  readonly name: string;
+  /** Prepares the scheduler's home (namespace, working directory). Throws already_exists if it is there. */
+  createScheduler(scheduler: Scheduler, opts?: CallOptions): Promise<void>;
+  /** Removes the scheduler's home and every room still in it; no error when absent. */
+  deleteScheduler(scheduler: Scheduler, opts?: CallOptions): Promise<void>;
+  /** Starts a room and returns its instance (usually `pending`). */
+  createRoom(
+    scheduler: Scheduler,
+    room: GameRoom,
+    ports: AllocatedPort[],
+    env: RoomEnvironment,
+    opts?: CallOptions,
+  ): Promise<Instance>;
+  /** Asks a room to stop: SIGTERM / pod delete, then a kill after `graceSeconds`. Throws not_found. */
+  deleteRoom(schedulerName: string, roomId: string, reason: string, opts?: CallOptions): Promise<void>;
+  /** Instances present now (used to reconcile after a restart). */
+  listInstances(schedulerName: string, opts?: CallOptions): Promise<Instance[]>;
+  /** Instance changes of one scheduler until the signal aborts. */
+  watch(schedulerName: string, opts: Required<CallOptions>): AsyncIterable<InstanceEvent>;
+  /** Host ports held by live rooms of every scheduler, so allocation can avoid them. */
+  portsInUse(opts?: CallOptions): Promise<Set<number>>;
+  /** Stops every room this runtime started in this process (process runtime) or releases clients (Kubernetes). */
+  close(): Promise<void>;
+}
