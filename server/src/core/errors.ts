@@ -11,6 +11,7 @@ export const errorCodes = [
   "resource_exhausted",
   "unavailable",
   "canceled",
+  "unauthenticated",
   "internal",
 ] as const;
 

@@ -14,6 +14,8 @@ export interface Scheduler {
   annotations: Record<string, string>;
   labels: Record<string, string>;
   matchAllocation: MatchAllocation;
+  /** Seconds a room may stay occupied before it is replaced (Maestro v9's occupiedTimeout); unset = no limit. */
+  occupiedTimeout?: number | undefined;
   /** Previous active version, set when a new version becomes active. */
   rollbackVersion?: string | undefined;
   createdAt: Date;

@@ -5,3 +5,5 @@ export type * from "./operation-storage.js";
 export type * from "./runtime.js";
 export * from "./clock.js";
 export type * from "./port-allocator.js";
+export * from "./logger.js";
+export type * from "./room-token.js";

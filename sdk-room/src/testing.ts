@@ -1,0 +1,10 @@
+export {
+  type FailOptions,
+  type FakeRoomsApi,
+  type FakeRoomsApiOptions,
+  type RecordedBody,
+  type RecordedRequest,
+  type RoomsApiRequestKind,
+  startFakeRoomsApi,
+  type WaitForOptions,
+} from "./fake-rooms-api.js";

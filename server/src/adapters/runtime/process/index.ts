@@ -1,0 +1,2 @@
+export { ProcessRuntime, type ProcessRuntimeOptions } from "./process-runtime.js";
+export { portVariableName } from "./room-env.js";

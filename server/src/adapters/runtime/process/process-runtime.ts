@@ -1,0 +1,264 @@
+import { mkdir, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { MaestroError } from "../../../core/errors.js";
+import type { GameRoom, Instance, InstanceEvent } from "../../../core/entities/game-room.js";
+import type { Scheduler } from "../../../core/entities/scheduler.js";
+import type { CallOptions } from "../../../core/ports/call-options.js";
+import { type Logger, silentLogger } from "../../../core/ports/logger.js";
+import type { AllocatedPort, RoomEnvironment, Runtime } from "../../../core/ports/runtime.js";
+import { InstanceEventHub } from "./instance-events.js";
+import { removePidFile, writePidFile } from "./pid-file.js";
+import { ProcessRoom } from "./process-room.js";
+import { reapLeftovers } from "./reaper.js";
+import { containerEnvironment, validateContainers } from "./room-env.js";
+
+export interface ProcessRuntimeOptions {
+  /** Home of every scheduler (`<dataDir>/<scheduler>/`) and room (`<dataDir>/<scheduler>/<room>/`). */
+  dataDir: string;
+  /** Address clients use to reach rooms; also what `status.hostIP`/`status.podIP` resolve to. */
+  host?: string;
+  logger?: Pick<Logger, "info" | "warn" | "error">;
+}
+
+/** Longest close() waits between SIGTERM and SIGKILL, so a server shutdown is not held up by long grace periods. */
+const MAX_CLOSE_GRACE_MS = 5_000;
+
+/** Names become directory names: refuse anything that could climb out of dataDir. */
+const safeName = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * Rooms as child processes on this machine: the embedded default. A crashed server's rooms are stopped by the next
+ * one on the same dataDir (see start()).
+ */
+export class ProcessRuntime implements Runtime {
+  readonly name = "process";
+  private readonly dataDir: string;
+  private readonly host: string;
+  private readonly logger: Pick<Logger, "info" | "warn" | "error">;
+  private readonly rooms = new Map<string, Map<string, ProcessRoom>>();
+  /** Rooms being stopped → the promise that resolves once they are stopped and forgotten. */
+  private readonly removals = new Map<ProcessRoom, Promise<void>>();
+  private readonly events = new InstanceEventHub();
+  private started?: Promise<void>;
+  private closed = false;
+  private version = 0;
+
+  constructor(opts: ProcessRuntimeOptions) {
+    this.dataDir = resolve(opts.dataDir);
+    this.host = opts.host ?? "127.0.0.1";
+    this.logger = opts.logger ?? silentLogger;
+  }
+
+  /**
+   * Creates dataDir and stops rooms a previous server process left behind. Every other method awaits it, so calling
+   * it is only needed to know when the leftovers are gone.
+   */
+  start(): Promise<void> {
+    this.started ??= (async () => {
+      try {
+        await mkdir(this.dataDir, { recursive: true });
+        const reaped = await reapLeftovers(this.dataDir, this.logger);
+        if (reaped > 0) this.logger.info({ rooms: reaped }, "stopped rooms left by a previous server");
+      } catch (err) {
+        throw MaestroError.from(err);
+      }
+    })();
+    return this.started;
+  }
+
+  async createScheduler(scheduler: Scheduler, opts: CallOptions = {}): Promise<void> {
+    this.checkOpen(opts);
+    checkName("scheduler name", scheduler.name);
+    await this.start();
+    try {
+      await mkdir(this.schedulerDir(scheduler.name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") {
+        throw new MaestroError("already_exists", `scheduler ${scheduler.name} already exists in the process runtime`);
+      }
+      throw MaestroError.from(err);
+    }
+  }
+
+  async deleteScheduler(scheduler: Scheduler, opts: CallOptions = {}): Promise<void> {
+    this.checkOpen(opts);
+    checkName("scheduler name", scheduler.name);
+    await this.start();
+    const rooms = [...(this.rooms.get(scheduler.name)?.values() ?? [])];
+    await abortable(
+      Promise.all(rooms.map((room) => this.stopRoom(scheduler.name, room, "scheduler deleted", room.graceSeconds * 1000))),
+      opts.signal,
+    );
+    await rm(this.schedulerDir(scheduler.name), { recursive: true, force: true }).catch((err: unknown) => {
+      throw MaestroError.from(err);
+    });
+  }
+
+  async createRoom(
+    scheduler: Scheduler,
+    room: GameRoom,
+    ports: AllocatedPort[],
+    env: RoomEnvironment,
+    opts: CallOptions = {},
+  ): Promise<Instance> {
+    this.checkOpen(opts);
+    checkName("scheduler name", scheduler.name);
+    checkName("room id", room.id);
+    const containers = scheduler.spec.containers;
+    if (containers.length === 0) {
+      throw MaestroError.invalid([{ field: "spec.containers", message: "at least one container is needed" }]);
+    }
+    validateContainers(containers);
+    await this.start();
+    const dir = join(this.schedulerDir(scheduler.name), room.id);
+    if (this.findRoom(scheduler.name, room.id)) throw alreadyExists(scheduler.name, room.id);
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw MaestroError.from(err);
+    }
+    this.checkOpen(opts);
+    if (this.findRoom(scheduler.name, room.id)) throw alreadyExists(scheduler.name, room.id);
+
+    const identity = { schedulerName: scheduler.name, roomId: room.id, host: this.host };
+    const processRoom: ProcessRoom = new ProcessRoom({
+      schedulerName: scheduler.name,
+      roomId: room.id,
+      dir,
+      host: this.host,
+      ports,
+      graceSeconds: scheduler.spec.terminationGracePeriodSeconds,
+      containers: containers.map((c) => ({
+        name: c.name,
+        command: c.command,
+        env: containerEnvironment(c, identity, ports, env),
+      })),
+      logger: this.logger,
+      onChange: () => this.emit(scheduler.name, "updated", processRoom),
+    });
+    const schedulerRooms = this.rooms.get(scheduler.name) ?? new Map<string, ProcessRoom>();
+    this.rooms.set(scheduler.name, schedulerRooms);
+    schedulerRooms.set(room.id, processRoom);
+    this.emit(scheduler.name, "added", processRoom);
+    processRoom.start();
+    try {
+      await writePidFile(dir, processRoom.pidRecord());
+    } catch (err) {
+      this.logger.error({ err, room: room.id }, "cannot write the room's pid file; a crash would leave it running");
+    }
+    return processRoom.instance(String(this.version));
+  }
+
+  async deleteRoom(schedulerName: string, roomId: string, reason: string, opts: CallOptions = {}): Promise<void> {
+    checkSignal(opts.signal);
+    const room = this.findRoom(schedulerName, roomId);
+    if (!room) throw MaestroError.notFound(`room ${roomId} of scheduler ${schedulerName}`);
+    // Not awaited: the caller learns of the exit through watch, as with a pod deletion.
+    void this.stopRoom(schedulerName, room, reason, room.graceSeconds * 1000);
+  }
+
+  async listInstances(schedulerName: string, opts: CallOptions = {}): Promise<Instance[]> {
+    checkSignal(opts.signal);
+    const version = String(this.version);
+    return [...(this.rooms.get(schedulerName)?.values() ?? [])].map((room) => room.instance(version));
+  }
+
+  watch(schedulerName: string, opts: Required<CallOptions>): AsyncIterable<InstanceEvent> {
+    // Snapshot and subscription happen in the same tick, so no change can fall between them.
+    const version = String(this.version);
+    const initial = [...(this.rooms.get(schedulerName)?.values() ?? [])].map(
+      (room): InstanceEvent => ({ type: "added", instance: room.instance(version) }),
+    );
+    return this.events.subscribe(schedulerName, initial, opts.signal);
+  }
+
+  async portsInUse(opts: CallOptions = {}): Promise<Set<number>> {
+    checkSignal(opts.signal);
+    const ports = new Set<number>();
+    for (const rooms of this.rooms.values()) for (const room of rooms.values()) for (const p of room.hostPorts) ports.add(p);
+    return ports;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.started) await this.started.catch(() => undefined);
+    for (const [schedulerName, rooms] of this.rooms) {
+      for (const room of rooms.values()) {
+        void this.stopRoom(schedulerName, room, "runtime closed", Math.min(room.graceSeconds * 1000, MAX_CLOSE_GRACE_MS));
+      }
+    }
+    while (this.removals.size > 0) await Promise.all([...this.removals.values()]);
+    this.events.close();
+  }
+
+  /** Stops a room and, once nothing of it runs, forgets it and removes its directory. */
+  private stopRoom(schedulerName: string, room: ProcessRoom, reason: string, graceMs: number): Promise<void> {
+    const stopped = room.stop(reason, graceMs);
+    const pending = this.removals.get(room);
+    if (pending) return pending;
+    const removal = (async () => {
+      await stopped;
+      const rooms = this.rooms.get(schedulerName);
+      if (rooms?.get(room.id) !== room) return;
+      rooms.delete(room.id);
+      if (rooms.size === 0) this.rooms.delete(schedulerName);
+      const dir = join(this.schedulerDir(schedulerName), room.id);
+      await removePidFile(dir).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true }).catch((err: unknown) =>
+        this.logger.warn({ err, room: room.id }, "cannot remove the room's directory"),
+      );
+      this.emit(schedulerName, "deleted", room);
+    })();
+    this.removals.set(room, removal);
+    void removal.finally(() => this.removals.delete(room));
+    return removal;
+  }
+
+  private emit(schedulerName: string, type: InstanceEvent["type"], room: ProcessRoom): void {
+    this.version++;
+    this.events.emit(schedulerName, { type, instance: room.instance(String(this.version)) });
+  }
+
+  private findRoom(schedulerName: string, roomId: string): ProcessRoom | undefined {
+    return this.rooms.get(schedulerName)?.get(roomId);
+  }
+
+  private schedulerDir(schedulerName: string): string {
+    return join(this.dataDir, schedulerName);
+  }
+
+  private checkOpen(opts: CallOptions): void {
+    checkSignal(opts.signal);
+    if (this.closed) throw new MaestroError("unavailable", "the process runtime is closed");
+  }
+}
+
+function checkSignal(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw MaestroError.from(signal.reason, "canceled");
+}
+
+function checkName(what: string, name: string): void {
+  if (!safeName.test(name)) {
+    throw new MaestroError("invalid_argument", `${what} ${JSON.stringify(name)} cannot name a directory`);
+  }
+}
+
+function alreadyExists(schedulerName: string, roomId: string): MaestroError {
+  return new MaestroError("already_exists", `room ${roomId} of scheduler ${schedulerName} already exists`);
+}
+
+/** Waits for `work` unless the signal aborts first; the work itself goes on (rooms still get stopped). */
+async function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  checkSignal(signal);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(MaestroError.from(signal.reason, "canceled"));
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+  }
+}

@@ -1,0 +1,36 @@
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { RoomTokens } from "../../core/ports/room-token.js";
+
+/** A room's token is an HMAC of its scheduler and id: nothing to store, and a token never works for another room. */
+export class HmacRoomTokens implements RoomTokens {
+  constructor(private readonly secret: string) {
+    if (secret.length < 16) throw new Error("room token secret must be at least 16 characters");
+  }
+
+  tokenFor(schedulerName: string, roomId: string): string {
+    return createHmac("sha256", this.secret).update(`${schedulerName}\n${roomId}`).digest("base64url");
+  }
+
+  verify(schedulerName: string, roomId: string, token: string): boolean {
+    const expected = Buffer.from(this.tokenFor(schedulerName, roomId));
+    const given = Buffer.from(token);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  }
+}
+
+/** Reads the secret kept under the data directory, creating it on first use so tokens survive restarts. */
+export async function loadOrCreateSecret(path: string): Promise<string> {
+  try {
+    return (await readFile(path, "utf8")).trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  const secret = randomBytes(32).toString("base64url");
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${secret}\n`, { mode: 0o600, flag: "wx" }).catch(async (err) => {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  });
+  return (await readFile(path, "utf8")).trim();
+}

@@ -1,0 +1,6 @@
+export { MemoryInstanceStorage } from "./memory-instance-storage.js";
+export { MemoryLeaseStorage } from "./memory-lease-storage.js";
+export { MemoryOperationQueue } from "./memory-operation-queue.js";
+export { MemoryOperationStorage } from "./memory-operation-storage.js";
+export { MemoryRoomStorage } from "./memory-room-storage.js";
+export { MemorySchedulerStorage } from "./memory-scheduler-storage.js";

@@ -1,0 +1,69 @@
+import type { Operation, OperationEvent, OperationStage, OperationStatusName } from "../../../core/entities/operation.js";
+import { operationStage } from "../../../core/entities/operation.js";
+import { MaestroError } from "../../../core/errors.js";
+import type { CallOptions } from "../../../core/ports/call-options.js";
+import type { OperationStorage } from "../../../core/ports/operation-storage.js";
+import { throwIfAborted } from "./abort.js";
+
+interface StoredOperation {
+  operation: Operation;
+  /** Creation order, the tiebreak for operations created within the same millisecond. */
+  seq: number;
+}
+
+/** OperationStorage in process memory. Operation ids are unique per scheduler: creating one twice is already_exists. */
+export class MemoryOperationStorage implements OperationStorage {
+  private readonly operations = new Map<string, Map<string, StoredOperation>>();
+  private seq = 0;
+
+  async createOperation(op: Operation, opts?: CallOptions): Promise<void> {
+    throwIfAborted(opts);
+    let operations = this.operations.get(op.schedulerName);
+    if (operations === undefined) {
+      operations = new Map();
+      this.operations.set(op.schedulerName, operations);
+    }
+    if (operations.has(op.id)) throw new MaestroError("already_exists", `operation ${op.id} already exists`);
+    operations.set(op.id, { operation: structuredClone(op), seq: this.seq++ });
+  }
+
+  async getOperation(schedulerName: string, id: string, opts?: CallOptions): Promise<Operation | undefined> {
+    throwIfAborted(opts);
+    const stored = this.operations.get(schedulerName)?.get(id);
+    return stored === undefined ? undefined : structuredClone(stored.operation);
+  }
+
+  async updateStatus(
+    schedulerName: string,
+    id: string,
+    status: OperationStatusName,
+    opts?: CallOptions,
+  ): Promise<void> {
+    throwIfAborted(opts);
+    this.require(schedulerName, id).operation.status = status;
+  }
+
+  async appendHistory(schedulerName: string, id: string, event: OperationEvent, opts?: CallOptions): Promise<void> {
+    throwIfAborted(opts);
+    this.require(schedulerName, id).operation.executionHistory.push(structuredClone(event));
+  }
+
+  async listOperations(schedulerName: string, stage: OperationStage, opts?: CallOptions): Promise<Operation[]> {
+    throwIfAborted(opts);
+    return [...(this.operations.get(schedulerName)?.values() ?? [])]
+      .filter((stored) => operationStage(stored.operation.status) === stage)
+      .sort((a, b) => a.operation.createdAt.getTime() - b.operation.createdAt.getTime() || a.seq - b.seq)
+      .map((stored) => structuredClone(stored.operation));
+  }
+
+  async deleteOperations(schedulerName: string, opts?: CallOptions): Promise<void> {
+    throwIfAborted(opts);
+    this.operations.delete(schedulerName);
+  }
+
+  private require(schedulerName: string, id: string): StoredOperation {
+    const stored = this.operations.get(schedulerName)?.get(id);
+    if (stored === undefined) throw MaestroError.notFound(`operation ${id}`);
+    return stored;
+  }
+}

@@ -1,0 +1,96 @@
+import type { GameRoom, RoomStatusName } from "../../../core/entities/game-room.js";
+import { roomStatusNames } from "../../../core/entities/game-room.js";
+import { MaestroError } from "../../../core/errors.js";
+import type { CallOptions } from "../../../core/ports/call-options.js";
+import type { RoomStatusEvent, RoomStorage } from "../../../core/ports/room-storage.js";
+import { throwIfAborted } from "./abort.js";
+import { EventChannel } from "./event-channel.js";
+
+/**
+ * RoomStorage in process memory. watchRoomStatus reports a room's status when it is created and whenever an update
+ * changes it; a delete reports nothing (the runtime watcher already knows, and a deleted room has no status left).
+ */
+export class MemoryRoomStorage implements RoomStorage {
+  private readonly rooms = new Map<string, Map<string, GameRoom>>();
+  private readonly watchers = new Map<string, Set<EventChannel<RoomStatusEvent>>>();
+
+  async createRoom(room: GameRoom, opts?: CallOptions): Promise<void> {
+    throwIfAborted(opts);
+    const rooms = this.roomsOf(room.schedulerName);
+    if (rooms.has(room.id)) throw new MaestroError("already_exists", `room ${room.id} already exists`);
+    rooms.set(room.id, structuredClone(room));
+    this.publish(room);
+  }
+
+  async getRoom(schedulerName: string, roomId: string, opts?: CallOptions): Promise<GameRoom | undefined> {
+    throwIfAborted(opts);
+    const room = this.rooms.get(schedulerName)?.get(roomId);
+    return room === undefined ? undefined : structuredClone(room);
+  }
+
+  async updateRoom(room: GameRoom, opts?: CallOptions): Promise<void> {
+    throwIfAborted(opts);
+    const rooms = this.rooms.get(room.schedulerName);
+    const previous = rooms?.get(room.id);
+    if (rooms === undefined || previous === undefined) throw MaestroError.notFound(`room ${room.id}`);
+    rooms.set(room.id, structuredClone(room));
+    if (previous.status !== room.status) this.publish(room);
+  }
+
+  async deleteRoom(schedulerName: string, roomId: string, opts?: CallOptions): Promise<void> {
+    throwIfAborted(opts);
+    const rooms = this.rooms.get(schedulerName);
+    if (rooms?.delete(roomId) !== true) throw MaestroError.notFound(`room ${roomId}`);
+    if (rooms.size === 0) this.rooms.delete(schedulerName);
+  }
+
+  async listRooms(schedulerName: string, opts?: CallOptions): Promise<GameRoom[]> {
+    throwIfAborted(opts);
+    return [...(this.rooms.get(schedulerName)?.values() ?? [])].map((room) => structuredClone(room));
+  }
+
+  async listRoomIds(schedulerName: string, opts?: CallOptions): Promise<string[]> {
+    throwIfAborted(opts);
+    return [...(this.rooms.get(schedulerName)?.keys() ?? [])];
+  }
+
+  async countByStatus(schedulerName: string, opts?: CallOptions): Promise<Record<RoomStatusName, number>> {
+    throwIfAborted(opts);
+    const counts = Object.fromEntries(roomStatusNames.map((status) => [status, 0])) as Record<RoomStatusName, number>;
+    for (const room of this.rooms.get(schedulerName)?.values() ?? []) counts[room.status] += 1;
+    return counts;
+  }
+
+  /** Subscribes at call time, so no change made after this returns is missed even before iteration starts. */
+  watchRoomStatus(schedulerName: string, opts: Required<CallOptions>): AsyncIterable<RoomStatusEvent> {
+    let set = this.watchers.get(schedulerName);
+    if (set === undefined) {
+      set = new Set();
+      this.watchers.set(schedulerName, set);
+    }
+    const watchers = set;
+    const channel: EventChannel<RoomStatusEvent> = new EventChannel(opts.signal, () => {
+      watchers.delete(channel);
+      if (watchers.size === 0 && this.watchers.get(schedulerName) === watchers) this.watchers.delete(schedulerName);
+    });
+    if (!opts.signal.aborted) watchers.add(channel);
+    return channel;
+  }
+
+  private roomsOf(schedulerName: string): Map<string, GameRoom> {
+    let rooms = this.rooms.get(schedulerName);
+    if (rooms === undefined) {
+      rooms = new Map();
+      this.rooms.set(schedulerName, rooms);
+    }
+    return rooms;
+  }
+
+  private publish(room: GameRoom): void {
+    const watchers = this.watchers.get(room.schedulerName);
+    if (watchers === undefined) return;
+    for (const channel of watchers) {
+      channel.push({ schedulerName: room.schedulerName, roomId: room.id, status: room.status });
+    }
+  }
+}

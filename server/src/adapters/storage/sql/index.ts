@@ -1,0 +1,6 @@
+export { migrate } from "./migrate.js";
+export { type SchedulerStorageConfig, openSchedulerStorage } from "./open-scheduler-storage.js";
+export { PgClient, type PgClientOptions } from "./pg-client.js";
+export { PgliteClient } from "./pglite-client.js";
+export type { SqlClient } from "./sql-client.js";
+export { SqlSchedulerStorage } from "./sql-scheduler-storage.js";

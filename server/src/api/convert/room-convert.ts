@@ -1,0 +1,24 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { GameRoomSchema } from "@maestro/proto";
+import type { GameRoom, Instance } from "../../core/entities/game-room.js";
+
+export function roomToPb(room: GameRoom, instance: Instance | undefined) {
+  return create(GameRoomSchema, {
+    id: room.id,
+    schedulerName: room.schedulerName,
+    version: room.version,
+    status: room.status,
+    pingStatus: room.pingStatus,
+    runningMatches: room.runningMatches,
+    metadata: room.metadata as never,
+    isValidationRoom: room.isValidationRoom,
+    createdAt: timestampFromDate(room.createdAt),
+    lastPingAt: timestampFromDate(room.lastPingAt),
+    allocatedAt: room.allocatedAt && timestampFromDate(room.allocatedAt),
+    host: instance?.address?.host ?? "",
+    ports: instance?.address?.ports ?? [],
+    instanceStatus: instance?.status.type ?? "unknown",
+    instanceStatusDescription: instance?.status.description ?? "",
+  });
+}

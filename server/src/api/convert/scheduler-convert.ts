@@ -1,0 +1,201 @@
+import { create } from "@bufbuild/protobuf";
+import { type Duration, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  type Autoscaling as PbAutoscaling,
+  type Container as PbContainer,
+  type CreateSchedulerRequest,
+  type Forwarder as PbForwarder,
+  type Scheduler as PbScheduler,
+  SchedulerInfoSchema,
+  SchedulerSchema,
+  type SchedulerVersion as PbSchedulerVersion,
+  SchedulerVersionSchema,
+  SchedulerWithoutSpecSchema,
+  type Spec as PbSpec,
+} from "@maestro/proto";
+import type {
+  Autoscaling,
+  Container,
+  Forwarder,
+  ImagePullPolicy,
+  PortProtocol,
+  RestartPolicy,
+  Scheduler,
+  SchedulerInfo,
+  SchedulerVersion,
+  Spec,
+} from "../../core/entities/scheduler.js";
+
+/** Maestro's API defaults, applied where the request leaves a field out. */
+const DEFAULT_MAX_MATCHES = 1;
+const DEFAULT_RESTART_POLICY: RestartPolicy = "Never";
+const DEFAULT_DOWN_THRESHOLD = 0.99;
+
+type SchedulerFields = Pick<
+  CreateSchedulerRequest,
+  | "name"
+  | "game"
+  | "spec"
+  | "portRange"
+  | "maxSurge"
+  | "roomsReplicas"
+  | "autoscaling"
+  | "forwarders"
+  | "annotations"
+  | "labels"
+  | "matchAllocation"
+  | "occupiedTimeout"
+>;
+
+/** Request → domain. Nothing is validated here: core validation reports every problem with its field path. */
+export function schedulerFromRequest(req: SchedulerFields, now: Date): Scheduler {
+  return {
+    name: req.name,
+    game: req.game,
+    state: "creating",
+    spec: specFromPb(req.spec),
+    portRange: req.portRange ? { start: req.portRange.start, end: req.portRange.end } : undefined,
+    maxSurge: req.maxSurge,
+    roomsReplicas: req.roomsReplicas,
+    autoscaling: req.autoscaling ? autoscalingFromPb(req.autoscaling) : undefined,
+    forwarders: req.forwarders.map(forwarderFromPb),
+    annotations: { ...req.annotations },
+    labels: { ...req.labels },
+    matchAllocation: { maxMatches: req.matchAllocation?.maxMatches || DEFAULT_MAX_MATCHES },
+    occupiedTimeout: req.occupiedTimeout === undefined ? undefined : Number(req.occupiedTimeout),
+    createdAt: now,
+  };
+}
+
+function specFromPb(spec: PbSpec | undefined): Spec {
+  return {
+    version: spec?.version ?? "",
+    terminationGracePeriodSeconds: durationSeconds(spec?.terminationGracePeriod),
+    containers: (spec?.containers ?? []).map(containerFromPb),
+    toleration: spec?.toleration ?? "",
+    affinity: spec?.affinity ?? "",
+    restartPolicy: (spec?.restartPolicy || DEFAULT_RESTART_POLICY) as RestartPolicy,
+  };
+}
+
+function containerFromPb(c: PbContainer): Container {
+  return {
+    name: c.name,
+    image: c.image,
+    imagePullPolicy: c.imagePullPolicy as ImagePullPolicy,
+    command: [...c.command],
+    environment: c.environment.map((e) => ({
+      name: e.name,
+      value: e.value,
+      valueFrom: e.valueFrom && {
+        fieldRef: e.valueFrom.fieldRef && { fieldPath: e.valueFrom.fieldRef.fieldPath },
+        secretKeyRef: e.valueFrom.secretKeyRef && { name: e.valueFrom.secretKeyRef.name, key: e.valueFrom.secretKeyRef.key },
+      },
+    })),
+    requests: { memory: c.requests?.memory ?? "", cpu: c.requests?.cpu ?? "" },
+    limits: { memory: c.limits?.memory ?? "", cpu: c.limits?.cpu ?? "" },
+    ports: c.ports.map((p) => ({
+      name: p.name,
+      protocol: p.protocol as PortProtocol,
+      port: p.port,
+      hostPortRange: p.hostPortRange && { start: p.hostPortRange.start, end: p.hostPortRange.end },
+    })),
+  };
+}
+
+function autoscalingFromPb(a: PbAutoscaling): Autoscaling {
+  const ro = a.policy?.parameters?.roomOccupancy;
+  const fb = a.policy?.parameters?.fixedBuffer;
+  return {
+    enabled: a.enabled,
+    min: a.min,
+    max: a.max,
+    cooldown: a.cooldown,
+    policy: {
+      type: a.policy?.type ?? "",
+      parameters: {
+        roomOccupancy: ro && { readyTarget: ro.readyTarget, downThreshold: ro.downThreshold ?? DEFAULT_DOWN_THRESHOLD },
+        fixedBuffer: fb && { amount: fb.amount ?? 0 },
+      },
+    },
+  };
+}
+
+function forwarderFromPb(f: PbForwarder): Forwarder {
+  return {
+    name: f.name,
+    enable: f.enable,
+    type: f.type,
+    address: f.address,
+    options: f.options && { timeout: Number(f.options.timeout), metadata: { ...(f.options.metadata ?? {}) } },
+  };
+}
+
+function durationSeconds(d: Duration | undefined): number {
+  return d ? Number(d.seconds) + d.nanos / 1e9 : 0;
+}
+
+function durationFromSeconds(seconds: number): { seconds: bigint; nanos: number } {
+  const whole = Math.floor(seconds);
+  return { seconds: BigInt(whole), nanos: Math.round((seconds - whole) * 1e9) };
+}
+
+/** Domain → API. */
+export function schedulerToPb(s: Scheduler): PbScheduler {
+  return create(SchedulerSchema, {
+    name: s.name,
+    game: s.game,
+    state: s.state,
+    portRange: s.portRange,
+    createdAt: timestampFromDate(s.createdAt),
+    maxSurge: s.maxSurge,
+    roomsReplicas: s.roomsReplicas,
+    spec: {
+      version: s.spec.version,
+      terminationGracePeriod: durationFromSeconds(s.spec.terminationGracePeriodSeconds),
+      containers: s.spec.containers.map((c) => ({
+        ...c,
+        ports: c.ports.map((p) => ({ name: p.name, protocol: p.protocol, port: p.port, hostPortRange: p.hostPortRange })),
+      })),
+      toleration: s.spec.toleration,
+      affinity: s.spec.affinity,
+      restartPolicy: s.spec.restartPolicy,
+    },
+    autoscaling: s.autoscaling && {
+      ...s.autoscaling,
+      policy: { type: s.autoscaling.policy.type, parameters: s.autoscaling.policy.parameters },
+    },
+    forwarders: s.forwarders.map((f) => ({
+      ...f,
+      options: f.options && { timeout: BigInt(f.options.timeout), metadata: f.options.metadata as never },
+    })),
+    annotations: s.annotations,
+    labels: s.labels,
+    matchAllocation: s.matchAllocation,
+    occupiedTimeout: s.occupiedTimeout === undefined ? undefined : BigInt(s.occupiedTimeout),
+  });
+}
+
+export function schedulerWithoutSpecToPb(s: Scheduler) {
+  return create(SchedulerWithoutSpecSchema, {
+    name: s.name,
+    game: s.game,
+    state: s.state,
+    version: s.spec.version,
+    portRange: s.portRange,
+    createdAt: timestampFromDate(s.createdAt),
+    maxSurge: s.maxSurge,
+    roomsReplicas: s.roomsReplicas,
+    matchAllocation: s.matchAllocation,
+  });
+}
+
+export function schedulerInfoToPb(i: SchedulerInfo) {
+  return create(SchedulerInfoSchema, { ...i, autoscaling: i.autoscaling });
+}
+
+export function schedulerVersionToPb(v: SchedulerVersion): PbSchedulerVersion {
+  return create(SchedulerVersionSchema, { ...v, createdAt: timestampFromDate(v.createdAt) });
+}
+
+export { timestampDate };

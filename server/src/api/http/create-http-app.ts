@@ -1,0 +1,57 @@
+import type { DescService } from "@bufbuild/protobuf";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
+import fastify, { type FastifyInstance } from "fastify";
+import type { Logger } from "../../core/ports/logger.js";
+import { toConnectError } from "../errors.js";
+import { type RestRoute, registerRestRoutes } from "../rest/transcoder.js";
+import { dualProtocolServer } from "./dual-server.js";
+
+export interface HttpAppOptions {
+  name: string;
+  services: readonly DescService[];
+  routes: (router: ConnectRouter) => void;
+  logger: Logger;
+  /** Answers /readyz: resolves when the dependencies this API needs respond. */
+  ready: () => Promise<void>;
+}
+
+/** One Fastify app serving the given services as REST/JSON, Connect, gRPC-Web and gRPC, plus /healthz and /readyz. */
+export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: FastifyInstance; restRoutes: RestRoute[] }> {
+  const app = fastify({
+    serverFactory: dualProtocolServer as never,
+    // Route-level logs are too chatty for a ping hot path; errors are logged by our own handlers.
+    logger: false,
+    forceCloseConnections: true,
+  });
+  await app.register(fastifyConnectPlugin, {
+    routes: opts.routes,
+    interceptors: [
+      (next) => async (req) => {
+        try {
+          return await next(req);
+        } catch (err) {
+          const e = toConnectError(err);
+          if (e.code === 13 /* Internal */) opts.logger.error({ err, rpc: req.url }, "request failed");
+          throw e;
+        }
+      },
+    ],
+  });
+  app.get("/healthz", async () => "OK");
+  app.get("/health", async () => "OK");
+  app.get("/readyz", async (_req, reply) => {
+    try {
+      await opts.ready();
+      return "OK";
+    } catch (err) {
+      opts.logger.warn({ err }, `${opts.name} is not ready`);
+      return reply.code(503).send("Service Unavailable");
+    }
+  });
+  let restRoutes: RestRoute[] = [];
+  await app.register(async (scope) => {
+    restRoutes = registerRestRoutes(scope, opts.services, opts.routes);
+  });
+  return { app, restRoutes };
+}

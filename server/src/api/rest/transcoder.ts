@@ -1,0 +1,119 @@
+import { type DescMethod, type DescService, fromJson, getOption, toJson } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ConnectRouter, createClient, createRouterTransport } from "@connectrpc/connect";
+import { http } from "@maestro/proto";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { httpStatusOf } from "../errors.js";
+import { normalizeDurations } from "./json-input.js";
+
+export interface RestRoute {
+  method: string;
+  url: string;
+  rpc: string;
+}
+
+/**
+ * REST/JSON from the protos' google.api.http rules (what grpc-gateway did for Maestro). Each call goes through an
+ * in-memory Connect transport into the very same service implementations, so validation, errors and interceptors are
+ * identical on every protocol.
+ */
+export function registerRestRoutes(
+  app: FastifyInstance,
+  services: readonly DescService[],
+  routes: (router: ConnectRouter) => void,
+): RestRoute[] {
+  const transport = createRouterTransport(routes);
+  const table: RestRoute[] = [];
+  // Maestro's clients (curl --data-raw, maestro-client) often send JSON without a JSON content type: read any body.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string", bodyLimit: 4 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    const code = err.statusCode && err.statusCode < 500 ? Code.InvalidArgument : Code.Internal;
+    void reply.code(err.statusCode ?? 500).send({ code, message: err.message, details: [] });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ code: Code.NotFound, message: `no route for ${req.method} ${req.url}`, details: [] });
+  });
+
+  for (const service of services) {
+    const client = createClient(service, transport) as unknown as Record<
+      string,
+      (req: unknown, opts: { headers: Headers; signal: AbortSignal }) => Promise<unknown>
+    >;
+    for (const method of service.methods) {
+      if (method.methodKind !== "unary") continue;
+      const rule = getOption(method, http);
+      const verb = rule.pattern.case;
+      if (!verb || verb === "custom" || typeof rule.pattern.value !== "string") continue;
+      const url = rule.pattern.value.replace(/\{([\w.]+)(?:=\*)?\}/g, ":$1");
+      const call = client[method.localName]!;
+      table.push({ method: verb.toUpperCase(), url, rpc: `${service.typeName}/${method.name}` });
+      app.route({
+        method: verb.toUpperCase() as "GET",
+        url,
+        handler: (req, reply) => invoke(method, rule.body, call, req, reply),
+      });
+    }
+  }
+  return table;
+}
+
+async function invoke(
+  method: DescMethod,
+  bodyRule: string,
+  call: (req: unknown, opts: { headers: Headers; signal: AbortSignal }) => Promise<unknown>,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<unknown> {
+  const abort = new AbortController();
+  reply.raw.on("close", () => {
+    if (!reply.raw.writableFinished) abort.abort();
+  });
+  try {
+    const json: Record<string, unknown> = { ...queryToJson(method, req.query as Record<string, unknown>) };
+    if (bodyRule === "*") Object.assign(json, parseBody(req.body));
+    Object.assign(json, req.params as Record<string, string>);
+    let input: unknown;
+    try {
+      input = fromJson(method.input, normalizeDurations(json) as never, { ignoreUnknownFields: true });
+    } catch (err) {
+      throw new ConnectError(`invalid request: ${(err as Error).message}`, Code.InvalidArgument);
+    }
+    const headers = new Headers();
+    if (typeof req.headers.authorization === "string") headers.set("authorization", req.headers.authorization);
+    const output = await call(input, { headers, signal: abort.signal });
+    return reply
+      .code(200)
+      .type("application/json")
+      .send(toJson(method.output, output as never, { alwaysEmitImplicit: true }));
+  } catch (err) {
+    const e = ConnectError.from(err);
+    return reply.code(httpStatusOf(e.code)).send({ code: e.code, message: e.rawMessage, details: [] });
+  }
+}
+
+function parseBody(body: unknown): Record<string, unknown> {
+  if (body === undefined || body === null || body === "") return {};
+  if (typeof body !== "string") return body as Record<string, unknown>;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (err) {
+    throw new ConnectError(`request body is not valid JSON: ${(err as Error).message}`, Code.InvalidArgument);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConnectError("request body must be a JSON object", Code.InvalidArgument);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Query strings are text; booleans must become JSON booleans for ProtoJSON. Repeated keys keep their last value. */
+function queryToJson(method: DescMethod, query: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(query ?? {})) {
+    const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+    const field = method.input.fields.find((f) => f.jsonName === key || f.name === key);
+    if (!field) continue;
+    out[key] = field.fieldKind === "scalar" && field.scalar === 8 /* BOOL */ ? value === "true" || value === "1" : value;
+  }
+  return out;
+}

@@ -1,0 +1,62 @@
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { RoomsService } from "@maestro/proto";
+import { MaestroError } from "../../core/errors.js";
+import type { InstanceStorage } from "../../core/ports/room-storage.js";
+import type { RoomTokens } from "../../core/ports/room-token.js";
+import type { SchedulerStorage } from "../../core/ports/scheduler-storage.js";
+import { type PingRequestStatus, type RoomManager, pingStatusesAccepted } from "../../core/services/room-manager.js";
+import { handle } from "../errors.js";
+
+export interface RoomsServiceDeps {
+  schedulers: SchedulerStorage;
+  instances: InstanceStorage;
+  roomManager: RoomManager;
+  /** Undefined when the rooms API accepts unauthenticated rooms (Maestro-compatible mode). */
+  tokens?: RoomTokens | undefined;
+}
+
+/** The API game rooms call. Events, status forwarding and allocation arrive with the rooms and forwarding work. */
+export function roomsService(d: RoomsServiceDeps): Partial<ServiceImpl<typeof RoomsService>> {
+  const authorize = (ctx: HandlerContext, schedulerName: string, roomId: string) => {
+    if (!d.tokens) return;
+    const header = ctx.requestHeader.get("authorization") ?? "";
+    const token = header.startsWith("Bearer ") ? header.slice(7) : "";
+    if (!token || !d.tokens.verify(schedulerName, roomId, token)) {
+      throw new MaestroError(
+        "unauthenticated",
+        `room ${roomId} must send "Authorization: Bearer $MAESTRO_ROOM_TOKEN" (or start the server with --insecure-rooms-api)`,
+      );
+    }
+  };
+  return {
+    updateRoomWithPing: (req, ctx) =>
+      handle(async () => {
+        authorize(ctx, req.schedulerName, req.roomName);
+        if (!pingStatusesAccepted.includes(req.status as PingRequestStatus)) {
+          throw MaestroError.invalid([{ field: "status", message: `must be one of ${pingStatusesAccepted.join(", ")}` }]);
+        }
+        if (req.runningMatches < 0n) {
+          throw MaestroError.invalid([{ field: "runningMatches", message: "must not be negative" }]);
+        }
+        const scheduler = await d.schedulers.getScheduler(req.schedulerName, { signal: ctx.signal });
+        await d.roomManager.updateRoomWithPing(
+          scheduler,
+          req.roomName,
+          {
+            status: req.status as PingRequestStatus,
+            runningMatches: Number(req.runningMatches),
+            metadata: req.metadata,
+          },
+          { signal: ctx.signal },
+        );
+        return { success: true };
+      }),
+    getRoomAddress: (req, ctx) =>
+      handle(async () => {
+        authorize(ctx, req.schedulerName, req.roomName);
+        const instance = await d.instances.getInstance(req.schedulerName, req.roomName, { signal: ctx.signal });
+        if (!instance?.address) throw MaestroError.notFound(`address of room ${req.roomName}`);
+        return { host: instance.address.host, ports: instance.address.ports, ipv6Label: "" };
+      }),
+  };
+}

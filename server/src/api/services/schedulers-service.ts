@@ -1,0 +1,66 @@
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { SchedulersService } from "@maestro/proto";
+import type { Clock } from "../../core/ports/clock.js";
+import type { SchedulerManager } from "../../core/services/scheduler-manager.js";
+import {
+  schedulerFromRequest,
+  schedulerInfoToPb,
+  schedulerToPb,
+  schedulerVersionToPb,
+  schedulerWithoutSpecToPb,
+} from "../convert/scheduler-convert.js";
+import { handle } from "../errors.js";
+
+export interface SchedulersServiceDeps {
+  schedulers: SchedulerManager;
+  clock: Clock;
+  /** Called after a scheduler is created or deleted, so in-process workers pick it up without waiting for a sync. */
+  onSchedulersChanged?: () => void;
+}
+
+/**
+ * Version changes (new version, patch, switch) arrive with the scheduler lifecycle work; until then Connect answers
+ * them with Unimplemented.
+ */
+export function schedulersService(d: SchedulersServiceDeps): Partial<ServiceImpl<typeof SchedulersService>> {
+  const opts = (signal: AbortSignal) => ({ signal });
+  return {
+    listSchedulers: (req, ctx) =>
+      handle(async () => {
+        const list = await d.schedulers.listSchedulers(
+          { name: req.name || undefined, game: req.game || undefined, version: req.version || undefined },
+          opts(ctx.signal),
+        );
+        return { schedulers: list.map(schedulerWithoutSpecToPb) };
+      }),
+    getScheduler: (req, ctx) =>
+      handle(async () => ({
+        scheduler: schedulerToPb(await d.schedulers.getScheduler(req.schedulerName, req.version || undefined, opts(ctx.signal))),
+      })),
+    createScheduler: (req, ctx) =>
+      handle(async () => {
+        const created = await d.schedulers.createScheduler(schedulerFromRequest(req, d.clock.now()), opts(ctx.signal));
+        d.onSchedulersChanged?.();
+        return { scheduler: schedulerToPb(created) };
+      }),
+    getSchedulerVersions: (req, ctx) =>
+      handle(async () => ({
+        versions: (await d.schedulers.listVersions(req.schedulerName, opts(ctx.signal))).map(schedulerVersionToPb),
+      })),
+    getSchedulersInfo: (req, ctx) =>
+      handle(async () => ({
+        schedulers: (await d.schedulers.getSchedulersInfo(req.game || undefined, opts(ctx.signal))).map(schedulerInfoToPb),
+      })),
+    deleteScheduler: (req, ctx) =>
+      handle(async () => {
+        const op = await d.schedulers.deleteScheduler(req.schedulerName, opts(ctx.signal));
+        return { operationId: op.id };
+      }),
+    addRooms: (req, ctx) =>
+      handle(async () => ({ operationId: (await d.schedulers.addRooms(req.schedulerName, req.amount, opts(ctx.signal))).id })),
+    removeRooms: (req, ctx) =>
+      handle(async () => ({
+        operationId: (await d.schedulers.removeRooms(req.schedulerName, req.amount, opts(ctx.signal))).id,
+      })),
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Every setting, its type, default and rule. The environment name of a setting is MAESTRO_ + its path upper-cased with
+ * dots turned into underscores (Maestro's viper convention): `managementApi.port` → MAESTRO_MANAGEMENTAPI_PORT.
+ */
+export type Setting =
+  | { type: "int"; default: number; min?: number; max?: number; help: string }
+  | { type: "number"; default: number; min?: number; max?: number; help: string }
+  | { type: "string"; default: string; help: string }
+  | { type: "bool"; default: boolean; help: string }
+  | { type: "enum"; default: string; values: readonly string[]; help: string };
+
+const port = (d: number, help: string) => ({ type: "int", default: d, min: 0, max: 65535, help }) as const;
+const ms = (d: number, help: string) => ({ type: "int", default: d, min: 1, help: `${help} (milliseconds)` }) as const;
+
+export const schema = {
+  dataDir: { type: "string", default: ".maestro", help: "directory for embedded state (PGlite, room logs, secrets)" },
+  log: {
+    level: { type: "enum", default: "info", values: ["trace", "debug", "info", "warn", "error", "fatal"], help: "log level" },
+  },
+  managementApi: {
+    host: { type: "string", default: "127.0.0.1", help: "management API bind address" },
+    port: port(8080, "management API port (REST, Connect, gRPC-Web and gRPC on one port)"),
+  },
+  roomsApi: {
+    host: { type: "string", default: "127.0.0.1", help: "rooms API bind address" },
+    port: port(8070, "rooms API port"),
+    publicUrl: { type: "string", default: "", help: "URL rooms use to reach the rooms API (default http://<host>:<port>)" },
+    roomTokens: {
+      type: "bool",
+      default: true,
+      help: "require each room's MAESTRO_ROOM_TOKEN on the rooms API (false = Maestro-compatible unauthenticated rooms)",
+    },
+    tokenSecret: { type: "string", default: "", help: "HMAC secret for room tokens (default: generated under dataDir)" },
+  },
+  internalApi: {
+    host: { type: "string", default: "127.0.0.1", help: "health endpoints bind address for processes with no API module" },
+    port: port(8081, "health endpoints port for processes with no API module"),
+  },
+  storage: {
+    schedulers: {
+      kind: { type: "enum", default: "pglite", values: ["pglite", "postgres"], help: "scheduler storage" },
+      url: { type: "string", default: "", help: "Postgres URL when kind is postgres" },
+    },
+    state: {
+      kind: { type: "enum", default: "memory", values: ["memory"], help: "room, operation and lease storage" },
+    },
+  },
+  runtime: {
+    kind: { type: "enum", default: "process", values: ["process"], help: "where rooms run" },
+    host: { type: "string", default: "127.0.0.1", help: "address rooms are reachable at (process runtime)" },
+  },
+  workers: {
+    syncIntervalMs: ms(10_000, "how often workers pick up new and deleted schedulers"),
+    healthControllerIntervalMs: ms(10_000, "how often each scheduler's health controller runs"),
+    operationLeaseTtlMs: ms(5_000, "operation lease time to live"),
+  },
+  rooms: {
+    initializationTimeoutMs: ms(120_000, "a room not ready this long after creation is replaced"),
+    pingTimeoutMs: ms(240_000, "a room that has not pinged for this long is replaced"),
+    deletionTimeoutMs: ms(120_000, "a terminating room is forgotten after this long"),
+    allocationTtlMs: ms(300_000, "how long an allocation holds a room"),
+  },
+  operations: {
+    addRoomsLimit: { type: "int", default: 1000, min: 1, help: "most rooms one add_rooms creates" },
+    addRoomsBatchSize: { type: "int", default: 40, min: 1, help: "rooms created concurrently" },
+    removeRoomsLimit: { type: "int", default: 50, min: 1, help: "most rooms one remove_rooms deletes by amount" },
+  },
+} as const satisfies SchemaTree;
+
+export interface SchemaTree {
+  [key: string]: Setting | SchemaTree;
+}
+
+type ValueOf<S> = S extends { type: "int" | "number" }
+  ? number
+  : S extends { type: "bool" }
+    ? boolean
+    : S extends { type: "enum"; values: readonly (infer V)[] }
+      ? V
+      : S extends { type: "string" }
+        ? string
+        : S extends SchemaTree
+          ? { [K in keyof S]: ValueOf<S[K]> }
+          : never;
+
+export type MaestroConfig = ValueOf<typeof schema>;
+
+export function isSetting(node: Setting | SchemaTree): node is Setting {
+  return typeof (node as Setting).type === "string" && "default" in node;
+}

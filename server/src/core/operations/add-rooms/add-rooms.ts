@@ -1,0 +1,42 @@
+import type { OperationDefinition } from "../definition.js";
+import { asObject, positiveInt } from "../input.js";
+import type { OperationServices } from "../services.js";
+
+export const ADD_ROOMS = "add_rooms";
+
+export interface AddRoomsInput {
+  amount: number;
+}
+
+/**
+ * Creates up to `addLimit` rooms in concurrent batches. Fails when more creations failed than succeeded, so a broken
+ * spec surfaces as an operation error instead of a silent shortfall.
+ */
+export function addRoomsOperation(s: OperationServices): OperationDefinition<AddRoomsInput> {
+  return {
+    name: ADD_ROOMS,
+    parseInput(input) {
+      const o = asObject(input, ADD_ROOMS);
+      return { amount: positiveInt(o.amount, "amount") };
+    },
+    async execute(ctx, { amount }) {
+      const opts = { signal: ctx.signal };
+      const scheduler = await s.schedulers.getScheduler(ctx.schedulerName, opts);
+      const target = Math.min(amount, s.limits.addLimit);
+      let created = 0;
+      const errors: string[] = [];
+      for (let done = 0; done < target && !ctx.signal.aborted; done += s.limits.addBatchSize) {
+        const batch = Math.min(s.limits.addBatchSize, target - done);
+        const results = await Promise.allSettled(
+          Array.from({ length: batch }, () => s.roomManager.createRoom(scheduler, opts)),
+        );
+        for (const r of results) {
+          if (r.status === "fulfilled") created++;
+          else errors.push(r.reason instanceof Error ? r.reason.message : String(r.reason));
+        }
+      }
+      await ctx.history(`added ${created} rooms` + (errors.length ? `, ${errors.length} failed: ${errors[0]}` : ""));
+      if (errors.length > created) throw new Error(`${errors.length} of ${target} rooms failed: ${errors[0]}`);
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import type { Operation } from "../entities/operation.js";
+
+export interface OperationContext {
+  operation: Operation;
+  schedulerName: string;
+  /** Fires when the operation is canceled or the worker stops. */
+  signal: AbortSignal;
+  /** Adds a line to the operation's execution history. */
+  history(event: string): Promise<void>;
+}
+
+/**
+ * One kind of operation: how to read its input, what it does, and how to undo a failed run. Definitions are created
+ * by factories that receive the services they need, so core stays free of adapters.
+ */
+export interface OperationDefinition<I = unknown> {
+  readonly name: string;
+  /** Validates stored/received input; throws MaestroError invalid_argument. */
+  parseInput(input: unknown): I;
+  execute(ctx: OperationContext, input: I): Promise<void>;
+  rollback?(ctx: OperationContext, input: I, error: unknown): Promise<void>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds definitions of every input type
+export type AnyOperationDefinition = OperationDefinition<any>;
+
+export class OperationRegistry {
+  private readonly byName = new Map<string, AnyOperationDefinition>();
+
+  constructor(definitions: AnyOperationDefinition[] = []) {
+    for (const d of definitions) this.register(d);
+  }
+
+  register(definition: AnyOperationDefinition): void {
+    if (this.byName.has(definition.name)) throw new Error(`operation ${definition.name} registered twice`);
+    this.byName.set(definition.name, definition);
+  }
+
+  get(name: string): AnyOperationDefinition | undefined {
+    return this.byName.get(name);
+  }
+}

@@ -1,0 +1,56 @@
+import type { GameRoom, Instance } from "../../entities/game-room.js";
+import type { RoomTimeouts } from "../../services/timeouts.js";
+
+export interface RoomClassification {
+  /** Rooms that count towards the desired number. */
+  available: GameRoom[];
+  /** Rooms to replace. */
+  expired: GameRoom[];
+  /** Ids known to only one of room storage and instance storage. */
+  orphanRoomIds: string[];
+  orphanInstanceIds: string[];
+}
+
+/**
+ * Maestro's health-controller classification, plus one change: a room whose runtime instance is in `error` (its
+ * process crashed, its pod failed) is replaced at once instead of lingering until a scale-down picks it.
+ */
+export function classifyRooms(
+  rooms: readonly GameRoom[],
+  instances: readonly Instance[],
+  opts: { now: Date; timeouts: RoomTimeouts },
+): RoomClassification {
+  const byId = new Map(instances.map((i) => [i.id, i]));
+  const roomIds = new Set(rooms.map((r) => r.id));
+  const result: RoomClassification = {
+    available: [],
+    expired: [],
+    orphanRoomIds: [],
+    orphanInstanceIds: instances.filter((i) => !roomIds.has(i.id)).map((i) => i.id),
+  };
+  const now = opts.now.getTime();
+  const t = opts.timeouts;
+  for (const room of rooms) {
+    const instance = byId.get(room.id);
+    if (!instance) {
+      result.orphanRoomIds.push(room.id);
+      continue;
+    }
+    if (instance.status.type === "unknown") continue;
+    if (instance.status.type === "pending") {
+      if (now - room.createdAt.getTime() > t.initializationMs) result.expired.push(room);
+      else result.available.push(room);
+      continue;
+    }
+    const sincePing = now - room.lastPingAt.getTime();
+    const expired =
+      room.status === "terminated" ||
+      room.status === "error" ||
+      ((room.status === "pending" || room.status === "unready") && now - room.createdAt.getTime() > t.initializationMs) ||
+      (room.status === "terminating" && sincePing > t.deletionMs) ||
+      (room.status !== "pending" && room.status !== "unready" && room.status !== "terminating" && sincePing > t.pingMs);
+    if (expired) result.expired.push(room);
+    else if (room.status !== "terminating") result.available.push(room);
+  }
+  return result;
+}

@@ -1,0 +1,57 @@
+import type { OperationDefinition } from "../definition.js";
+import { asObject } from "../input.js";
+import { ADD_ROOMS } from "../add-rooms/add-rooms.js";
+import { REMOVE_ROOMS } from "../remove-rooms/remove-rooms.js";
+import type { OperationServices } from "../services.js";
+import { classifyRooms } from "./classify-rooms.js";
+
+export const HEALTH_CONTROLLER = "health_controller";
+
+/**
+ * Reconciles a scheduler's rooms: drops records the other store lacks, replaces expired rooms, and enqueues at most one
+ * add_rooms or remove_rooms (at the head of the queue) to reach the desired number of rooms.
+ */
+export function healthControllerOperation(s: OperationServices): OperationDefinition<Record<string, never>> {
+  return {
+    name: HEALTH_CONTROLLER,
+    parseInput: (input) => (asObject(input, HEALTH_CONTROLLER), {}),
+    async execute(ctx) {
+      const opts = { signal: ctx.signal };
+      const name = ctx.schedulerName;
+      const scheduler = await s.schedulers.getScheduler(name, opts);
+      if (scheduler.state === "terminating") return;
+      const [rooms, instances] = await Promise.all([
+        s.rooms.listRooms(name, opts),
+        s.instances.listInstances(name, opts),
+      ]);
+      const c = classifyRooms(rooms, instances, { now: s.clock.now(), timeouts: s.timeouts });
+      const actions: string[] = [];
+
+      for (const id of c.orphanRoomIds) await s.roomManager.cleanRoomState(name, id, opts);
+      // An instance without a room record is a room nobody manages any more: stop it on the runtime too.
+      for (const id of c.orphanInstanceIds) await s.roomManager.deleteRoom(name, id, "orphan_instance", opts);
+      if (c.orphanRoomIds.length + c.orphanInstanceIds.length > 0) {
+        actions.push(`cleaned ${c.orphanRoomIds.length + c.orphanInstanceIds.length} nonexistent rooms`);
+      }
+      if (c.expired.length > 0) {
+        const roomsIds = c.expired.map((r) => r.id);
+        await s.operationManager.enqueue(name, REMOVE_ROOMS, { roomsIds, reason: "expired_room" }, { ...opts, priority: true });
+        actions.push(`removing ${roomsIds.length} expired rooms`);
+      }
+
+      const desired = scheduler.roomsReplicas;
+      const available = c.available.length;
+      if (available < desired) {
+        await s.operationManager.enqueue(name, ADD_ROOMS, { amount: desired - available }, { ...opts, priority: true });
+        actions.push(`adding ${desired - available} rooms`);
+      } else if (available > desired) {
+        const amount = available - desired;
+        await s.operationManager.enqueue(name, REMOVE_ROOMS, { amount, reason: "scale_down" }, { ...opts, priority: true });
+        actions.push(`removing ${amount} rooms`);
+      }
+      await ctx.history(
+        `${available} available rooms, ${desired} desired` + (actions.length ? `; ${actions.join("; ")}` : "; no action"),
+      );
+    },
+  };
+}

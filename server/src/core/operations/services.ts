@@ -1,0 +1,37 @@
+import type { Clock } from "../ports/clock.js";
+import type { Logger } from "../ports/logger.js";
+import type { OperationQueue, OperationStorage } from "../ports/operation-storage.js";
+import type { InstanceStorage, RoomStorage } from "../ports/room-storage.js";
+import type { Runtime } from "../ports/runtime.js";
+import type { SchedulerStorage } from "../ports/scheduler-storage.js";
+import type { OperationManager } from "../services/operation-manager.js";
+import type { RoomManager } from "../services/room-manager.js";
+import type { RoomTimeouts } from "../services/timeouts.js";
+
+/** Limits of Maestro's operations.rooms.* settings. */
+export interface RoomOperationLimits {
+  /** Most rooms one add_rooms creates (the health controller comes back for the rest). */
+  addLimit: number;
+  /** Rooms created concurrently. */
+  addBatchSize: number;
+  /** Most rooms one remove_rooms deletes by amount. */
+  removeLimit: number;
+}
+
+export const defaultRoomOperationLimits: RoomOperationLimits = { addLimit: 1000, addBatchSize: 40, removeLimit: 50 };
+
+/** What operation executors may use. */
+export interface OperationServices {
+  schedulers: SchedulerStorage;
+  rooms: RoomStorage;
+  instances: InstanceStorage;
+  runtime: Runtime;
+  roomManager: RoomManager;
+  operationManager: OperationManager;
+  operationStorage: OperationStorage;
+  queue: OperationQueue;
+  clock: Clock;
+  logger: Logger;
+  timeouts: RoomTimeouts;
+  limits: RoomOperationLimits;
+}

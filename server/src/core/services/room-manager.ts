@@ -1,0 +1,185 @@
+import { randomInt } from "node:crypto";
+import { MaestroError } from "../errors.js";
+import {
+  type GameRoom,
+  type Instance,
+  type PingStatus,
+  type RoomStatusName,
+  calculateRoomStatus,
+  isValidTransition,
+} from "../entities/game-room.js";
+import type { Scheduler } from "../entities/scheduler.js";
+import type { CallOptions } from "../ports/call-options.js";
+import type { Clock } from "../ports/clock.js";
+import type { Logger } from "../ports/logger.js";
+import type { PortAllocator } from "../ports/port-allocator.js";
+import type { InstanceStorage, RoomStorage } from "../ports/room-storage.js";
+import type { RoomTokens } from "../ports/room-token.js";
+import type { Runtime } from "../ports/runtime.js";
+import type { RoomTimeouts } from "./timeouts.js";
+
+export interface RoomManagerDeps {
+  rooms: RoomStorage;
+  instances: InstanceStorage;
+  runtime: Runtime;
+  ports: PortAllocator;
+  tokens: RoomTokens;
+  clock: Clock;
+  logger: Logger;
+  timeouts: RoomTimeouts;
+  /** URL rooms use to reach the rooms API. */
+  roomsApiUrl: string;
+}
+
+export const pingStatusesAccepted = ["ready", "occupied", "terminating", "terminated"] as const;
+export type PingRequestStatus = (typeof pingStatusesAccepted)[number];
+
+export interface Ping {
+  status: PingRequestStatus;
+  runningMatches?: number | undefined;
+  metadata?: Record<string, unknown> | undefined;
+}
+
+const idAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+/** Room id = pod name: the scheduler name (cut so the id stays a valid 63-char name) plus 5 random characters. */
+export function newRoomId(schedulerName: string): string {
+  let suffix = "";
+  for (let i = 0; i < 5; i++) suffix += idAlphabet[randomInt(idAlphabet.length)];
+  return `${schedulerName.slice(0, 57)}-${suffix}`;
+}
+
+/** Creates, updates and removes rooms, keeping room state, instance state and the runtime in step. */
+export class RoomManager {
+  constructor(private readonly deps: RoomManagerDeps) {}
+
+  async createRoom(
+    scheduler: Scheduler,
+    opts: CallOptions & { isValidationRoom?: boolean } = {},
+  ): Promise<{ room: GameRoom; instance: Instance }> {
+    const { rooms, instances, runtime, ports, tokens, clock } = this.deps;
+    const now = clock.now();
+    const room: GameRoom = {
+      id: newRoomId(scheduler.name),
+      schedulerName: scheduler.name,
+      version: scheduler.spec.version,
+      status: "pending",
+      pingStatus: "unknown",
+      metadata: {},
+      isValidationRoom: opts.isValidationRoom ?? false,
+      runningMatches: 0,
+      createdAt: now,
+      lastPingAt: now,
+    };
+    await rooms.createRoom(room, opts);
+    let allocated: number[] = [];
+    try {
+      const hostPorts = await ports.allocate(scheduler, opts);
+      allocated = hostPorts.map((p) => p.hostPort);
+      const env = { roomsApiUrl: this.deps.roomsApiUrl, roomToken: tokens.tokenFor(scheduler.name, room.id) };
+      const instance = await runtime.createRoom(scheduler, room, hostPorts, env, opts);
+      await instances.upsertInstance(instance, opts);
+      return { room, instance };
+    } catch (err) {
+      ports.release(allocated);
+      await rooms.deleteRoom(scheduler.name, room.id).catch(() => undefined);
+      await instances.deleteInstance(scheduler.name, room.id).catch(() => undefined);
+      throw MaestroError.from(err);
+    }
+  }
+
+  /** Asks the runtime to stop the room; its records go when the runtime reports it gone (or now if it is unknown). */
+  async deleteRoom(schedulerName: string, roomId: string, reason: string, opts: CallOptions = {}): Promise<void> {
+    const instance = await this.deps.instances.getInstance(schedulerName, roomId, opts);
+    if (!instance) {
+      await this.cleanRoomState(schedulerName, roomId, opts);
+      return;
+    }
+    try {
+      await this.deps.runtime.deleteRoom(schedulerName, roomId, reason, opts);
+    } catch (err) {
+      if (err instanceof MaestroError && err.code === "not_found") {
+        await this.cleanRoomState(schedulerName, roomId, opts);
+        return;
+      }
+      throw err;
+    }
+    const room = await this.deps.rooms.getRoom(schedulerName, roomId, opts);
+    if (room && room.status !== "terminating" && isValidTransition(room.status, "terminating")) {
+      await this.deps.rooms.updateRoom({ ...room, status: "terminating" }, opts).catch(ignoreNotFound);
+    }
+  }
+
+  /** Removes every record of a room the runtime no longer has. */
+  async cleanRoomState(schedulerName: string, roomId: string, opts: CallOptions = {}): Promise<void> {
+    const instance = await this.deps.instances.getInstance(schedulerName, roomId, opts);
+    if (instance?.address) this.deps.ports.release(instance.address.ports.map((p) => p.port));
+    await this.deps.rooms.deleteRoom(schedulerName, roomId, opts).catch(ignoreNotFound);
+    await this.deps.instances.deleteInstance(schedulerName, roomId, opts);
+  }
+
+  /**
+   * A room's ping. Unknown rooms are refused without writing anything (Maestro created a stray record); a status the
+   * room may not move to is refused with failed_precondition.
+   */
+  async updateRoomWithPing(scheduler: Scheduler, roomId: string, ping: Ping, opts: CallOptions = {}): Promise<GameRoom> {
+    const room = await this.deps.rooms.getRoom(scheduler.name, roomId, opts);
+    if (!room) throw MaestroError.notFound(`room ${roomId} of scheduler ${scheduler.name}`);
+    const instance = await this.deps.instances.getInstance(scheduler.name, roomId, opts);
+    let runningMatches = ping.runningMatches ?? 0;
+    if (ping.status === "occupied" && runningMatches < 1) runningMatches = 1;
+    const pinged: GameRoom = {
+      ...room,
+      pingStatus: ping.status satisfies PingStatus,
+      runningMatches,
+      metadata: ping.metadata ?? room.metadata,
+      lastPingAt: this.deps.clock.now(),
+    };
+    const status = this.statusOf(scheduler, pinged, instance);
+    if (!isValidTransition(room.status, status)) {
+      throw new MaestroError(
+        "failed_precondition",
+        `room ${roomId} cannot move from ${room.status} to ${status} (ping status ${ping.status})`,
+      );
+    }
+    const updated = { ...pinged, status, occupiedAt: nextOccupiedAt(room, status, this.deps.clock.now()) };
+    await this.deps.rooms.updateRoom(updated, opts);
+    return updated;
+  }
+
+  /** The runtime's view of a room changed. */
+  async updateInstance(scheduler: Scheduler, instance: Instance, opts: CallOptions = {}): Promise<void> {
+    await this.deps.instances.upsertInstance(instance, opts);
+    const room = await this.deps.rooms.getRoom(scheduler.name, instance.id, opts);
+    if (!room) return;
+    const status = this.statusOf(scheduler, room, instance);
+    if (status === room.status) return;
+    if (!isValidTransition(room.status, status)) {
+      this.deps.logger.warn(
+        { scheduler: scheduler.name, room: room.id, from: room.status, to: status },
+        "ignoring invalid room status transition from instance update",
+      );
+      return;
+    }
+    const updated = { ...room, status, occupiedAt: nextOccupiedAt(room, status, this.deps.clock.now()) };
+    await this.deps.rooms.updateRoom(updated, opts).catch(ignoreNotFound);
+  }
+
+  private statusOf(scheduler: Scheduler, room: GameRoom, instance: Instance | undefined): RoomStatusName {
+    return calculateRoomStatus(room, instance?.status.type ?? "unknown", {
+      maxMatches: scheduler.matchAllocation.maxMatches,
+      now: this.deps.clock.now(),
+      allocationTtlMs: this.deps.timeouts.allocationTtlMs,
+    });
+  }
+}
+
+function nextOccupiedAt(room: GameRoom, status: RoomStatusName, now: Date): Date | undefined {
+  if (status !== "occupied") return undefined;
+  return room.status === "occupied" ? room.occupiedAt : now;
+}
+
+function ignoreNotFound(err: unknown): void {
+  if (err instanceof MaestroError && err.code === "not_found") return;
+  throw err;
+}

@@ -1,0 +1,46 @@
+import { GameRoomsService, OperationsService, SchedulersService } from "@maestro/proto";
+import { createHttpApp } from "../api/http/create-http-app.js";
+import { gameRoomsService } from "../api/services/game-rooms-service.js";
+import { operationsService } from "../api/services/operations-service.js";
+import { schedulersService } from "../api/services/schedulers-service.js";
+import type { MaestroContext } from "../wiring/maestro-context.js";
+import { listen } from "./listen.js";
+import type { MaestroModule } from "./module.js";
+
+export function managementApiModule(ctx: MaestroContext): MaestroModule & { url?: string } {
+  let close: (() => Promise<void>) | undefined;
+  const mod: MaestroModule & { url?: string } = {
+    name: "management-api",
+    async start() {
+      const { app, restRoutes } = await createHttpApp({
+        name: "management-api",
+        services: [SchedulersService, OperationsService, GameRoomsService],
+        routes: (router) => {
+          router.service(
+            SchedulersService,
+            schedulersService({
+              schedulers: ctx.schedulerManager,
+              clock: ctx.clock,
+              onSchedulersChanged: () => ctx.events.emit("schedulers-changed"),
+            }),
+          );
+          router.service(OperationsService, operationsService(ctx.operationManager));
+          router.service(
+            GameRoomsService,
+            gameRoomsService({ schedulers: ctx.schedulerStorage, rooms: ctx.rooms, instances: ctx.instances }),
+          );
+        },
+        logger: ctx.logger,
+        ready: async () => void (await ctx.schedulerStorage.listSchedulerNames()),
+      });
+      mod.url = await listen(app, ctx.config.managementApi.host, ctx.config.managementApi.port);
+      ctx.logger.info({ url: mod.url, routes: restRoutes.length }, "management API listening (REST, Connect, gRPC-Web, gRPC)");
+      close = () => app.close();
+    },
+    async stop() {
+      await close?.();
+      close = undefined;
+    },
+  };
+  return mod;
+}

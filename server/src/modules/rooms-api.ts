@@ -1,0 +1,44 @@
+import { RoomsService } from "@maestro/proto";
+import { createHttpApp } from "../api/http/create-http-app.js";
+import { roomsService } from "../api/services/rooms-service.js";
+import type { MaestroContext } from "../wiring/maestro-context.js";
+import { listen } from "./listen.js";
+import type { MaestroModule } from "./module.js";
+
+export function roomsApiModule(ctx: MaestroContext): MaestroModule & { url?: string } {
+  let close: (() => Promise<void>) | undefined;
+  const mod: MaestroModule & { url?: string } = {
+    name: "rooms-api",
+    async start() {
+      const { app } = await createHttpApp({
+        name: "rooms-api",
+        services: [RoomsService],
+        routes: (router) =>
+          router.service(
+            RoomsService,
+            roomsService({
+              schedulers: ctx.schedulerStorage,
+              instances: ctx.instances,
+              roomManager: ctx.roomManager,
+              tokens: ctx.config.roomsApi.roomTokens ? ctx.tokens : undefined,
+            }),
+          ),
+        logger: ctx.logger,
+        ready: async () => void (await ctx.schedulerStorage.listSchedulerNames()),
+      });
+      mod.url = await listen(app, ctx.config.roomsApi.host, ctx.config.roomsApi.port);
+      ctx.logger.info(
+        { url: mod.url, roomTokens: ctx.config.roomsApi.roomTokens },
+        ctx.config.roomsApi.roomTokens
+          ? "rooms API listening; rooms must send their MAESTRO_ROOM_TOKEN"
+          : "rooms API listening WITHOUT room authentication (Maestro-compatible mode)",
+      );
+      close = () => app.close();
+    },
+    async stop() {
+      await close?.();
+      close = undefined;
+    },
+  };
+  return mod;
+}

@@ -1,0 +1,41 @@
+import type { Scheduler } from "../core/entities/scheduler.js";
+import type { MaestroContext } from "../wiring/maestro-context.js";
+import type { MaestroModule } from "./module.js";
+import { PerSchedulerSupervisor } from "./per-scheduler-supervisor.js";
+
+/** Scheduler definitions change rarely; re-reading one per instance event would put storage on the hot path. */
+const SCHEDULER_REFRESH_MS = 5_000;
+
+/** Feeds the runtime's instance events (pods, processes) into room state, one watch per scheduler. */
+export function runtimeWatcherModule(ctx: MaestroContext): MaestroModule {
+  const supervisor = new PerSchedulerSupervisor({
+    name: "runtime-watcher",
+    schedulers: ctx.schedulerStorage,
+    syncIntervalMs: ctx.config.workers.syncIntervalMs,
+    events: ctx.events,
+    logger: ctx.logger,
+    task: async (schedulerName, signal) => {
+      const log = ctx.logger.child({ scheduler: schedulerName, component: "runtime-watcher" });
+      let scheduler: Scheduler = await ctx.schedulerStorage.getScheduler(schedulerName, { signal });
+      let loadedAt = Date.now();
+      for await (const event of ctx.runtime.watch(schedulerName, { signal })) {
+        try {
+          if (Date.now() - loadedAt > SCHEDULER_REFRESH_MS) {
+            scheduler = await ctx.schedulerStorage.getScheduler(schedulerName, { signal });
+            loadedAt = Date.now();
+          }
+          if (event.type === "deleted") {
+            await ctx.roomManager.cleanRoomState(schedulerName, event.instance.id, { signal });
+          } else {
+            await ctx.roomManager.updateInstance(scheduler, event.instance, { signal });
+          }
+          ctx.events.emit("room-changed", schedulerName);
+        } catch (err) {
+          if (signal.aborted) return;
+          log.warn({ err, room: event.instance.id, event: event.type }, "could not apply instance event");
+        }
+      }
+    },
+  });
+  return { name: "runtime-watcher", start: () => supervisor.start(), stop: () => supervisor.stop() };
+}

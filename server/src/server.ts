@@ -1,0 +1,89 @@
+import type { MaestroConfig } from "./config/schema.js";
+import { MaestroError } from "./core/errors.js";
+import type { Logger } from "./core/ports/logger.js";
+import { startInternalApi } from "./modules/internal-api.js";
+import { managementApiModule } from "./modules/management-api.js";
+import { metricsReporterModule } from "./modules/metrics-reporter.js";
+import { type MaestroModule, type ModuleName, moduleNames } from "./modules/module.js";
+import { roomsApiModule } from "./modules/rooms-api.js";
+import { runtimeWatcherModule } from "./modules/runtime-watcher.js";
+import { workerModule } from "./modules/worker.js";
+import { type MaestroContext, createMaestroContext } from "./wiring/maestro-context.js";
+
+export interface RunningMaestro {
+  context: MaestroContext;
+  modules: ModuleName[];
+  urls: { managementApi?: string; roomsApi?: string; internalApi: string };
+  stop(): Promise<void>;
+}
+
+/** Modules that share in-process state must run together while that state is in memory. */
+const sharedStateModules: readonly ModuleName[] = ["management-api", "rooms-api", "worker", "runtime-watcher"];
+
+export function resolveModules(requested: readonly string[]): ModuleName[] {
+  if (requested.length === 0 || requested.includes("all")) return [...moduleNames];
+  const unknown = requested.filter((m) => !moduleNames.includes(m as ModuleName));
+  if (unknown.length > 0) {
+    throw new MaestroError(
+      "invalid_argument",
+      `unknown module ${unknown.join(", ")}: choose from ${moduleNames.join(", ")} or all`,
+    );
+  }
+  return [...new Set(requested as ModuleName[])];
+}
+
+export async function startMaestro(config: MaestroConfig, requested: readonly string[], logger: Logger): Promise<RunningMaestro> {
+  const names = resolveModules(requested);
+  if (config.storage.state.kind === "memory" || config.runtime.kind === "process") {
+    const missing = sharedStateModules.filter((m) => !names.includes(m));
+    if (missing.length > 0 && missing.length < sharedStateModules.length) {
+      throw new MaestroError(
+        "invalid_argument",
+        `with storage.state.kind=${config.storage.state.kind} and runtime.kind=${config.runtime.kind}, state lives in ` +
+          `this process: run ${sharedStateModules.join(", ")} together (maestro start all), or use Redis and Kubernetes ` +
+          `to split modules across processes (missing: ${missing.join(", ")})`,
+      );
+    }
+  }
+  const context = await createMaestroContext(config, logger);
+  const started: MaestroModule[] = [];
+  const management = managementApiModule(context);
+  const rooms = roomsApiModule(context);
+  const metrics = metricsReporterModule(context);
+  const factories: Record<ModuleName, () => MaestroModule> = {
+    "management-api": () => management,
+    "rooms-api": () => rooms,
+    worker: () => workerModule(context),
+    "runtime-watcher": () => runtimeWatcherModule(context),
+    "metrics-reporter": () => metrics,
+  };
+  let internal: Awaited<ReturnType<typeof startInternalApi>> | undefined;
+  const stop = async () => {
+    // Reverse order: APIs stop taking requests first, the runtime (rooms) goes last with the context.
+    for (const m of started.reverse()) {
+      await m.stop().catch((err) => logger.error({ err, module: m.name }, "module stop failed"));
+    }
+    started.length = 0;
+    await internal?.close();
+    await context.close();
+  };
+  try {
+    // The watcher starts before the worker so that rooms created by the first operations are observed.
+    const order: ModuleName[] = ["runtime-watcher", "worker", "metrics-reporter", "rooms-api", "management-api"];
+    for (const name of order.filter((n) => names.includes(n))) {
+      const mod = factories[name]();
+      await mod.start();
+      started.push(mod);
+    }
+    internal = await startInternalApi(context, names.includes("metrics-reporter") ? metrics.render : undefined);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    context,
+    modules: names,
+    urls: { managementApi: management.url, roomsApi: rooms.url, internalApi: internal.url },
+    stop,
+  };
+}

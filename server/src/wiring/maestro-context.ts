@@ -1,0 +1,163 @@
+import { EventEmitter } from "node:events";
+import { join, resolve } from "node:path";
+import { RandomPortAllocator, isPortFree } from "../adapters/port-allocator/random-port-allocator.js";
+import { ProcessRuntime } from "../adapters/runtime/process/process-runtime.js";
+import { HmacRoomTokens, loadOrCreateSecret } from "../adapters/security/hmac-room-tokens.js";
+import {
+  MemoryInstanceStorage,
+  MemoryLeaseStorage,
+  MemoryOperationQueue,
+  MemoryOperationStorage,
+  MemoryRoomStorage,
+} from "../adapters/storage/memory/index.js";
+import { openSchedulerStorage } from "../adapters/storage/sql/open-scheduler-storage.js";
+import type { MaestroConfig } from "../config/schema.js";
+import { builtinOperations } from "../core/operations/all.js";
+import { OperationRegistry } from "../core/operations/definition.js";
+import type { OperationServices } from "../core/operations/services.js";
+import { type Clock, systemClock } from "../core/ports/clock.js";
+import type { Logger } from "../core/ports/logger.js";
+import type { LeaseStorage, OperationQueue, OperationStorage } from "../core/ports/operation-storage.js";
+import type { InstanceStorage, RoomStorage } from "../core/ports/room-storage.js";
+import type { RoomTokens } from "../core/ports/room-token.js";
+import type { Runtime } from "../core/ports/runtime.js";
+import type { SchedulerStorage } from "../core/ports/scheduler-storage.js";
+import { OperationManager } from "../core/services/operation-manager.js";
+import { RoomManager } from "../core/services/room-manager.js";
+import { SchedulerManager } from "../core/services/scheduler-manager.js";
+import type { RoomTimeouts } from "../core/services/timeouts.js";
+
+/** In-process notifications between modules running in the same process (a shortcut; periodic syncs remain). */
+export interface LocalEvents {
+  on(event: "schedulers-changed", listener: () => void): this;
+  on(event: "room-changed", listener: (schedulerName: string) => void): this;
+  off(event: string, listener: (...args: never[]) => void): this;
+  emit(event: "schedulers-changed"): boolean;
+  emit(event: "room-changed", schedulerName: string): boolean;
+}
+
+/** Everything the modules share: adapters chosen by config and the core services built on them. */
+export interface MaestroContext {
+  config: MaestroConfig;
+  logger: Logger;
+  clock: Clock;
+  schedulerStorage: SchedulerStorage;
+  rooms: RoomStorage;
+  instances: InstanceStorage;
+  operationStorage: OperationStorage;
+  queue: OperationQueue;
+  leases: LeaseStorage;
+  runtime: Runtime;
+  tokens: RoomTokens;
+  roomManager: RoomManager;
+  operationManager: OperationManager;
+  schedulerManager: SchedulerManager;
+  registry: OperationRegistry;
+  events: LocalEvents;
+  roomsApiUrl: string;
+  close(): Promise<void>;
+}
+
+export async function createMaestroContext(config: MaestroConfig, logger: Logger): Promise<MaestroContext> {
+  const clock = systemClock;
+  const dataDir = resolve(config.dataDir);
+  const schedulerStorage = await openSchedulerStorage(
+    config.storage.schedulers.kind === "postgres"
+      ? { kind: "postgres", url: requireSetting(config.storage.schedulers.url, "storage.schedulers.url") }
+      : { kind: "pglite", dataDir: join(dataDir, "pglite") },
+  );
+  const rooms = new MemoryRoomStorage();
+  const instances = new MemoryInstanceStorage();
+  const operationStorage = new MemoryOperationStorage();
+  const queue = new MemoryOperationQueue();
+  const leases = new MemoryLeaseStorage(clock);
+
+  const runtime = new ProcessRuntime({
+    dataDir: join(dataDir, "rooms"),
+    host: config.runtime.host,
+    logger: logger.child({ component: "process-runtime" }),
+  });
+  await runtime.start();
+  const ports = new RandomPortAllocator({
+    portsInUse: (opts) => runtime.portsInUse(opts),
+    isFree: (port, protocol) => isPortFree(port, protocol, config.runtime.host),
+  });
+  const secret = config.roomsApi.tokenSecret || (await loadOrCreateSecret(join(dataDir, "room-token-secret")));
+  const tokens = new HmacRoomTokens(secret);
+  const roomsApiUrl = config.roomsApi.publicUrl || `http://${urlHost(config.roomsApi.host)}:${config.roomsApi.port}`;
+  const timeouts: RoomTimeouts = {
+    initializationMs: config.rooms.initializationTimeoutMs,
+    pingMs: config.rooms.pingTimeoutMs,
+    deletionMs: config.rooms.deletionTimeoutMs,
+    allocationTtlMs: config.rooms.allocationTtlMs,
+  };
+  const roomManager = new RoomManager({
+    rooms,
+    instances,
+    runtime,
+    ports,
+    tokens,
+    clock,
+    logger,
+    timeouts,
+    roomsApiUrl,
+  });
+  const registry = new OperationRegistry();
+  const operationManager = new OperationManager({ operations: operationStorage, queue, leases, registry, clock });
+  const services: OperationServices = {
+    schedulers: schedulerStorage,
+    rooms,
+    instances,
+    runtime,
+    roomManager,
+    operationManager,
+    operationStorage,
+    queue,
+    clock,
+    logger,
+    timeouts,
+    limits: {
+      addLimit: config.operations.addRoomsLimit,
+      addBatchSize: config.operations.addRoomsBatchSize,
+      removeLimit: config.operations.removeRoomsLimit,
+    },
+  };
+  for (const definition of builtinOperations(services)) registry.register(definition);
+  const schedulerManager = new SchedulerManager({ schedulers: schedulerStorage, rooms, operations: operationManager, clock });
+  const events = new EventEmitter() as unknown as LocalEvents;
+  (events as unknown as EventEmitter).setMaxListeners(0);
+
+  return {
+    config,
+    logger,
+    clock,
+    schedulerStorage,
+    rooms,
+    instances,
+    operationStorage,
+    queue,
+    leases,
+    runtime,
+    tokens,
+    roomManager,
+    operationManager,
+    schedulerManager,
+    registry,
+    events,
+    roomsApiUrl,
+    async close() {
+      await runtime.close();
+      await schedulerStorage.close();
+    },
+  };
+}
+
+function requireSetting(value: string, path: string): string {
+  if (!value) throw new Error(`${path} is required`);
+  return value;
+}
+
+function urlHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
+}

@@ -1,0 +1,418 @@
+import { randomUUID } from "node:crypto";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { GameRoom, Instance, RoomStatusName } from "../../src/core/entities/game-room.js";
+import { roomStatusNames } from "../../src/core/entities/game-room.js";
+import { type ErrorCode, isMaestroError } from "../../src/core/errors.js";
+import type { InstanceStorage, RoomStatusEvent, RoomStorage } from "../../src/core/ports/room-storage.js";
+
+/**
+ * The RoomStorage contract, for every adapter (memory, Redis). The factory is called once per suite; tests use
+ * scheduler names of their own. Dates keep millisecond precision.
+ */
+export function roomStorageContract(name: string, factory: () => RoomStorage | Promise<RoomStorage>) {
+  describe(`RoomStorage contract: ${name}`, () => {
+    let storage: RoomStorage;
+    const watches: AbortController[] = [];
+
+    beforeAll(async () => {
+      storage = await factory();
+    });
+
+    afterEach(() => {
+      for (const controller of watches.splice(0)) controller.abort();
+    });
+
+    describe("createRoom / getRoom", () => {
+      it("returns what was created, optional fields included", async () => {
+        const scheduler = uniqueScheduler();
+        const plain = room(scheduler, "plain");
+        const full: GameRoom = {
+          ...room(scheduler, "full", "occupied"),
+          pingStatus: "occupied",
+          metadata: { region: "sa", nested: { list: [1, "two", null, true], deep: { n: 1.5 } } },
+          isValidationRoom: true,
+          runningMatches: 3,
+          allocatedAt: new Date("2026-02-03T04:05:06.789Z"),
+          occupiedAt: new Date("2026-02-03T04:05:07.001Z"),
+        };
+        await storage.createRoom(plain);
+        await storage.createRoom(full);
+        expect(await storage.getRoom(scheduler, "plain")).toEqual(plain);
+        expect(await storage.getRoom(scheduler, "full")).toEqual(full);
+      });
+
+      it("throws already_exists for an existing room and keeps the stored one", async () => {
+        const scheduler = uniqueScheduler();
+        await storage.createRoom(room(scheduler, "r1", "ready"));
+        await expectCode(storage.createRoom(room(scheduler, "r1", "error")), "already_exists");
+        expect((await storage.getRoom(scheduler, "r1"))?.status).toBe("ready");
+      });
+
+      it("returns undefined for an unknown room and keeps schedulers apart", async () => {
+        const scheduler = uniqueScheduler();
+        const other = uniqueScheduler();
+        await storage.createRoom(room(scheduler, "r1"));
+        expect(await storage.getRoom(scheduler, "missing")).toBeUndefined();
+        expect(await storage.getRoom(other, "r1")).toBeUndefined();
+        await storage.createRoom(room(other, "r1", "ready"));
+        expect((await storage.getRoom(scheduler, "r1"))?.status).toBe("pending");
+      });
+
+      it("does not share objects with the caller", async () => {
+        const scheduler = uniqueScheduler();
+        const created = room(scheduler, "r1");
+        created.metadata = { a: { b: 1 } };
+        await storage.createRoom(created);
+        (created.metadata["a"] as { b: number }).b = 2;
+        const read = await storage.getRoom(scheduler, "r1");
+        expect(read?.metadata).toEqual({ a: { b: 1 } });
+        read!.lastPingAt.setTime(0);
+        expect((await storage.getRoom(scheduler, "r1"))?.lastPingAt).toEqual(created.lastPingAt);
+      });
+    });
+
+    describe("updateRoom", () => {
+      it("replaces the stored room, clearing optional fields left out", async () => {
+        const scheduler = uniqueScheduler();
+        const created: GameRoom = { ...room(scheduler, "r1", "allocated"), allocatedAt: ms(5), metadata: { a: 1 } };
+        await storage.createRoom(created);
+        const updated: GameRoom = {
+          ...created,
+          status: "occupied",
+          pingStatus: "occupied",
+          runningMatches: 1,
+          metadata: { b: 2 },
+          lastPingAt: ms(9),
+          allocatedAt: undefined,
+          occupiedAt: ms(9),
+        };
+        await storage.updateRoom(updated);
+        const stored = await storage.getRoom(scheduler, "r1");
+        expect(stored).toEqual(updated);
+        expect(stored?.allocatedAt).toBeUndefined();
+      });
+
+      it("throws not_found for an unknown room and never resurrects a deleted one", async () => {
+        const scheduler = uniqueScheduler();
+        await expectCode(storage.updateRoom(room(scheduler, "ghost")), "not_found");
+        expect(await storage.getRoom(scheduler, "ghost")).toBeUndefined();
+        await storage.createRoom(room(scheduler, "r1"));
+        await storage.deleteRoom(scheduler, "r1");
+        await expectCode(storage.updateRoom(room(scheduler, "r1", "ready")), "not_found");
+        expect(await storage.getRoom(scheduler, "r1")).toBeUndefined();
+        expect(await storage.listRoomIds(scheduler)).toEqual([]);
+      });
+    });
+
+    describe("deleteRoom", () => {
+      it("removes the room from get, lists and counts", async () => {
+        const scheduler = uniqueScheduler();
+        await storage.createRoom(room(scheduler, "r1", "ready"));
+        await storage.createRoom(room(scheduler, "r2", "ready"));
+        await storage.deleteRoom(scheduler, "r1");
+        expect(await storage.getRoom(scheduler, "r1")).toBeUndefined();
+        expect(await storage.listRoomIds(scheduler)).toEqual(["r2"]);
+        expect((await storage.listRooms(scheduler)).map((r) => r.id)).toEqual(["r2"]);
+        expect((await storage.countByStatus(scheduler)).ready).toBe(1);
+      });
+
+      it("throws not_found for an unknown room, also when deleting twice", async () => {
+        const scheduler = uniqueScheduler();
+        await expectCode(storage.deleteRoom(scheduler, "missing"), "not_found");
+        await storage.createRoom(room(scheduler, "r1"));
+        await storage.deleteRoom(scheduler, "r1");
+        await expectCode(storage.deleteRoom(scheduler, "r1"), "not_found");
+      });
+
+      it("lets a deleted room id be created again", async () => {
+        const scheduler = uniqueScheduler();
+        await storage.createRoom(room(scheduler, "r1", "ready"));
+        await storage.deleteRoom(scheduler, "r1");
+        await storage.createRoom(room(scheduler, "r1", "pending"));
+        expect((await storage.getRoom(scheduler, "r1"))?.status).toBe("pending");
+      });
+    });
+
+    describe("listRooms / listRoomIds / countByStatus", () => {
+      it("list the rooms of one scheduler only", async () => {
+        const scheduler = uniqueScheduler();
+        const other = uniqueScheduler();
+        const rooms = [room(scheduler, "a", "ready"), room(scheduler, "b", "occupied"), room(scheduler, "c")];
+        for (const r of rooms) await storage.createRoom(r);
+        await storage.createRoom(room(other, "z"));
+        expect(sortById(await storage.listRooms(scheduler))).toEqual(rooms);
+        expect((await storage.listRoomIds(scheduler)).sort()).toEqual(["a", "b", "c"]);
+        expect(await storage.listRooms(uniqueScheduler())).toEqual([]);
+        expect(await storage.listRoomIds(uniqueScheduler())).toEqual([]);
+      });
+
+      it("counts rooms by status with every status present", async () => {
+        const scheduler = uniqueScheduler();
+        const empty = await storage.countByStatus(scheduler);
+        expect(Object.keys(empty).sort()).toEqual([...roomStatusNames].sort());
+        expect(Object.values(empty).every((n) => n === 0)).toBe(true);
+
+        const statuses: RoomStatusName[] = ["ready", "ready", "occupied", "pending", "terminating", "allocated"];
+        for (const [i, status] of statuses.entries()) await storage.createRoom(room(scheduler, `r${i}`, status));
+        await storage.createRoom(room(uniqueScheduler(), "elsewhere", "ready"));
+        await storage.updateRoom(room(scheduler, "r3", "ready"));
+        await storage.deleteRoom(scheduler, "r4");
+        expect(await storage.countByStatus(scheduler)).toEqual({
+          ...zeroCounts(),
+          ready: 3,
+          occupied: 1,
+          allocated: 1,
+        });
+      });
+    });
+
+    describe("watchRoomStatus", () => {
+      it("reports creations and status-changing updates in order, not other updates", async () => {
+        const scheduler = uniqueScheduler();
+        const watch = await startWatch(storage, scheduler, watches);
+        await storage.createRoom(room(scheduler, "r1", "pending"));
+        await storage.updateRoom({ ...room(scheduler, "r1", "pending"), metadata: { unchanged: "status" } });
+        await storage.updateRoom(room(scheduler, "r1", "ready"));
+        await storage.updateRoom({ ...room(scheduler, "r1", "ready"), runningMatches: 0, lastPingAt: ms(77) });
+        await storage.updateRoom(room(scheduler, "r1", "occupied"));
+        await waitFor(() => watch.events().length >= 3);
+        // A last change whose arrival proves nothing else was queued before it.
+        await storage.createRoom(room(scheduler, "end", "ready"));
+        await waitFor(() => watch.events().some((e) => e.roomId === "end"));
+        expect(watch.events()).toEqual([
+          { schedulerName: scheduler, roomId: "r1", status: "pending" },
+          { schedulerName: scheduler, roomId: "r1", status: "ready" },
+          { schedulerName: scheduler, roomId: "r1", status: "occupied" },
+          { schedulerName: scheduler, roomId: "end", status: "ready" },
+        ]);
+      });
+
+      it("delivers every change to every concurrent watcher, and only of its scheduler", async () => {
+        const scheduler = uniqueScheduler();
+        const other = uniqueScheduler();
+        const first = await startWatch(storage, scheduler, watches);
+        const second = await startWatch(storage, scheduler, watches);
+        const otherWatch = await startWatch(storage, other, watches);
+        await storage.createRoom(room(other, "foreign", "ready"));
+        await storage.createRoom(room(scheduler, "r1", "ready"));
+        await storage.updateRoom(room(scheduler, "r1", "terminating"));
+        const expected: RoomStatusEvent[] = [
+          { schedulerName: scheduler, roomId: "r1", status: "ready" },
+          { schedulerName: scheduler, roomId: "r1", status: "terminating" },
+        ];
+        await waitFor(() => first.events().length >= 2 && second.events().length >= 2);
+        await waitFor(() => otherWatch.events().length >= 1);
+        expect(first.events()).toEqual(expected);
+        expect(second.events()).toEqual(expected);
+        expect(otherWatch.events()).toEqual([{ schedulerName: other, roomId: "foreign", status: "ready" }]);
+      });
+
+      it("ends the iteration when the signal aborts", async () => {
+        const scheduler = uniqueScheduler();
+        const watch = await startWatch(storage, scheduler, watches);
+        watch.controller.abort();
+        await expect(watch.ended).resolves.toBeUndefined();
+        await storage.createRoom(room(scheduler, "after-abort", "ready"));
+        expect(watch.events()).toEqual([]);
+      });
+
+      it("ends at once when the signal is already aborted", async () => {
+        const events: RoomStatusEvent[] = [];
+        for await (const event of storage.watchRoomStatus(uniqueScheduler(), { signal: AbortSignal.abort() })) {
+          events.push(event);
+        }
+        expect(events).toEqual([]);
+      });
+    });
+
+    it("rejects calls with an aborted signal as canceled", async () => {
+      const scheduler = uniqueScheduler();
+      const signal = AbortSignal.abort();
+      await expectCode(storage.createRoom(room(scheduler, "r1"), { signal }), "canceled");
+      await expectCode(storage.getRoom(scheduler, "r1", { signal }), "canceled");
+      expect(await storage.getRoom(scheduler, "r1")).toBeUndefined();
+    });
+  });
+}
+
+/** The InstanceStorage contract, for every adapter (memory, Redis). */
+export function instanceStorageContract(name: string, factory: () => InstanceStorage | Promise<InstanceStorage>) {
+  describe(`InstanceStorage contract: ${name}`, () => {
+    let storage: InstanceStorage;
+
+    beforeAll(async () => {
+      storage = await factory();
+    });
+
+    it("returns what was upserted, address included", async () => {
+      const scheduler = uniqueScheduler();
+      const bare = instance(scheduler, "bare");
+      const full: Instance = {
+        ...instance(scheduler, "full"),
+        status: { type: "ready", description: "" },
+        address: {
+          host: "127.0.0.1",
+          ports: [
+            { name: "game", port: 20001, protocol: "udp" },
+            { name: "admin", port: 20002, protocol: "tcp" },
+          ],
+        },
+        resourceVersion: "1234",
+      };
+      await storage.upsertInstance(bare);
+      await storage.upsertInstance(full);
+      expect(await storage.getInstance(scheduler, "bare")).toEqual(bare);
+      expect(await storage.getInstance(scheduler, "full")).toEqual(full);
+    });
+
+    it("replaces an existing instance on upsert", async () => {
+      const scheduler = uniqueScheduler();
+      await storage.upsertInstance({ ...instance(scheduler, "i1"), resourceVersion: "1" });
+      const replaced: Instance = { ...instance(scheduler, "i1"), status: { type: "error", description: "exit 3" } };
+      await storage.upsertInstance(replaced);
+      const stored = await storage.getInstance(scheduler, "i1");
+      expect(stored).toEqual(replaced);
+      expect(stored?.resourceVersion).toBeUndefined();
+      expect(await storage.listInstances(scheduler)).toHaveLength(1);
+    });
+
+    it("returns undefined for an unknown instance and keeps schedulers apart", async () => {
+      const scheduler = uniqueScheduler();
+      const other = uniqueScheduler();
+      await storage.upsertInstance(instance(scheduler, "i1"));
+      expect(await storage.getInstance(scheduler, "missing")).toBeUndefined();
+      expect(await storage.getInstance(other, "i1")).toBeUndefined();
+    });
+
+    it("deletes without error, also when absent or deleted twice", async () => {
+      const scheduler = uniqueScheduler();
+      await storage.upsertInstance(instance(scheduler, "i1"));
+      await storage.upsertInstance(instance(scheduler, "i2"));
+      await storage.deleteInstance(scheduler, "i1");
+      await storage.deleteInstance(scheduler, "i1");
+      await storage.deleteInstance(scheduler, "never-there");
+      expect(await storage.getInstance(scheduler, "i1")).toBeUndefined();
+      expect((await storage.listInstances(scheduler)).map((i) => i.id)).toEqual(["i2"]);
+    });
+
+    it("lists the instances of one scheduler only", async () => {
+      const scheduler = uniqueScheduler();
+      const instances = [instance(scheduler, "a"), instance(scheduler, "b"), instance(scheduler, "c")];
+      for (const i of instances) await storage.upsertInstance(i);
+      await storage.upsertInstance(instance(uniqueScheduler(), "z"));
+      expect(sortById(await storage.listInstances(scheduler))).toEqual(instances);
+      expect(await storage.listInstances(uniqueScheduler())).toEqual([]);
+    });
+
+    it("does not share objects with the caller", async () => {
+      const scheduler = uniqueScheduler();
+      const upserted: Instance = { ...instance(scheduler, "i1"), address: { host: "h", ports: [] } };
+      await storage.upsertInstance(upserted);
+      upserted.address!.host = "changed";
+      const read = await storage.getInstance(scheduler, "i1");
+      expect(read?.address?.host).toBe("h");
+      read!.status.type = "error";
+      expect((await storage.getInstance(scheduler, "i1"))?.status.type).toBe("pending");
+    });
+
+    it("rejects calls with an aborted signal as canceled", async () => {
+      const scheduler = uniqueScheduler();
+      const signal = AbortSignal.abort();
+      await expectCode(storage.upsertInstance(instance(scheduler, "i1"), { signal }), "canceled");
+      expect(await storage.getInstance(scheduler, "i1")).toBeUndefined();
+    });
+  });
+}
+
+interface Watch {
+  controller: AbortController;
+  /** Events after the watch was known to be live, without those of the readiness probe. */
+  events(): RoomStatusEvent[];
+  /** Settles when the iteration ends; rejects if it throws. */
+  ended: Promise<void>;
+}
+
+/**
+ * Starts watching and returns once the watch provably delivers: a probe room is created and its status flipped until
+ * the watcher sees it (a Redis subscription becomes live asynchronously). The probe room is deleted afterwards.
+ */
+async function startWatch(storage: RoomStorage, scheduler: string, watches: AbortController[]): Promise<Watch> {
+  const controller = new AbortController();
+  watches.push(controller);
+  const received: RoomStatusEvent[] = [];
+  const iterable = storage.watchRoomStatus(scheduler, { signal: controller.signal });
+  const ended = (async () => {
+    for await (const event of iterable) received.push(event);
+  })();
+  ended.catch(() => {});
+
+  const probeId = `probe-${randomUUID()}`;
+  const probe = room(scheduler, probeId, "pending");
+  await storage.createRoom(probe);
+  let status: RoomStatusName = "pending";
+  await waitFor(async () => {
+    if (received.some((e) => e.roomId === probeId)) return true;
+    status = status === "pending" ? "unready" : "pending";
+    await storage.updateRoom({ ...probe, status });
+    return false;
+  });
+  await storage.deleteRoom(scheduler, probeId);
+  const start = received.length;
+  return {
+    controller,
+    events: () => received.slice(start).filter((e) => e.roomId !== probeId),
+    ended,
+  };
+}
+
+function room(schedulerName: string, id: string, status: RoomStatusName = "pending"): GameRoom {
+  return {
+    id,
+    schedulerName,
+    version: "v1.0.0",
+    status,
+    pingStatus: "unknown",
+    metadata: {},
+    isValidationRoom: false,
+    runningMatches: 0,
+    createdAt: ms(1),
+    lastPingAt: ms(2),
+  };
+}
+
+function instance(schedulerName: string, id: string): Instance {
+  return { id, schedulerName, status: { type: "pending", description: "starting" } };
+}
+
+function zeroCounts(): Record<RoomStatusName, number> {
+  return Object.fromEntries(roomStatusNames.map((s) => [s, 0])) as Record<RoomStatusName, number>;
+}
+
+function sortById<T extends { id: string }>(items: T[]): T[] {
+  return [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+function uniqueScheduler(): string {
+  return `sch-${randomUUID()}`;
+}
+
+/** A fixed instant with milliseconds, so adapters that drop sub-second precision fail. */
+function ms(seconds: number): Date {
+  return new Date(Date.UTC(2026, 0, 2) + seconds * 1000 + 457);
+}
+
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("condition not met before the deadline");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error, `expected a MaestroError ${code}`).toSatisfy((e: unknown) => isMaestroError(e, code));
+}
