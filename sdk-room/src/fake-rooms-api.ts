@@ -35,6 +35,8 @@ export interface FakeRoomsApiOptions {
   port?: number;
   /** When set, requests without `Authorization: Bearer <token>` get 401. */
   token?: string;
+  /** Called after each request was answered, e.g. to log it. */
+  onRequest?: (request: RecordedRequest) => void;
 }
 
 export interface FailOptions {
@@ -113,6 +115,7 @@ export async function startFakeRoomsApi(options: FakeRoomsApiOptions = {}): Prom
     req.on("end", () => {
       const recorded = handle(req, res, Buffer.concat(chunks).toString("utf8"));
       requests.push(recorded);
+      options.onRequest?.(recorded);
       for (const waiter of waiters) {
         if (!waiter.predicate(recorded)) continue;
         waiter.count -= 1;

@@ -30,7 +30,7 @@ export class KeepAlive {
   /** A send succeeded: the next keep-alive is one (jittered) interval away. */
   succeeded(): void {
     this.#failures = 0;
-    void 0;
+    this.#arm(jitter(this.#options.intervalMs));
   }
 
   /** A send failed: retry sooner, doubling the delay on each consecutive failure. */

@@ -66,8 +66,12 @@ describe("startFakeRoomsApi", () => {
     expect((await call("PUT", PING, ping)).status).toBe(200);
   });
 
-  it("requires the token when configured", async () => {
-    const secured = await startFakeRoomsApi({ token: "abc" });
+  it("requires the token when configured, and reports each request to onRequest", async () => {
+    const seen: string[] = [];
+    const secured = await startFakeRoomsApi({
+      token: "abc",
+      onRequest: (r) => seen.push(`${r.kind} ${r.responseStatus}`),
+    });
     try {
       const put = (authorization?: string) =>
         fetch(`${secured.url}${PING}`, {
@@ -78,6 +82,7 @@ describe("startFakeRoomsApi", () => {
       expect(await put()).toBe(401);
       expect(await put("Bearer wrong")).toBe(401);
       expect(await put("Bearer abc")).toBe(200);
+      expect(seen).toEqual(["ping 401", "ping 401", "ping 200"]);
     } finally {
       await secured.close();
     }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { openSchedulerStorage } from "./adapters/storage/sql/open-scheduler-storage.js";
 import { describeSettings, loadConfig } from "./config/load-config.js";
@@ -7,7 +8,6 @@ import { MaestroError } from "./core/errors.js";
 import { createLogger } from "./logging.js";
 import { moduleNames } from "./modules/module.js";
 import { startMaestro } from "./server.js";
-import { join, resolve } from "node:path";
 
 interface CommonOptions {
   config?: string;
@@ -18,7 +18,8 @@ interface CommonOptions {
 
 function collectSet(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const eq = value.indexOf("=");
-  if (eq <= 0) throw new InvalidArgumentError(`expected key=value (e.g. workers.healthControllerIntervalMs=5000), got "${value}"`);
+  if (eq <= 0)
+    throw new InvalidArgumentError(`expected key=value (e.g. workers.healthControllerIntervalMs=5000), got "${value}"`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 
@@ -104,7 +105,8 @@ program
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  const message = err instanceof MaestroError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  const message =
+    err instanceof MaestroError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
   process.stderr.write(`maestro: ${message}\n`);
   process.exit(err instanceof MaestroError && err.code === "invalid_argument" ? 2 : 1);
 });

@@ -8,7 +8,7 @@ import { type MaestroModule, type ModuleName, moduleNames } from "./modules/modu
 import { roomsApiModule } from "./modules/rooms-api.js";
 import { runtimeWatcherModule } from "./modules/runtime-watcher.js";
 import { workerModule } from "./modules/worker.js";
-import { type MaestroContext, createMaestroContext } from "./wiring/maestro-context.js";
+import { createMaestroContext, type MaestroContext } from "./wiring/maestro-context.js";
 
 export interface RunningMaestro {
   context: MaestroContext;
@@ -32,7 +32,11 @@ export function resolveModules(requested: readonly string[]): ModuleName[] {
   return [...new Set(requested as ModuleName[])];
 }
 
-export async function startMaestro(config: MaestroConfig, requested: readonly string[], logger: Logger): Promise<RunningMaestro> {
+export async function startMaestro(
+  config: MaestroConfig,
+  requested: readonly string[],
+  logger: Logger,
+): Promise<RunningMaestro> {
   const names = resolveModules(requested);
   if (config.storage.state.kind === "memory" || config.runtime.kind === "process") {
     const missing = sharedStateModules.filter((m) => !names.includes(m));

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { MaestroError } from "../core/errors.js";
-import { type MaestroConfig, type SchemaTree, type Setting, isSetting, schema } from "./schema.js";
+import { isSetting, type MaestroConfig, type SchemaTree, type Setting, schema } from "./schema.js";
 
 export interface ConfigSources {
   /** YAML file path; a missing file named explicitly is an error. */
@@ -22,7 +22,15 @@ export function loadConfig(sources: ConfigSources = {}): MaestroConfig {
     } catch (err) {
       throw new MaestroError("invalid_argument", `cannot read config file ${sources.file}: ${(err as Error).message}`);
     }
-    const parsed = parseYaml(text) ?? {};
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(text) ?? {};
+    } catch (err) {
+      throw new MaestroError(
+        "invalid_argument",
+        `config file ${sources.file} is not valid YAML: ${(err as Error).message}`,
+      );
+    }
     if (typeof parsed !== "object" || Array.isArray(parsed)) {
       throw new MaestroError("invalid_argument", `config file ${sources.file} must hold a YAML mapping`);
     }
@@ -44,7 +52,8 @@ export function loadConfig(sources: ConfigSources = {}): MaestroConfig {
       const envName = `MAESTRO_${p.join("_").toUpperCase()}`;
       let value: unknown = node.default;
       let origin = "default";
-      if (fileObj[key] !== undefined) [value, origin] = [fileObj[key], `${sources.file}`];
+      // `key:` with nothing after it reads as null in YAML: the setting keeps its default, as with viper.
+      if (fileObj[key] != null) [value, origin] = [fileObj[key], `${sources.file}`];
       if (env[envName] !== undefined && env[envName] !== "") [value, origin] = [env[envName], envName];
       if (sources.overrides?.[dotted] !== undefined) [value, origin] = [sources.overrides[dotted], "command line"];
       const checked = coerce(node, value);
@@ -60,7 +69,7 @@ export function loadConfig(sources: ConfigSources = {}): MaestroConfig {
   for (const path of Object.keys(sources.overrides ?? {})) {
     if (!known.has(path)) problems.push(`${path}: unknown setting`);
   }
-  collectUnknown(fileValues, schema, [], problems);
+  collectUnknown(fileValues, schema, [], problems, `${sources.file}`);
   if (problems.length > 0) {
     throw new MaestroError("invalid_argument", `Invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
   }
@@ -91,13 +100,23 @@ function coerce(setting: Setting, raw: unknown): unknown {
   }
 }
 
-function collectUnknown(values: Record<string, unknown>, tree: SchemaTree, path: string[], problems: string[]): void {
+function collectUnknown(
+  values: Record<string, unknown>,
+  tree: SchemaTree,
+  path: string[],
+  problems: string[],
+  fileName: string,
+): void {
   for (const [key, value] of Object.entries(values)) {
     const node = tree[key];
     const dotted = [...path, key].join(".");
     if (!node) problems.push(`${dotted}: unknown setting in config file`);
-    else if (!isSetting(node) && typeof value === "object" && value !== null) {
-      collectUnknown(value as Record<string, unknown>, node, [...path, key], problems);
+    else if (isSetting(node)) continue;
+    else if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+      collectUnknown(value as Record<string, unknown>, node, [...path, key], problems, fileName);
+    } else if (value !== null) {
+      // Otherwise `managementApi: 9000` would be dropped without a word and the defaults used.
+      problems.push(`${dotted}: must be a mapping of settings (got ${JSON.stringify(value)} from ${fileName})`);
     }
   }
 }
@@ -108,6 +127,8 @@ export function describeSettings(tree: SchemaTree = schema, path: string[] = [])
     const p = [...path, key];
     if (!isSetting(node)) return describeSettings(node, p);
     const extra = node.type === "enum" ? ` (${node.values.join("|")})` : "";
-    return [`${p.join(".")}  [MAESTRO_${p.join("_").toUpperCase()}]  default ${JSON.stringify(node.default)}${extra}: ${node.help}`];
+    return [
+      `${p.join(".")}  [MAESTRO_${p.join("_").toUpperCase()}]  default ${JSON.stringify(node.default)}${extra}: ${node.help}`,
+    ];
   });
 }

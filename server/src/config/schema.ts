@@ -15,7 +15,12 @@ const ms = (d: number, help: string) => ({ type: "int", default: d, min: 1, help
 export const schema = {
   dataDir: { type: "string", default: ".maestro", help: "directory for embedded state (PGlite, room logs, secrets)" },
   log: {
-    level: { type: "enum", default: "info", values: ["trace", "debug", "info", "warn", "error", "fatal"], help: "log level" },
+    level: {
+      type: "enum",
+      default: "info",
+      values: ["trace", "debug", "info", "warn", "error", "fatal"],
+      help: "log level",
+    },
   },
   managementApi: {
     host: { type: "string", default: "127.0.0.1", help: "management API bind address" },
@@ -24,16 +29,28 @@ export const schema = {
   roomsApi: {
     host: { type: "string", default: "127.0.0.1", help: "rooms API bind address" },
     port: port(8070, "rooms API port"),
-    publicUrl: { type: "string", default: "", help: "URL rooms use to reach the rooms API (default http://<host>:<port>)" },
+    publicUrl: {
+      type: "string",
+      default: "",
+      help: "URL rooms use to reach the rooms API (default http://<host>:<port>)",
+    },
     roomTokens: {
       type: "bool",
       default: true,
       help: "require each room's MAESTRO_ROOM_TOKEN on the rooms API (false = Maestro-compatible unauthenticated rooms)",
     },
-    tokenSecret: { type: "string", default: "", help: "HMAC secret for room tokens (default: generated under dataDir)" },
+    tokenSecret: {
+      type: "string",
+      default: "",
+      help: "HMAC secret for room tokens (default: generated under dataDir)",
+    },
   },
   internalApi: {
-    host: { type: "string", default: "127.0.0.1", help: "health endpoints bind address for processes with no API module" },
+    host: {
+      type: "string",
+      default: "127.0.0.1",
+      help: "health endpoints bind address for processes with no API module",
+    },
     port: port(8081, "health endpoints port for processes with no API module"),
   },
   storage: {

@@ -34,7 +34,10 @@ export function managementApiModule(ctx: MaestroContext): MaestroModule & { url?
         ready: async () => void (await ctx.schedulerStorage.listSchedulerNames()),
       });
       mod.url = await listen(app, ctx.config.managementApi.host, ctx.config.managementApi.port);
-      ctx.logger.info({ url: mod.url, routes: restRoutes.length }, "management API listening (REST, Connect, gRPC-Web, gRPC)");
+      ctx.logger.info(
+        { url: mod.url, routes: restRoutes.length },
+        "management API listening (REST, Connect, gRPC-Web, gRPC)",
+      );
       close = () => app.close();
     },
     async stop() {

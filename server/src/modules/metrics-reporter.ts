@@ -1,5 +1,4 @@
-import { instanceStatuses } from "../core/entities/game-room.js";
-import { roomStatusNames } from "../core/entities/game-room.js";
+import { instanceStatuses, roomStatusNames } from "../core/entities/game-room.js";
 import type { MaestroContext } from "../wiring/maestro-context.js";
 import type { MaestroModule } from "./module.js";
 
@@ -18,7 +17,8 @@ export function metricsReporterModule(ctx: MaestroContext): MaestroModule & { re
     for (const s of schedulers) {
       const labels = `{game="${esc(s.game)}",scheduler="${esc(s.name)}"}`;
       const counts = await ctx.rooms.countByStatus(s.name);
-      for (const status of roomStatusNames) push(gru, status, `maestro_worker_gru_${status}${labels} ${counts[status] ?? 0}`);
+      for (const status of roomStatusNames)
+        push(gru, status, `maestro_worker_gru_${status}${labels} ${counts[status] ?? 0}`);
       const instances = await ctx.instances.listInstances(s.name);
       for (const status of instanceStatuses) {
         const n = instances.filter((i) => i.status.type === status).length;
@@ -26,10 +26,18 @@ export function metricsReporterModule(ctx: MaestroContext): MaestroModule & { re
       }
     }
     for (const [status, samples] of gru) {
-      lines.push(`# HELP maestro_worker_gru_${status} Game rooms in status ${status}.`, `# TYPE maestro_worker_gru_${status} gauge`, ...samples);
+      lines.push(
+        `# HELP maestro_worker_gru_${status} Game rooms in status ${status}.`,
+        `# TYPE maestro_worker_gru_${status} gauge`,
+        ...samples,
+      );
     }
     for (const [status, samples] of inst) {
-      lines.push(`# HELP maestro_worker_instance_${status} Runtime instances in status ${status}.`, `# TYPE maestro_worker_instance_${status} gauge`, ...samples);
+      lines.push(
+        `# HELP maestro_worker_instance_${status} Runtime instances in status ${status}.`,
+        `# TYPE maestro_worker_instance_${status} gauge`,
+        ...samples,
+      );
     }
     text = lines.length ? `${lines.join("\n")}\n` : "";
   };

@@ -27,6 +27,7 @@ export function roomsApiModule(ctx: MaestroContext): MaestroModule & { url?: str
         ready: async () => void (await ctx.schedulerStorage.listSchedulerNames()),
       });
       mod.url = await listen(app, ctx.config.roomsApi.host, ctx.config.roomsApi.port);
+      if (!ctx.config.roomsApi.publicUrl) ctx.roomsApiUrl = reachable(mod.url);
       ctx.logger.info(
         { url: mod.url, roomTokens: ctx.config.roomsApi.roomTokens },
         ctx.config.roomsApi.roomTokens
@@ -41,4 +42,9 @@ export function roomsApiModule(ctx: MaestroContext): MaestroModule & { url?: str
     },
   };
   return mod;
+}
+
+/** A wildcard bind address is not something a room can dial. */
+function reachable(url: string): string {
+  return url.replace("//0.0.0.0:", "//127.0.0.1:").replace("//[::]:", "//127.0.0.1:");
 }

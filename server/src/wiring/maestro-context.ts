@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { join, resolve } from "node:path";
-import { RandomPortAllocator, isPortFree } from "../adapters/port-allocator/random-port-allocator.js";
+import { isPortFree, RandomPortAllocator } from "../adapters/port-allocator/random-port-allocator.js";
 import { ProcessRuntime } from "../adapters/runtime/process/process-runtime.js";
 import { HmacRoomTokens, loadOrCreateSecret } from "../adapters/security/hmac-room-tokens.js";
 import {
@@ -54,6 +54,7 @@ export interface MaestroContext {
   schedulerManager: SchedulerManager;
   registry: OperationRegistry;
   events: LocalEvents;
+  /** URL rooms use to reach the rooms API; the rooms API module sets it once listening unless configured. */
   roomsApiUrl: string;
   close(): Promise<void>;
 }
@@ -80,7 +81,7 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
   await runtime.start();
   const ports = new RandomPortAllocator({
     portsInUse: (opts) => runtime.portsInUse(opts),
-    isFree: (port, protocol) => isPortFree(port, protocol, config.runtime.host),
+    isFree: (port, protocol) => isPortFree(port, protocol),
   });
   const secret = config.roomsApi.tokenSecret || (await loadOrCreateSecret(join(dataDir, "room-token-secret")));
   const tokens = new HmacRoomTokens(secret);
@@ -100,7 +101,7 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
     clock,
     logger,
     timeouts,
-    roomsApiUrl,
+    roomsApiUrl: () => context.roomsApiUrl,
   });
   const registry = new OperationRegistry();
   const operationManager = new OperationManager({ operations: operationStorage, queue, leases, registry, clock });
@@ -123,11 +124,16 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
     },
   };
   for (const definition of builtinOperations(services)) registry.register(definition);
-  const schedulerManager = new SchedulerManager({ schedulers: schedulerStorage, rooms, operations: operationManager, clock });
+  const schedulerManager = new SchedulerManager({
+    schedulers: schedulerStorage,
+    rooms,
+    operations: operationManager,
+    clock,
+  });
   const events = new EventEmitter() as unknown as LocalEvents;
   (events as unknown as EventEmitter).setMaxListeners(0);
 
-  return {
+  const context: MaestroContext = {
     config,
     logger,
     clock,
@@ -150,6 +156,7 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
       await schedulerStorage.close();
     },
   };
+  return context;
 }
 
 function requireSetting(value: string, path: string): string {

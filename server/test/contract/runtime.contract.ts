@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isMaestroError } from "../../src/core/errors.js";
 import type { GameRoom, InstanceEvent, InstanceStatusType } from "../../src/core/entities/game-room.js";
 import { declaredPorts, type Scheduler } from "../../src/core/entities/scheduler.js";
+import { isMaestroError } from "../../src/core/errors.js";
 import type { AllocatedPort, RoomEnvironment, Runtime } from "../../src/core/ports/runtime.js";
 
 export interface RuntimeContractContext {
@@ -54,8 +54,7 @@ export class EventRecorder {
 
   waitFor(roomId: string, type: InstanceEvent["type"], status?: InstanceStatusType): Promise<InstanceEvent> {
     return waitFor(
-      () =>
-        this.of(roomId).find((e) => e.type === type && (status === undefined || e.instance.status.type === status)),
+      () => this.of(roomId).find((e) => e.type === type && (status === undefined || e.instance.status.type === status)),
       `${type}${status ? ` ${status}` : ""} event of room ${roomId}`,
     );
   }
@@ -141,7 +140,10 @@ export function runtimeContract(name: string, setup: () => Promise<RuntimeContra
       return {
         ...base,
         name: uniqueName("contract"),
-        spec: { ...base.spec, containers: base.spec.containers.map((c) => ({ ...c, command: ctx.longRunningCommand })) },
+        spec: {
+          ...base.spec,
+          containers: base.spec.containers.map((c) => ({ ...c, command: ctx.longRunningCommand })),
+        },
       };
     };
 
@@ -186,7 +188,9 @@ export function runtimeContract(name: string, setup: () => Promise<RuntimeContra
       expect(instance.id).toBe(room.id);
       expect(instance.schedulerName).toBe(scheduler.name);
       expect(["pending", "ready"]).toContain(instance.status.type);
-      expect(instance.address?.ports).toEqual(ports.map((p) => ({ name: p.name, port: p.hostPort, protocol: p.protocol })));
+      expect(instance.address?.ports).toEqual(
+        ports.map((p) => ({ name: p.name, port: p.hostPort, protocol: p.protocol })),
+      );
 
       await recorder.waitFor(room.id, "added");
       const ready = await recorder.waitForStatus(room.id, "ready");

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Scheduler } from "../../src/core/entities/scheduler.js";
-import { isMaestroError, type ErrorCode } from "../../src/core/errors.js";
+import { type ErrorCode, isMaestroError } from "../../src/core/errors.js";
 import type { SchedulerStorage } from "../../src/core/ports/scheduler-storage.js";
 import { validScheduler } from "../support/fixtures.js";
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { MemorySchedulerStorage } from "../../src/adapters/storage/memory/index.js";
 import { migrate, openSchedulerStorage, PgClient, PgliteClient } from "../../src/adapters/storage/sql/index.js";
 import { isMaestroError } from "../../src/core/errors.js";
@@ -29,8 +29,12 @@ afterAll(async () => {
 
 schedulerStorageContract("memory", () => new MemorySchedulerStorage());
 schedulerStorageContract("PGlite in memory", () => openSchedulerStorage({ kind: "pglite" }));
-schedulerStorageContract("PGlite on disk", async () => openSchedulerStorage({ kind: "pglite", dataDir: await tempDir() }));
-schedulerStorageContract("PostgreSQL", async () => openSchedulerStorage({ kind: "postgres", url: await postgresUrl() }));
+schedulerStorageContract("PGlite on disk", async () =>
+  openSchedulerStorage({ kind: "pglite", dataDir: await tempDir() }),
+);
+schedulerStorageContract("PostgreSQL", async () =>
+  openSchedulerStorage({ kind: "postgres", url: await postgresUrl() }),
+);
 
 describe("SqlSchedulerStorage on PGlite on disk", () => {
   it("keeps schedulers and versions across close and reopen", async () => {
@@ -126,9 +130,10 @@ describe("SQL migrations", () => {
 describe("SqlSchedulerStorage on PostgreSQL that is not there", () => {
   it("fails to open with unavailable", async () => {
     // Port 1 on loopback: nothing listens there and the connection is refused at once.
-    const error = await openSchedulerStorage({ kind: "postgres", url: "postgres://postgres@127.0.0.1:1/postgres" }).catch(
-      (e: unknown) => e,
-    );
+    const error = await openSchedulerStorage({
+      kind: "postgres",
+      url: "postgres://postgres@127.0.0.1:1/postgres",
+    }).catch((e: unknown) => e);
     expect(isMaestroError(error, "unavailable")).toBe(true);
   });
 });

@@ -2,8 +2,8 @@ import { createSocket } from "node:dgram";
 import { createServer, type Server } from "node:net";
 import { describe, expect, it } from "vitest";
 import { isPortFree, RandomPortAllocator } from "../../src/adapters/port-allocator/random-port-allocator.js";
-import { isMaestroError, type MaestroError } from "../../src/core/errors.js";
 import type { ContainerPort, Scheduler } from "../../src/core/entities/scheduler.js";
+import { isMaestroError, type MaestroError } from "../../src/core/errors.js";
 import { validContainer, validScheduler } from "../support/fixtures.js";
 
 /** mulberry32: a tiny seeded generator so every run draws the same ports. */

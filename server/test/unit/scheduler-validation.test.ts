@@ -220,7 +220,7 @@ const rules: Rule[] = [
     invalid: [0, -1, Number.NaN, Number.POSITIVE_INFINITY, undefined].map((value) => [
       String(value),
       set("spec.terminationGracePeriodSeconds", value),
-      [["spec.terminationGracePeriodSeconds", "must be greater than 0"]],
+      [["spec.terminationGracePeriod", "must be greater than 0"]],
     ]),
   },
   {
@@ -825,7 +825,7 @@ describe("validateScheduler", () => {
       "roomsReplicas",
       "matchAllocation.maxMatches",
       "spec.version",
-      "spec.terminationGracePeriodSeconds",
+      "spec.terminationGracePeriod",
       "spec.restartPolicy",
       `${C0}.image`,
       `${C0}.imagePullPolicy`,

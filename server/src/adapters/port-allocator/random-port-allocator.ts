@@ -1,5 +1,5 @@
-import { MaestroError } from "../../core/errors.js";
 import type { PortRange, Scheduler } from "../../core/entities/scheduler.js";
+import { MaestroError } from "../../core/errors.js";
 import type { CallOptions } from "../../core/ports/call-options.js";
 import type { PortAllocator } from "../../core/ports/port-allocator.js";
 import type { AllocatedPort } from "../../core/ports/runtime.js";
@@ -57,7 +57,10 @@ export class RandomPortAllocator implements PortAllocator {
         const range = port.hostPortRange ?? scheduler.portRange;
         if (!range) {
           throw MaestroError.invalid([
-            { field: `${field}.hostPortRange`, message: "no host port range: set portRange or every port's hostPortRange" },
+            {
+              field: `${field}.hostPortRange`,
+              message: "no host port range: set portRange or every port's hostPortRange",
+            },
           ]);
         }
         const rangeField = port.hostPortRange ? `${field}.hostPortRange` : "portRange";

@@ -1,17 +1,17 @@
 import { create } from "@bufbuild/protobuf";
 import { type Duration, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
+  type CreateSchedulerRequest,
   type Autoscaling as PbAutoscaling,
   type Container as PbContainer,
-  type CreateSchedulerRequest,
   type Forwarder as PbForwarder,
   type Scheduler as PbScheduler,
+  type SchedulerVersion as PbSchedulerVersion,
+  type Spec as PbSpec,
   SchedulerInfoSchema,
   SchedulerSchema,
-  type SchedulerVersion as PbSchedulerVersion,
   SchedulerVersionSchema,
   SchedulerWithoutSpecSchema,
-  type Spec as PbSpec,
 } from "@maestro/proto";
 import type {
   Autoscaling,
@@ -89,7 +89,10 @@ function containerFromPb(c: PbContainer): Container {
       value: e.value,
       valueFrom: e.valueFrom && {
         fieldRef: e.valueFrom.fieldRef && { fieldPath: e.valueFrom.fieldRef.fieldPath },
-        secretKeyRef: e.valueFrom.secretKeyRef && { name: e.valueFrom.secretKeyRef.name, key: e.valueFrom.secretKeyRef.key },
+        secretKeyRef: e.valueFrom.secretKeyRef && {
+          name: e.valueFrom.secretKeyRef.name,
+          key: e.valueFrom.secretKeyRef.key,
+        },
       },
     })),
     requests: { memory: c.requests?.memory ?? "", cpu: c.requests?.cpu ?? "" },
@@ -155,7 +158,12 @@ export function schedulerToPb(s: Scheduler): PbScheduler {
       terminationGracePeriod: durationFromSeconds(s.spec.terminationGracePeriodSeconds),
       containers: s.spec.containers.map((c) => ({
         ...c,
-        ports: c.ports.map((p) => ({ name: p.name, protocol: p.protocol, port: p.port, hostPortRange: p.hostPortRange })),
+        ports: c.ports.map((p) => ({
+          name: p.name,
+          protocol: p.protocol,
+          port: p.port,
+          hostPortRange: p.hostPortRange,
+        })),
       })),
       toleration: s.spec.toleration,
       affinity: s.spec.affinity,

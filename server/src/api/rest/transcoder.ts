@@ -25,7 +25,9 @@ export function registerRestRoutes(
   const table: RestRoute[] = [];
   // Maestro's clients (curl --data-raw, maestro-client) often send JSON without a JSON content type: read any body.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "string", bodyLimit: 4 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser("*", { parseAs: "string", bodyLimit: 4 * 1024 * 1024 }, (_req, body, done) =>
+    done(null, body),
+  );
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     const code = err.statusCode && err.statusCode < 500 ? Code.InvalidArgument : Code.Internal;
     void reply.code(err.statusCode ?? 500).send({ code, message: err.message, details: [] });
@@ -113,7 +115,8 @@ function queryToJson(method: DescMethod, query: Record<string, unknown>): Record
     const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
     const field = method.input.fields.find((f) => f.jsonName === key || f.name === key);
     if (!field) continue;
-    out[key] = field.fieldKind === "scalar" && field.scalar === 8 /* BOOL */ ? value === "true" || value === "1" : value;
+    out[key] =
+      field.fieldKind === "scalar" && field.scalar === 8 /* BOOL */ ? value === "true" || value === "1" : value;
   }
   return out;
 }

@@ -54,7 +54,9 @@ function parseOrder(orderBy: string): boolean {
   if (!orderBy) return true;
   const [field, direction = "desc", ...rest] = orderBy.trim().split(/\s+/);
   if (field !== "createdAt" || rest.length > 0 || (direction !== "asc" && direction !== "desc")) {
-    throw MaestroError.invalid([{ field: "orderBy", message: 'must be "createdAt", "createdAt asc" or "createdAt desc"' }]);
+    throw MaestroError.invalid([
+      { field: "orderBy", message: 'must be "createdAt", "createdAt asc" or "createdAt desc"' },
+    ]);
   }
   return direction === "desc";
 }

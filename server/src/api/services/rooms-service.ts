@@ -4,7 +4,7 @@ import { MaestroError } from "../../core/errors.js";
 import type { InstanceStorage } from "../../core/ports/room-storage.js";
 import type { RoomTokens } from "../../core/ports/room-token.js";
 import type { SchedulerStorage } from "../../core/ports/scheduler-storage.js";
-import { type PingRequestStatus, type RoomManager, pingStatusesAccepted } from "../../core/services/room-manager.js";
+import { type PingRequestStatus, pingStatusesAccepted, type RoomManager } from "../../core/services/room-manager.js";
 import { handle } from "../errors.js";
 
 export interface RoomsServiceDeps {
@@ -33,7 +33,9 @@ export function roomsService(d: RoomsServiceDeps): Partial<ServiceImpl<typeof Ro
       handle(async () => {
         authorize(ctx, req.schedulerName, req.roomName);
         if (!pingStatusesAccepted.includes(req.status as PingRequestStatus)) {
-          throw MaestroError.invalid([{ field: "status", message: `must be one of ${pingStatusesAccepted.join(", ")}` }]);
+          throw MaestroError.invalid([
+            { field: "status", message: `must be one of ${pingStatusesAccepted.join(", ")}` },
+          ]);
         }
         if (req.runningMatches < 0n) {
           throw MaestroError.invalid([{ field: "runningMatches", message: "must not be negative" }]);

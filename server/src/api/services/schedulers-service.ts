@@ -35,7 +35,9 @@ export function schedulersService(d: SchedulersServiceDeps): Partial<ServiceImpl
       }),
     getScheduler: (req, ctx) =>
       handle(async () => ({
-        scheduler: schedulerToPb(await d.schedulers.getScheduler(req.schedulerName, req.version || undefined, opts(ctx.signal))),
+        scheduler: schedulerToPb(
+          await d.schedulers.getScheduler(req.schedulerName, req.version || undefined, opts(ctx.signal)),
+        ),
       })),
     createScheduler: (req, ctx) =>
       handle(async () => {
@@ -49,7 +51,9 @@ export function schedulersService(d: SchedulersServiceDeps): Partial<ServiceImpl
       })),
     getSchedulersInfo: (req, ctx) =>
       handle(async () => ({
-        schedulers: (await d.schedulers.getSchedulersInfo(req.game || undefined, opts(ctx.signal))).map(schedulerInfoToPb),
+        schedulers: (await d.schedulers.getSchedulersInfo(req.game || undefined, opts(ctx.signal))).map(
+          schedulerInfoToPb,
+        ),
       })),
     deleteScheduler: (req, ctx) =>
       handle(async () => {
@@ -57,7 +61,9 @@ export function schedulersService(d: SchedulersServiceDeps): Partial<ServiceImpl
         return { operationId: op.id };
       }),
     addRooms: (req, ctx) =>
-      handle(async () => ({ operationId: (await d.schedulers.addRooms(req.schedulerName, req.amount, opts(ctx.signal))).id })),
+      handle(async () => ({
+        operationId: (await d.schedulers.addRooms(req.schedulerName, req.amount, opts(ctx.signal))).id,
+      })),
     removeRooms: (req, ctx) =>
       handle(async () => ({
         operationId: (await d.schedulers.removeRooms(req.schedulerName, req.amount, opts(ctx.signal))).id,

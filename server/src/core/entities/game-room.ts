@@ -59,9 +59,7 @@ export interface InstancePort {
   protocol: string;
 }
 
-export type InstanceEvent =
-  | { type: "added" | "updated"; instance: Instance }
-  | { type: "deleted"; instance: Instance };
+export type InstanceEvent = { type: "added" | "updated"; instance: Instance } | { type: "deleted"; instance: Instance };
 
 /**
  * Ping × instance → room status (Maestro's roomStatusComposition). The table is read first-match-wins in Maestro, which
@@ -77,14 +75,19 @@ export function composeRoomStatus(ping: PingStatus, instance: InstanceStatusType
   return ping;
 }
 
+/**
+ * Maestro's validStatusTransitions, plus pending → active: a multi-match room may report running matches before its
+ * instance is ready, and without it the room would stay pending (refusing every ping) until it expired. Maestro
+ * allows the equivalent pending → occupied.
+ */
 const validTransitions: Record<RoomStatusName, readonly RoomStatusName[]> = {
   pending: ["ready", "terminating", "unready", "error", "occupied", "active"],
   ready: ["occupied", "allocated", "terminating", "unready", "error", "active"],
   unready: ["terminating", "occupied", "ready", "error", "pending", "active"],
-  active: ["ready", "occupied", "terminating", "unready", "error", "allocated"],
+  active: ["ready", "occupied", "terminating", "unready", "error"],
   occupied: ["ready", "terminating", "unready", "error", "active"],
   allocated: ["active", "occupied", "ready", "terminating", "unready", "error"],
-  error: ["terminating", "unready", "ready", "terminated"],
+  error: ["terminating", "unready", "ready"],
   terminating: ["error", "unready", "ready", "terminated"],
   terminated: [],
 };

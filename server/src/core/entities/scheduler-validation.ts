@@ -168,7 +168,7 @@ function validateSpec(v: Violations, spec: Spec | undefined): void {
   }
   const grace = spec.terminationGracePeriodSeconds;
   if (typeof grace !== "number" || !Number.isFinite(grace) || grace <= 0) {
-    v.add("spec.terminationGracePeriodSeconds", "must be greater than 0");
+    v.add("spec.terminationGracePeriod", "must be greater than 0");
   }
   v.oneOf("spec.restartPolicy", spec.restartPolicy, restartPolicies);
 

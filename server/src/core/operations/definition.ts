@@ -21,7 +21,6 @@ export interface OperationDefinition<I = unknown> {
   rollback?(ctx: OperationContext, input: I, error: unknown): Promise<void>;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: a registry holds definitions of every input type
 export type AnyOperationDefinition = OperationDefinition<any>;
 
 export class OperationRegistry {

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { type Operation, type OperationStage, finalOperationStatuses } from "../entities/operation.js";
+import { finalOperationStatuses, type Operation, type OperationStage } from "../entities/operation.js";
 import { MaestroError } from "../errors.js";
+import type { OperationRegistry } from "../operations/definition.js";
 import type { CallOptions } from "../ports/call-options.js";
 import type { Clock } from "../ports/clock.js";
 import type { LeaseStorage, OperationQueue, OperationStorage } from "../ports/operation-storage.js";
-import type { OperationRegistry } from "../operations/definition.js";
 
 export interface OperationManagerDeps {
   operations: OperationStorage;

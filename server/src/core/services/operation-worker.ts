@@ -1,10 +1,9 @@
 import type { Operation, OperationStatusName } from "../entities/operation.js";
 import { MaestroError } from "../errors.js";
-import type { OperationContext } from "../operations/definition.js";
+import type { OperationContext, OperationRegistry } from "../operations/definition.js";
 import type { Clock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import type { LeaseStorage, OperationQueue, OperationStorage } from "../ports/operation-storage.js";
-import type { OperationRegistry } from "../operations/definition.js";
 import { OperationCanceled, type RunningOperations } from "./operation-manager.js";
 
 export interface OperationWorkerDeps {
@@ -41,20 +40,26 @@ export class OperationWorker {
         await sleep(1000, signal);
         continue;
       }
+      let taken = true;
       try {
-        await this.runOne(id, signal);
+        taken = await this.runOne(id, signal);
       } catch (err) {
         this.log.error({ err, operationId: id }, "operation bookkeeping failed");
       } finally {
-        await this.deps.queue.ack(this.schedulerName, id).catch((err) => this.log.error({ err }, "ack failed"));
+        // An operation not started because the worker is stopping stays reserved: the next worker runs it.
+        if (taken) {
+          await this.deps.queue.ack(this.schedulerName, id).catch((err) => this.log.error({ err }, "ack failed"));
+        }
       }
     }
   }
 
-  private async runOne(id: string, workerSignal: AbortSignal): Promise<void> {
+  /** Runs one queued operation to a final status; false when the worker stopped before starting it. */
+  private async runOne(id: string, workerSignal: AbortSignal): Promise<boolean> {
     const { operations, registry, clock } = this.deps;
+    if (workerSignal.aborted) return false;
     const op = await operations.getOperation(this.schedulerName, id);
-    if (!op || op.status !== "pending") return; // canceled while queued, or already handled
+    if (!op || op.status !== "pending") return true; // canceled while queued, or already handled
     const log = this.log.child({ operationId: id, operation: op.definitionName });
     const history = (event: string) =>
       operations.appendHistory(this.schedulerName, id, { createdAt: clock.now(), event });
@@ -63,7 +68,7 @@ export class OperationWorker {
     if (!definition) {
       await history(`Operation evicted: no definition named ${op.definitionName}`);
       await operations.updateStatus(this.schedulerName, id, "evicted");
-      return;
+      return true;
     }
     let input: unknown;
     try {
@@ -71,15 +76,25 @@ export class OperationWorker {
     } catch (err) {
       await history(`Operation evicted: invalid input: ${MaestroError.from(err).message}`);
       await operations.updateStatus(this.schedulerName, id, "evicted");
-      return;
+      return true;
     }
+    if (workerSignal.aborted) return false;
 
     await history("Starting operation");
-    await this.deps.leases.grantLease(this.schedulerName, id, this.deps.leaseTtlMs);
+    try {
+      await this.deps.leases.grantLease(this.schedulerName, id, this.deps.leaseTtlMs);
+    } catch (err) {
+      // Someone else holds it (Maestro fails the operation too); left pending it would sit in the list forever.
+      await history(`Operation execution failed: could not take the operation lease: ${describe(err)}`);
+      await operations.updateStatus(this.schedulerName, id, "error");
+      return true;
+    }
     await operations.updateStatus(this.schedulerName, id, "in_progress");
     const controller = new AbortController();
     const onWorkerStop = () => controller.abort(new OperationCanceled("worker is shutting down"));
     workerSignal.addEventListener("abort", onWorkerStop, { once: true });
+    // A stop during the awaits above fired before the listener existed.
+    if (workerSignal.aborted) onWorkerStop();
     const unregister = this.deps.running.register(id, controller);
     const renew = setInterval(() => {
       this.deps.leases
@@ -87,7 +102,12 @@ export class OperationWorker {
         .catch((err) => log.warn({ err }, "lease renewal failed"));
     }, this.deps.leaseTtlMs / 2);
 
-    const ctx: OperationContext = { operation: op, schedulerName: this.schedulerName, signal: controller.signal, history };
+    const ctx: OperationContext = {
+      operation: op,
+      schedulerName: this.schedulerName,
+      signal: controller.signal,
+      history,
+    };
     let status: OperationStatusName = "finished";
     try {
       await definition.execute(ctx, input);
@@ -107,6 +127,7 @@ export class OperationWorker {
     await operations.updateStatus(this.schedulerName, id, status);
     await this.deps.leases.revokeLease(this.schedulerName, id).catch((err) => log.warn({ err }, "revoke failed"));
     await history("Operation finished");
+    return true;
   }
 
   private async rollback(

@@ -1,14 +1,14 @@
 import { randomInt } from "node:crypto";
-import { MaestroError } from "../errors.js";
 import {
+  calculateRoomStatus,
   type GameRoom,
   type Instance,
+  isValidTransition,
   type PingStatus,
   type RoomStatusName,
-  calculateRoomStatus,
-  isValidTransition,
 } from "../entities/game-room.js";
 import type { Scheduler } from "../entities/scheduler.js";
+import { MaestroError } from "../errors.js";
 import type { CallOptions } from "../ports/call-options.js";
 import type { Clock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
@@ -27,8 +27,8 @@ export interface RoomManagerDeps {
   clock: Clock;
   logger: Logger;
   timeouts: RoomTimeouts;
-  /** URL rooms use to reach the rooms API. */
-  roomsApiUrl: string;
+  /** URL rooms use to reach the rooms API (read per room: it is known only once the rooms API listens). */
+  roomsApiUrl: () => string;
 }
 
 export const pingStatusesAccepted = ["ready", "occupied", "terminating", "terminated"] as const;
@@ -76,7 +76,7 @@ export class RoomManager {
     try {
       const hostPorts = await ports.allocate(scheduler, opts);
       allocated = hostPorts.map((p) => p.hostPort);
-      const env = { roomsApiUrl: this.deps.roomsApiUrl, roomToken: tokens.tokenFor(scheduler.name, room.id) };
+      const env = { roomsApiUrl: this.deps.roomsApiUrl(), roomToken: tokens.tokenFor(scheduler.name, room.id) };
       const instance = await runtime.createRoom(scheduler, room, hostPorts, env, opts);
       await instances.upsertInstance(instance, opts);
       return { room, instance };
@@ -122,7 +122,12 @@ export class RoomManager {
    * A room's ping. Unknown rooms are refused without writing anything (Maestro created a stray record); a status the
    * room may not move to is refused with failed_precondition.
    */
-  async updateRoomWithPing(scheduler: Scheduler, roomId: string, ping: Ping, opts: CallOptions = {}): Promise<GameRoom> {
+  async updateRoomWithPing(
+    scheduler: Scheduler,
+    roomId: string,
+    ping: Ping,
+    opts: CallOptions = {},
+  ): Promise<GameRoom> {
     const room = await this.deps.rooms.getRoom(scheduler.name, roomId, opts);
     if (!room) throw MaestroError.notFound(`room ${roomId} of scheduler ${scheduler.name}`);
     const instance = await this.deps.instances.getInstance(scheduler.name, roomId, opts);

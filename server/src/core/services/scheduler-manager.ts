@@ -1,7 +1,12 @@
-import { assertValidScheduler } from "../entities/scheduler-validation.js";
-import { DEFAULT_SPEC_VERSION, type Scheduler, type SchedulerFilter, type SchedulerInfo } from "../entities/scheduler.js";
-import type { SchedulerVersion } from "../entities/scheduler.js";
 import type { Operation } from "../entities/operation.js";
+import type { SchedulerVersion } from "../entities/scheduler.js";
+import {
+  DEFAULT_SPEC_VERSION,
+  type Scheduler,
+  type SchedulerFilter,
+  type SchedulerInfo,
+} from "../entities/scheduler.js";
+import { assertValidScheduler } from "../entities/scheduler-validation.js";
 import { MaestroError } from "../errors.js";
 import { ADD_ROOMS } from "../operations/add-rooms/add-rooms.js";
 import { CREATE_SCHEDULER } from "../operations/create-scheduler/create-scheduler.js";
@@ -86,13 +91,12 @@ export class SchedulerManager {
   }
 
   /**
-   * Grows the fleet by `amount` rooms for good: roomsReplicas goes up (so the health controller keeps them) and the
-   * rooms are created right away instead of at the next health-controller tick.
+   * Grows the fleet by `amount` rooms for good: the operation raises roomsReplicas (so the health controller keeps
+   * them) and creates the rooms at once. Done inside the scheduler's queue so it cannot race other changes.
    */
   async addRooms(name: string, amount: number, opts: CallOptions = {}): Promise<Operation> {
-    const scheduler = await this.scalable(name, amount, opts);
-    await this.deps.schedulers.updateScheduler({ ...scheduler, roomsReplicas: scheduler.roomsReplicas + amount }, opts);
-    return this.deps.operations.enqueue(name, ADD_ROOMS, { amount }, { ...opts, priority: true });
+    await this.scalable(name, amount, opts);
+    return this.deps.operations.enqueue(name, ADD_ROOMS, { amount, adjustReplicas: true }, opts);
   }
 
   /** Shrinks the fleet by `amount` rooms, removing the least useful rooms first. */
@@ -103,8 +107,12 @@ export class SchedulerManager {
         { field: "amount", message: `must be at most roomsReplicas (${scheduler.roomsReplicas})` },
       ]);
     }
-    await this.deps.schedulers.updateScheduler({ ...scheduler, roomsReplicas: scheduler.roomsReplicas - amount }, opts);
-    return this.deps.operations.enqueue(name, REMOVE_ROOMS, { amount, reason: "scale_down" }, { ...opts, priority: true });
+    return this.deps.operations.enqueue(
+      name,
+      REMOVE_ROOMS,
+      { amount, reason: "scale_down", adjustReplicas: true },
+      opts,
+    );
   }
 
   private async scalable(name: string, amount: number, opts: CallOptions): Promise<Scheduler> {

@@ -8,6 +8,7 @@ interface Subscriber {
 /** Fans instance events out to every watcher of a scheduler; each watcher has its own unbounded queue. */
 export class InstanceEventHub {
   private readonly subscribers = new Map<string, Set<Subscriber>>();
+  private closed = false;
 
   emit(schedulerName: string, event: InstanceEvent): void {
     for (const subscriber of this.subscribers.get(schedulerName) ?? []) subscriber.push(event);
@@ -37,7 +38,7 @@ export class InstanceEventHub {
       },
       end: stop,
     };
-    if (signal.aborted) {
+    if (signal.aborted || this.closed) {
       done = true;
     } else {
       set.add(subscriber);
@@ -64,8 +65,9 @@ export class InstanceEventHub {
     return { [Symbol.asyncIterator]: () => iterator };
   }
 
-  /** Ends every watcher. */
+  /** Ends every watcher, present and future. */
   close(): void {
+    this.closed = true;
     for (const set of [...this.subscribers.values()]) for (const subscriber of [...set]) subscriber.end();
   }
 }

@@ -25,7 +25,10 @@ export interface ContainerProcessSpec {
 export interface ProcessRoomOptions {
   schedulerName: string;
   roomId: string;
+  /** The room's own directory (log, pid file). */
   dir: string;
+  /** Working directory of the room's processes. */
+  cwd: string;
   host: string;
   ports: readonly AllocatedPort[];
   graceSeconds: number;
@@ -162,6 +165,10 @@ export class ProcessRoom {
         }
       }
       clearTimeout(this.killTimer);
+      for (const proc of this.processes) {
+        proc.child?.stdout?.destroy();
+        proc.child?.stderr?.destroy();
+      }
       await this.log.close();
     })();
     return this.stopping;
@@ -172,7 +179,7 @@ export class ProcessRoom {
     let child: ChildProcess;
     try {
       child = spawn(file ?? "", args, {
-        cwd: this.opts.dir,
+        cwd: this.opts.cwd,
         env: proc.spec.env,
         // Own process group, so that a signal to -pid reaches whatever the room starts itself.
         detached: true,

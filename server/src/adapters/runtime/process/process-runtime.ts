@@ -1,8 +1,8 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { MaestroError } from "../../../core/errors.js";
 import type { GameRoom, Instance, InstanceEvent } from "../../../core/entities/game-room.js";
 import type { Scheduler } from "../../../core/entities/scheduler.js";
+import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
 import { type Logger, silentLogger } from "../../../core/ports/logger.js";
 import type { AllocatedPort, RoomEnvironment, Runtime } from "../../../core/ports/runtime.js";
@@ -13,11 +13,20 @@ import { reapLeftovers } from "./reaper.js";
 import { containerEnvironment, validateContainers } from "./room-env.js";
 
 export interface ProcessRuntimeOptions {
-  /** Home of every scheduler (`<dataDir>/<scheduler>/`) and room (`<dataDir>/<scheduler>/<room>/`). */
+  /**
+   * Home of every scheduler (`<dataDir>/<scheduler>/`) and room (`<dataDir>/<scheduler>/<room>/`). Give the runtime a
+   * directory of its own: deleteScheduler removes `<dataDir>/<name>` whatever it holds, and start() stops the rooms
+   * recorded there, so two servers must never share it.
+   */
   dataDir: string;
   /** Address clients use to reach rooms; also what `status.hostIP`/`status.podIP` resolve to. */
   host?: string;
   logger?: Pick<Logger, "info" | "warn" | "error">;
+  /**
+   * Working directory of room processes. Defaults to the server's own, so a relative command path in a scheduler
+   * (`node examples/game-room/dist/main.js`) means what it means where Maestro was started.
+   */
+  workingDir?: string;
 }
 
 /** Longest close() waits between SIGTERM and SIGKILL, so a server shutdown is not held up by long grace periods. */
@@ -34,6 +43,7 @@ export class ProcessRuntime implements Runtime {
   readonly name = "process";
   private readonly dataDir: string;
   private readonly host: string;
+  private readonly workingDir: string;
   private readonly logger: Pick<Logger, "info" | "warn" | "error">;
   private readonly rooms = new Map<string, Map<string, ProcessRoom>>();
   /** Rooms being stopped → the promise that resolves once they are stopped and forgotten. */
@@ -46,6 +56,7 @@ export class ProcessRuntime implements Runtime {
   constructor(opts: ProcessRuntimeOptions) {
     this.dataDir = resolve(opts.dataDir);
     this.host = opts.host ?? "127.0.0.1";
+    this.workingDir = resolve(opts.workingDir ?? process.cwd());
     this.logger = opts.logger ?? silentLogger;
   }
 
@@ -86,7 +97,9 @@ export class ProcessRuntime implements Runtime {
     await this.start();
     const rooms = [...(this.rooms.get(scheduler.name)?.values() ?? [])];
     await abortable(
-      Promise.all(rooms.map((room) => this.stopRoom(scheduler.name, room, "scheduler deleted", room.graceSeconds * 1000))),
+      Promise.all(
+        rooms.map((room) => this.stopRoom(scheduler.name, room, "scheduler deleted", room.graceSeconds * 1000)),
+      ),
       opts.signal,
     );
     await rm(this.schedulerDir(scheduler.name), { recursive: true, force: true }).catch((err: unknown) => {
@@ -125,6 +138,7 @@ export class ProcessRuntime implements Runtime {
       schedulerName: scheduler.name,
       roomId: room.id,
       dir,
+      cwd: this.workingDir,
       host: this.host,
       ports,
       graceSeconds: scheduler.spec.terminationGracePeriodSeconds,
@@ -175,7 +189,8 @@ export class ProcessRuntime implements Runtime {
   async portsInUse(opts: CallOptions = {}): Promise<Set<number>> {
     checkSignal(opts.signal);
     const ports = new Set<number>();
-    for (const rooms of this.rooms.values()) for (const room of rooms.values()) for (const p of room.hostPorts) ports.add(p);
+    for (const rooms of this.rooms.values())
+      for (const room of rooms.values()) for (const p of room.hostPorts) ports.add(p);
     return ports;
   }
 
@@ -184,7 +199,12 @@ export class ProcessRuntime implements Runtime {
     if (this.started) await this.started.catch(() => undefined);
     for (const [schedulerName, rooms] of this.rooms) {
       for (const room of rooms.values()) {
-        void this.stopRoom(schedulerName, room, "runtime closed", Math.min(room.graceSeconds * 1000, MAX_CLOSE_GRACE_MS));
+        void this.stopRoom(
+          schedulerName,
+          room,
+          "runtime closed",
+          Math.min(room.graceSeconds * 1000, MAX_CLOSE_GRACE_MS),
+        );
       }
     }
     while (this.removals.size > 0) await Promise.all([...this.removals.values()]);

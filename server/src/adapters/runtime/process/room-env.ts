@@ -1,5 +1,5 @@
-import { type FieldViolation, MaestroError } from "../../../core/errors.js";
 import type { Container } from "../../../core/entities/scheduler.js";
+import { type FieldViolation, MaestroError } from "../../../core/errors.js";
 import type { AllocatedPort, RoomEnvironment } from "../../../core/ports/runtime.js";
 
 /** The only server variables a room inherits: enough to find binaries and temp space, never the server's secrets. */

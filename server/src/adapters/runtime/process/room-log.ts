@@ -7,6 +7,7 @@ const MAX_PARTIAL_LINE = 64 * 1024;
 /** One room's log file: every container's stdout and stderr, appended. */
 export class RoomLog {
   private readonly stream: WriteStream;
+  private closed = false;
 
   constructor(path: string, onError: (err: Error) => void) {
     this.stream = createWriteStream(path, { flags: "a" });
@@ -15,17 +16,25 @@ export class RoomLog {
 
   /** A writer for one output stream; with a prefix each line is tagged so several containers' lines can be told apart. */
   writer(prefix?: string): LogWriter {
-    return prefix === undefined ? new RawWriter(this.stream) : new PrefixedWriter(this.stream, prefix);
+    const write = (data: string | Buffer) => {
+      // A grandchild may still hold the pipe after the room is gone; its output has nowhere to go.
+      if (!this.closed && !this.stream.destroyed) this.stream.write(data);
+    };
+    return prefix === undefined ? new RawWriter(write) : new PrefixedWriter(write, prefix);
   }
 
   close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
     return new Promise((resolve) => {
       if (this.stream.destroyed) return resolve();
-      this.stream.end(() => resolve());
       this.stream.once("error", () => resolve());
+      this.stream.end(() => resolve());
     });
   }
 }
+
+type Write = (data: string | Buffer) => void;
 
 export interface LogWriter {
   write(chunk: Buffer): void;
@@ -34,9 +43,9 @@ export interface LogWriter {
 }
 
 class RawWriter implements LogWriter {
-  constructor(private readonly stream: WriteStream) {}
+  constructor(private readonly out: Write) {}
   write(chunk: Buffer): void {
-    if (!this.stream.destroyed) this.stream.write(chunk);
+    this.out(chunk);
   }
   flush(): void {}
 }
@@ -46,7 +55,7 @@ class PrefixedWriter implements LogWriter {
   private partial = "";
 
   constructor(
-    private readonly stream: WriteStream,
+    private readonly out: Write,
     private readonly prefix: string,
   ) {}
 
@@ -57,14 +66,12 @@ class PrefixedWriter implements LogWriter {
       lines.push(this.partial);
       this.partial = "";
     }
-    if (lines.length > 0 && !this.stream.destroyed) {
-      this.stream.write(lines.map((line) => `[${this.prefix}] ${line}\n`).join(""));
-    }
+    if (lines.length > 0) this.out(lines.map((line) => `[${this.prefix}] ${line}\n`).join(""));
   }
 
   flush(): void {
     const rest = this.partial + this.decoder.end();
     this.partial = "";
-    if (rest !== "" && !this.stream.destroyed) this.stream.write(`[${this.prefix}] ${rest}\n`);
+    if (rest !== "") this.out(`[${this.prefix}] ${rest}\n`);
   }
 }

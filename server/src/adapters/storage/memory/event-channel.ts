@@ -12,7 +12,8 @@ export class EventChannel<T> implements AsyncIterable<T> {
     private readonly signal: AbortSignal,
     private readonly onClose: () => void,
   ) {
-    if (signal.aborted) this.close();
+    // Already aborted: born closed, and onClose is not called because nobody could have registered the channel yet.
+    if (signal.aborted) this.closed = true;
     else signal.addEventListener("abort", this.onAbort, { once: true });
   }
 

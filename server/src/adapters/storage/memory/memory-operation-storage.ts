@@ -1,4 +1,9 @@
-import type { Operation, OperationEvent, OperationStage, OperationStatusName } from "../../../core/entities/operation.js";
+import type {
+  Operation,
+  OperationEvent,
+  OperationStage,
+  OperationStatusName,
+} from "../../../core/entities/operation.js";
 import { operationStage } from "../../../core/entities/operation.js";
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";

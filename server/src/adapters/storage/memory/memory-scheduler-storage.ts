@@ -1,7 +1,7 @@
+import type { Scheduler, SchedulerFilter, SchedulerState, SchedulerVersion } from "../../../core/entities/scheduler.js";
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
 import type { SchedulerStorage } from "../../../core/ports/scheduler-storage.js";
-import type { Scheduler, SchedulerFilter, SchedulerState, SchedulerVersion } from "../../../core/entities/scheduler.js";
 import { throwIfAborted } from "./abort.js";
 
 interface StoredScheduler {
@@ -104,9 +104,7 @@ export class MemorySchedulerStorage implements SchedulerStorage {
     throwIfAborted(opts);
     const stored = this.require(name);
     return [...stored.versions.entries()]
-      .sort(
-        ([, a], [, b]) => b.scheduler.createdAt.getTime() - a.scheduler.createdAt.getTime() || b.seq - a.seq,
-      )
+      .sort(([, a], [, b]) => b.scheduler.createdAt.getTime() - a.scheduler.createdAt.getTime() || b.seq - a.seq)
       .map(([version, v]) => ({
         version,
         isActive: version === stored.activeVersion,

@@ -1,5 +1,5 @@
 export { migrate } from "./migrate.js";
-export { type SchedulerStorageConfig, openSchedulerStorage } from "./open-scheduler-storage.js";
+export { openSchedulerStorage, type SchedulerStorageConfig } from "./open-scheduler-storage.js";
 export { PgClient, type PgClientOptions } from "./pg-client.js";
 export { PgliteClient } from "./pglite-client.js";
 export type { SqlClient } from "./sql-client.js";

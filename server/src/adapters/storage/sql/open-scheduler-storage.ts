@@ -6,7 +6,7 @@ import type { SqlClient } from "./sql-client.js";
 import { SqlSchedulerStorage } from "./sql-scheduler-storage.js";
 
 export type SchedulerStorageConfig =
-  | { kind: "pglite"; /** Directory of the embedded database; in memory when omitted. */ dataDir?: string | undefined }
+  | { kind: "pglite" /** Directory of the embedded database; in memory when omitted. */; dataDir?: string | undefined }
   | { kind: "postgres"; url: string };
 
 /** Connects, applies pending migrations and returns the storage (which owns and closes the connection). */

@@ -1,11 +1,14 @@
 import type { OperationDefinition } from "../definition.js";
 import { asObject, positiveInt } from "../input.js";
+import { adjustRoomsReplicas } from "../replicas.js";
 import type { OperationServices } from "../services.js";
 
 export const ADD_ROOMS = "add_rooms";
 
 export interface AddRoomsInput {
   amount: number;
+  /** Also raise roomsReplicas by `amount` (the add-rooms API), so the health controller keeps the new rooms. */
+  adjustReplicas?: boolean | undefined;
 }
 
 /**
@@ -17,11 +20,15 @@ export function addRoomsOperation(s: OperationServices): OperationDefinition<Add
     name: ADD_ROOMS,
     parseInput(input) {
       const o = asObject(input, ADD_ROOMS);
-      return { amount: positiveInt(o.amount, "amount") };
+      return { amount: positiveInt(o.amount, "amount"), adjustReplicas: o.adjustReplicas === true };
     },
-    async execute(ctx, { amount }) {
+    async execute(ctx, { amount, adjustReplicas }) {
       const opts = { signal: ctx.signal };
-      const scheduler = await s.schedulers.getScheduler(ctx.schedulerName, opts);
+      let scheduler = await s.schedulers.getScheduler(ctx.schedulerName, opts);
+      if (adjustReplicas) {
+        scheduler = await adjustRoomsReplicas(s, scheduler, amount, opts);
+        await ctx.history(`roomsReplicas raised to ${scheduler.roomsReplicas}`);
+      }
       const target = Math.min(amount, s.limits.addLimit);
       let created = 0;
       const errors: string[] = [];

@@ -37,18 +37,19 @@ export function classifyRooms(
       continue;
     }
     if (instance.status.type === "unknown") continue;
+    // A pod still being scheduled counts as coming: replacing it would not make capacity appear any sooner.
     if (instance.status.type === "pending") {
-      if (now - room.createdAt.getTime() > t.initializationMs) result.expired.push(room);
-      else result.available.push(room);
+      result.available.push(room);
       continue;
     }
     const sincePing = now - room.lastPingAt.getTime();
     const expired =
       room.status === "terminated" ||
       room.status === "error" ||
-      ((room.status === "pending" || room.status === "unready") && now - room.createdAt.getTime() > t.initializationMs) ||
+      ((room.status === "pending" || room.status === "unready") &&
+        now - room.createdAt.getTime() > t.initializationMs) ||
       (room.status === "terminating" && sincePing > t.deletionMs) ||
-      (room.status !== "pending" && room.status !== "unready" && room.status !== "terminating" && sincePing > t.pingMs);
+      (room.status !== "pending" && sincePing > t.pingMs);
     if (expired) result.expired.push(room);
     else if (room.status !== "terminating") result.available.push(room);
   }

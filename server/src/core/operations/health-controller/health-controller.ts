@@ -1,6 +1,6 @@
+import { ADD_ROOMS } from "../add-rooms/add-rooms.js";
 import type { OperationDefinition } from "../definition.js";
 import { asObject } from "../input.js";
-import { ADD_ROOMS } from "../add-rooms/add-rooms.js";
 import { REMOVE_ROOMS } from "../remove-rooms/remove-rooms.js";
 import type { OperationServices } from "../services.js";
 import { classifyRooms } from "./classify-rooms.js";
@@ -35,7 +35,12 @@ export function healthControllerOperation(s: OperationServices): OperationDefini
       }
       if (c.expired.length > 0) {
         const roomsIds = c.expired.map((r) => r.id);
-        await s.operationManager.enqueue(name, REMOVE_ROOMS, { roomsIds, reason: "expired_room" }, { ...opts, priority: true });
+        await s.operationManager.enqueue(
+          name,
+          REMOVE_ROOMS,
+          { roomsIds, reason: "expired_room" },
+          { ...opts, priority: true },
+        );
         actions.push(`removing ${roomsIds.length} expired rooms`);
       }
 
@@ -46,11 +51,17 @@ export function healthControllerOperation(s: OperationServices): OperationDefini
         actions.push(`adding ${desired - available} rooms`);
       } else if (available > desired) {
         const amount = available - desired;
-        await s.operationManager.enqueue(name, REMOVE_ROOMS, { amount, reason: "scale_down" }, { ...opts, priority: true });
+        await s.operationManager.enqueue(
+          name,
+          REMOVE_ROOMS,
+          { amount, reason: "scale_down" },
+          { ...opts, priority: true },
+        );
         actions.push(`removing ${amount} rooms`);
       }
       await ctx.history(
-        `${available} available rooms, ${desired} desired` + (actions.length ? `; ${actions.join("; ")}` : "; no action"),
+        `${available} available rooms, ${desired} desired` +
+          (actions.length ? `; ${actions.join("; ")}` : "; no action"),
       );
     },
   };

@@ -1,6 +1,7 @@
 import { MaestroError } from "../../errors.js";
 import type { OperationDefinition } from "../definition.js";
 import { asObject, positiveInt } from "../input.js";
+import { adjustRoomsReplicas } from "../replicas.js";
 import type { OperationServices } from "../services.js";
 import { roomsByDeletionPriority } from "./deletion-priority.js";
 
@@ -10,6 +11,8 @@ export interface RemoveRoomsInput {
   amount?: number | undefined;
   roomsIds?: string[] | undefined;
   reason: string;
+  /** Also lower roomsReplicas by `amount` (the remove-rooms API), so the health controller does not re-add them. */
+  adjustReplicas?: boolean | undefined;
 }
 
 /** Removes the named rooms, or `amount` rooms chosen by deletion priority (capped at `removeLimit`). */
@@ -29,13 +32,18 @@ export function removeRoomsOperation(s: OperationServices): OperationDefinition<
         amount: o.amount === undefined ? undefined : positiveInt(o.amount, "amount"),
         roomsIds: ids as string[] | undefined,
         reason: typeof o.reason === "string" && o.reason ? o.reason : "scale_down",
+        adjustReplicas: o.adjustReplicas === true,
       };
     },
     async execute(ctx, input) {
       const opts = { signal: ctx.signal };
       let ids = input.roomsIds ?? [];
       if (input.amount !== undefined) {
-        const scheduler = await s.schedulers.getScheduler(ctx.schedulerName, opts);
+        let scheduler = await s.schedulers.getScheduler(ctx.schedulerName, opts);
+        if (input.adjustReplicas) {
+          scheduler = await adjustRoomsReplicas(s, scheduler, -input.amount, opts);
+          await ctx.history(`roomsReplicas lowered to ${scheduler.roomsReplicas}`);
+        }
         const rooms = await s.rooms.listRooms(ctx.schedulerName, opts);
         const picked = roomsByDeletionPriority(rooms, scheduler, {
           now: s.clock.now(),
@@ -50,7 +58,9 @@ export function removeRoomsOperation(s: OperationServices): OperationDefinition<
       await ctx.history(`removed ${ids.length - failed.length} rooms (reason: ${input.reason})`);
       if (failed.length > 0) {
         const first = (failed[0] as PromiseRejectedResult).reason;
-        throw new Error(`${failed.length} rooms could not be removed: ${first instanceof Error ? first.message : first}`);
+        throw new Error(
+          `${failed.length} rooms could not be removed: ${first instanceof Error ? first.message : first}`,
+        );
       }
     },
   };

@@ -1,0 +1,4 @@
+import { MemoryInstanceStorage } from "../../src/adapters/storage/memory/index.js";
+import { instanceStorageContract } from "./instance-storage.contract.js";
+
+instanceStorageContract("memory", () => new MemoryInstanceStorage());

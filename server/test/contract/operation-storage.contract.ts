@@ -1,0 +1,204 @@
+import { randomUUID } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Operation, OperationStage, OperationStatusName } from "../../src/core/entities/operation.js";
+import { type ErrorCode, isMaestroError } from "../../src/core/errors.js";
+import type { OperationStorage } from "../../src/core/ports/operation-storage.js";
+
+/**
+ * The OperationStorage contract, for every adapter (memory, Redis). The factory is called once per suite; tests use
+ * scheduler names of their own. Dates keep millisecond precision.
+ */
+export function operationStorageContract(name: string, factory: () => OperationStorage | Promise<OperationStorage>) {
+  describe(`OperationStorage contract: ${name}`, () => {
+    let storage: OperationStorage;
+
+    beforeAll(async () => {
+      storage = await factory();
+    });
+
+    describe("createOperation / getOperation", () => {
+      it("returns what was created", async () => {
+        const scheduler = uniqueScheduler();
+        const op: Operation = {
+          ...operation(scheduler, 1),
+          definitionName: "switch_active_version",
+          input: { version: "v2.0.0", nested: { list: [1, "two", null, true], n: 1.25 } },
+          executionHistory: [
+            { createdAt: at(1), event: "Created" },
+            { createdAt: at(2), event: "Started" },
+          ],
+        };
+        await storage.createOperation(op);
+        expect(await storage.getOperation(scheduler, op.id)).toEqual(op);
+      });
+
+      it("returns undefined for an unknown operation and keeps schedulers apart", async () => {
+        const scheduler = uniqueScheduler();
+        const op = operation(scheduler, 1);
+        await storage.createOperation(op);
+        expect(await storage.getOperation(scheduler, randomUUID())).toBeUndefined();
+        expect(await storage.getOperation(uniqueScheduler(), op.id)).toBeUndefined();
+      });
+
+      it("throws already_exists for an existing id and keeps the stored operation", async () => {
+        const scheduler = uniqueScheduler();
+        const op = operation(scheduler, 1);
+        await storage.createOperation(op);
+        await expectCode(storage.createOperation({ ...op, definitionName: "other" }), "already_exists");
+        expect((await storage.getOperation(scheduler, op.id))?.definitionName).toBe(op.definitionName);
+      });
+
+      it("does not share objects with the caller", async () => {
+        const scheduler = uniqueScheduler();
+        const op = { ...operation(scheduler, 1), input: { amount: 1 } };
+        await storage.createOperation(op);
+        op.input["amount"] = 2;
+        op.executionHistory.push({ createdAt: at(3), event: "local only" });
+        const read = await storage.getOperation(scheduler, op.id);
+        expect(read?.input).toEqual({ amount: 1 });
+        expect(read?.executionHistory).toHaveLength(1);
+        read!.executionHistory.push({ createdAt: at(4), event: "read only" });
+        expect((await storage.getOperation(scheduler, op.id))?.executionHistory).toHaveLength(1);
+      });
+    });
+
+    describe("updateStatus", () => {
+      it("sets the status and moves the operation between stages", async () => {
+        const scheduler = uniqueScheduler();
+        const op = operation(scheduler, 1);
+        await storage.createOperation(op);
+        expect(await ids(storage, scheduler, "pending")).toEqual([op.id]);
+
+        await storage.updateStatus(scheduler, op.id, "in_progress");
+        expect((await storage.getOperation(scheduler, op.id))?.status).toBe("in_progress");
+        expect(await ids(storage, scheduler, "pending")).toEqual([]);
+        expect(await ids(storage, scheduler, "active")).toEqual([op.id]);
+
+        await storage.updateStatus(scheduler, op.id, "finished");
+        expect(await ids(storage, scheduler, "active")).toEqual([]);
+        expect(await ids(storage, scheduler, "final")).toEqual([op.id]);
+      });
+
+      it("throws not_found for an unknown operation", async () => {
+        const scheduler = uniqueScheduler();
+        const id = randomUUID();
+        await expectCode(storage.updateStatus(scheduler, id, "in_progress"), "not_found");
+        expect(await storage.getOperation(scheduler, id)).toBeUndefined();
+        expect(await ids(storage, scheduler, "active")).toEqual([]);
+      });
+    });
+
+    describe("appendHistory", () => {
+      it("appends entries in order and keeps the rest of the operation", async () => {
+        const scheduler = uniqueScheduler();
+        const op = operation(scheduler, 1);
+        await storage.createOperation(op);
+        await storage.appendHistory(scheduler, op.id, { createdAt: at(5), event: "Started" });
+        await storage.appendHistory(scheduler, op.id, { createdAt: at(6), event: "Finished" });
+        expect(await storage.getOperation(scheduler, op.id)).toEqual({
+          ...op,
+          executionHistory: [
+            { createdAt: at(1), event: "Created" },
+            { createdAt: at(5), event: "Started" },
+            { createdAt: at(6), event: "Finished" },
+          ],
+        });
+      });
+
+      it("throws not_found for an unknown operation", async () => {
+        const scheduler = uniqueScheduler();
+        const id = randomUUID();
+        await expectCode(storage.appendHistory(scheduler, id, { createdAt: at(1), event: "x" }), "not_found");
+        expect(await storage.getOperation(scheduler, id)).toBeUndefined();
+      });
+    });
+
+    describe("listOperations", () => {
+      it("lists one stage of one scheduler, oldest first", async () => {
+        const scheduler = uniqueScheduler();
+        const newest = operation(scheduler, 30);
+        const oldest = operation(scheduler, 10);
+        const middle = operation(scheduler, 20);
+        for (const op of [newest, oldest, middle]) await storage.createOperation(op);
+        await storage.createOperation(operation(uniqueScheduler(), 5));
+        expect(await storage.listOperations(scheduler, "pending")).toEqual([oldest, middle, newest]);
+      });
+
+      it("puts in_progress in active and every final status in final", async () => {
+        const scheduler = uniqueScheduler();
+        const statuses: OperationStatusName[] = ["pending", "in_progress", "canceled", "finished", "evicted", "error"];
+        const created = statuses.map((status, i) => ({ ...operation(scheduler, i), status }));
+        for (const op of created) await storage.createOperation(op);
+        const byStatus = (s: OperationStatusName) => created.find((op) => op.status === s)!.id;
+        expect(await ids(storage, scheduler, "pending")).toEqual([byStatus("pending")]);
+        expect(await ids(storage, scheduler, "active")).toEqual([byStatus("in_progress")]);
+        expect(await ids(storage, scheduler, "final")).toEqual(
+          ["canceled", "finished", "evicted", "error"].map((s) => byStatus(s as OperationStatusName)),
+        );
+      });
+
+      it("returns an empty list for a scheduler without operations", async () => {
+        expect(await storage.listOperations(uniqueScheduler(), "final")).toEqual([]);
+      });
+    });
+
+    describe("deleteOperations", () => {
+      it("removes every operation of the scheduler and only of it", async () => {
+        const scheduler = uniqueScheduler();
+        const other = uniqueScheduler();
+        const ops = [operation(scheduler, 1), { ...operation(scheduler, 2), status: "in_progress" as const }];
+        for (const op of ops) await storage.createOperation(op);
+        const kept = operation(other, 1);
+        await storage.createOperation(kept);
+        await storage.deleteOperations(scheduler);
+        for (const op of ops) expect(await storage.getOperation(scheduler, op.id)).toBeUndefined();
+        expect(await storage.listOperations(scheduler, "pending")).toEqual([]);
+        expect(await storage.listOperations(scheduler, "active")).toEqual([]);
+        expect(await storage.getOperation(other, kept.id)).toEqual(kept);
+        await storage.deleteOperations(uniqueScheduler());
+      });
+    });
+
+    it("rejects calls with an aborted signal as canceled", async () => {
+      const scheduler = uniqueScheduler();
+      const op = operation(scheduler, 1);
+      const signal = AbortSignal.abort();
+      await expectCode(storage.createOperation(op, { signal }), "canceled");
+      await expectCode(storage.getOperation(scheduler, op.id, { signal }), "canceled");
+      expect(await storage.getOperation(scheduler, op.id)).toBeUndefined();
+    });
+  });
+}
+
+function operation(schedulerName: string, second: number): Operation {
+  return {
+    id: randomUUID(),
+    schedulerName,
+    definitionName: "add_rooms",
+    status: "pending",
+    input: { amount: 2 },
+    createdAt: at(second),
+    executionHistory: [{ createdAt: at(1), event: "Created" }],
+  };
+}
+
+async function ids(storage: OperationStorage, scheduler: string, stage: OperationStage): Promise<string[]> {
+  return (await storage.listOperations(scheduler, stage)).map((op) => op.id);
+}
+
+function uniqueScheduler(): string {
+  return `sch-${randomUUID()}`;
+}
+
+/** A fixed instant with milliseconds, so adapters that drop sub-second precision fail. */
+function at(second: number): Date {
+  return new Date(Date.UTC(2026, 0, 3) + second * 1000 + 321);
+}
+
+async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error, `expected a MaestroError ${code}`).toSatisfy((e: unknown) => isMaestroError(e, code));
+}

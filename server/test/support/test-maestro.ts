@@ -1,0 +1,110 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config/load-config.js";
+import { silentLogger } from "../../src/core/ports/logger.js";
+import { type RunningMaestro, startMaestro } from "../../src/server.js";
+
+export interface TestMaestro extends RunningMaestro {
+  managementUrl: string;
+  roomsUrl: string;
+  dataDir: string;
+}
+
+/** A whole Maestro (embedded default: PGlite, memory, process runtime) in this process on free ports. */
+export async function startTestMaestro(overrides: Record<string, unknown> = {}): Promise<TestMaestro> {
+  const dataDir = await mkdtemp(join(tmpdir(), "maestro-test-"));
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      dataDir,
+      "managementApi.port": 0,
+      "roomsApi.port": 0,
+      "internalApi.port": 0,
+      "workers.healthControllerIntervalMs": 500,
+      "log.level": "warn",
+      ...overrides,
+    },
+  });
+  const running = await startMaestro(config, ["all"], silentLogger);
+  return {
+    ...running,
+    managementUrl: running.urls.managementApi!,
+    roomsUrl: running.urls.roomsApi!,
+    dataDir,
+    async stop() {
+      await running.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `check` returns a value other than undefined/false, or fails with the last seen value. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value as T;
+      last = value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${opts.what ?? "condition"}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
+  }
+}
+
+export async function http(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: any }> {
+  const res = await fetch(base + path, {
+    method,
+    headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = text;
+  }
+  return { status: res.status, json };
+}
+
+/** A Maestro create-scheduler body whose rooms are idle node processes that never ping. */
+export function schedulerBody(name: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name,
+    game: "test-game",
+    maxSurge: "10%",
+    roomsReplicas: 0,
+    portRange: { start: 30000, end: 39999 },
+    spec: {
+      terminationGracePeriod: "2s",
+      containers: [
+        {
+          name: "room",
+          image: "local",
+          imagePullPolicy: "IfNotPresent",
+          command: ["node", "-e", "setInterval(() => {}, 1000)"],
+          requests: { memory: "64Mi", cpu: "100m" },
+          limits: { memory: "128Mi", cpu: "200m" },
+          ports: [{ name: "game", protocol: "tcp", port: 7000 }],
+        },
+      ],
+    },
+    ...overrides,
+  };
+}

@@ -1,0 +1,119 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+export const cliPath = join(repoRoot, "server/dist/cli.js");
+export const gameRoomPath = join(repoRoot, "examples/game-room/dist/main.js");
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface MaestroProcess {
+  child: ChildProcess;
+  managementUrl: string;
+  roomsUrl: string;
+  dataDir: string;
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
+/** Starts `maestro start` (the built CLI, as a user would) on free ports and waits until it answers /readyz. */
+export async function startMaestroProcess(args: string[] = []): Promise<MaestroProcess> {
+  const dataDir = await mkdtemp(join(tmpdir(), "maestro-e2e-"));
+  const [management, rooms, internal] = [await freePort(), await freePort(), await freePort()];
+  let output = "";
+  const child = spawn(
+    process.execPath,
+    [
+      cliPath,
+      "start",
+      "--data-dir",
+      dataDir,
+      "--management-port",
+      String(management),
+      "--rooms-port",
+      String(rooms),
+      "--internal-port",
+      String(internal),
+      ...args,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, MAESTRO_LOG_LEVEL: "info" } },
+  );
+  child.stdout?.on("data", (d) => (output += d));
+  child.stderr?.on("data", (d) => (output += d));
+  const managementUrl = `http://127.0.0.1:${management}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`maestro exited with ${child.exitCode}:\n${output}`);
+    const ok = await fetch(`${managementUrl}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`maestro did not become ready:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    child,
+    managementUrl,
+    roomsUrl: `http://127.0.0.1:${rooms}`,
+    dataDir,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      await rm(dataDir, { recursive: true, force: true });
+      return child.exitCode;
+    },
+  };
+}
+
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v as T;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${String(last)})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function api(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: any }> {
+  const res = await fetch(base + path, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}
