@@ -1,9 +1,13 @@
 import { RoomsService } from "@maestro/proto";
 import { createHttpApp } from "../api/http/create-http-app.js";
 import { roomsService } from "../api/services/rooms-service.js";
+import { SchedulerCache } from "../core/services/scheduler-cache.js";
 import type { MaestroContext } from "../wiring/maestro-context.js";
 import { listen } from "./listen.js";
 import type { MaestroModule } from "./module.js";
+
+/** How stale a scheduler may be on the ping path (Maestro: schedulerCacheTTLMillis, 2 min); version changes are rare. */
+const SCHEDULER_CACHE_TTL_MS = 10_000;
 
 export function roomsApiModule(ctx: MaestroContext): MaestroModule & { url?: string } {
   let close: (() => Promise<void>) | undefined;
@@ -17,7 +21,7 @@ export function roomsApiModule(ctx: MaestroContext): MaestroModule & { url?: str
           router.service(
             RoomsService,
             roomsService({
-              schedulers: ctx.schedulerStorage,
+              schedulers: new SchedulerCache(ctx.schedulerStorage, ctx.clock, SCHEDULER_CACHE_TTL_MS),
               instances: ctx.instances,
               roomManager: ctx.roomManager,
               tokens: ctx.config.roomsApi.roomTokens ? ctx.tokens : undefined,

@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { join, resolve } from "node:path";
 import { isPortFree, RandomPortAllocator } from "../adapters/port-allocator/random-port-allocator.js";
 import { ProcessRuntime } from "../adapters/runtime/process/process-runtime.js";
+import { lockDataDir } from "../adapters/security/data-dir-lock.js";
 import { HmacRoomTokens, loadOrCreateSecret } from "../adapters/security/hmac-room-tokens.js";
 import {
   MemoryInstanceStorage,
@@ -62,6 +63,7 @@ export interface MaestroContext {
 export async function createMaestroContext(config: MaestroConfig, logger: Logger): Promise<MaestroContext> {
   const clock = systemClock;
   const dataDir = resolve(config.dataDir);
+  const lock = await lockDataDir(dataDir);
   const schedulerStorage = await openSchedulerStorage(
     config.storage.schedulers.kind === "postgres"
       ? { kind: "postgres", url: requireSetting(config.storage.schedulers.url, "storage.schedulers.url") }
@@ -154,6 +156,7 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
     async close() {
       await runtime.close();
       await schedulerStorage.close();
+      await lock.release();
     },
   };
   return context;

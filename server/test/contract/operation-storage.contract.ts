@@ -142,6 +142,20 @@ export function operationStorageContract(name: string, factory: () => OperationS
       });
     });
 
+    describe("deleteOperation", () => {
+      it("removes one operation and leaves the others; deleting twice is fine", async () => {
+        const scheduler = uniqueScheduler();
+        const [a, b] = [operation(scheduler, 1), operation(scheduler, 2)];
+        await storage.createOperation(a);
+        await storage.createOperation(b);
+        await storage.deleteOperation(scheduler, a.id);
+        await storage.deleteOperation(scheduler, a.id);
+        expect(await storage.getOperation(scheduler, a.id)).toBeUndefined();
+        expect(await storage.getOperation(scheduler, b.id)).toEqual(b);
+        expect((await storage.listOperations(scheduler, "pending")).map((o) => o.id)).toEqual([b.id]);
+      });
+    });
+
     describe("deleteOperations", () => {
       it("removes every operation of the scheduler and only of it", async () => {
         const scheduler = uniqueScheduler();

@@ -8,7 +8,8 @@ import { type PingRequestStatus, pingStatusesAccepted, type RoomManager } from "
 import { handle } from "../errors.js";
 
 export interface RoomsServiceDeps {
-  schedulers: SchedulerStorage;
+  /** Read on every ping: pass a cache (SchedulerCache), not the database. */
+  schedulers: Pick<SchedulerStorage, "getScheduler">;
   instances: InstanceStorage;
   roomManager: RoomManager;
   /** Undefined when the rooms API accepts unauthenticated rooms (Maestro-compatible mode). */

@@ -11,6 +11,8 @@ export interface OperationStorage {
   appendHistory(schedulerName: string, id: string, event: OperationEvent, opts?: CallOptions): Promise<void>;
   /** Operations of a stage, oldest first. */
   listOperations(schedulerName: string, stage: OperationStage, opts?: CallOptions): Promise<Operation[]>;
+  /** Removes one operation record; no error when absent (used to drop health checks that took no action). */
+  deleteOperation(schedulerName: string, id: string, opts?: CallOptions): Promise<void>;
   /** Removes every operation record of the scheduler. */
   deleteOperations(schedulerName: string, opts?: CallOptions): Promise<void>;
 }

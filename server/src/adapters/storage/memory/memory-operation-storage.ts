@@ -61,6 +61,11 @@ export class MemoryOperationStorage implements OperationStorage {
       .map((stored) => structuredClone(stored.operation));
   }
 
+  async deleteOperation(schedulerName: string, id: string, opts?: CallOptions): Promise<void> {
+    throwIfAborted(opts);
+    this.operations.get(schedulerName)?.delete(id);
+  }
+
   async deleteOperations(schedulerName: string, opts?: CallOptions): Promise<void> {
     throwIfAborted(opts);
     this.operations.delete(schedulerName);

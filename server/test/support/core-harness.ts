@@ -1,0 +1,279 @@
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isPortFree, RandomPortAllocator } from "../../src/adapters/port-allocator/random-port-allocator.js";
+import { ProcessRuntime } from "../../src/adapters/runtime/process/process-runtime.js";
+import { HmacRoomTokens } from "../../src/adapters/security/hmac-room-tokens.js";
+import {
+  MemoryInstanceStorage,
+  MemoryLeaseStorage,
+  MemoryOperationQueue,
+  MemoryOperationStorage,
+  MemoryRoomStorage,
+  MemorySchedulerStorage,
+} from "../../src/adapters/storage/memory/index.js";
+import { openSchedulerStorage } from "../../src/adapters/storage/sql/open-scheduler-storage.js";
+import type { GameRoom, Instance, InstanceStatusType } from "../../src/core/entities/game-room.js";
+import type { Operation } from "../../src/core/entities/operation.js";
+import { builtinOperations } from "../../src/core/operations/all.js";
+import { type AnyOperationDefinition, OperationRegistry } from "../../src/core/operations/definition.js";
+import {
+  defaultRoomOperationLimits,
+  type OperationServices,
+  type RoomOperationLimits,
+} from "../../src/core/operations/services.js";
+import type { Clock } from "../../src/core/ports/clock.js";
+import { silentLogger } from "../../src/core/ports/logger.js";
+import type { SchedulerStorage } from "../../src/core/ports/scheduler-storage.js";
+import { OperationManager } from "../../src/core/services/operation-manager.js";
+import { OperationWorker } from "../../src/core/services/operation-worker.js";
+import { RoomManager } from "../../src/core/services/room-manager.js";
+import { SchedulerManager } from "../../src/core/services/scheduler-manager.js";
+import { defaultRoomTimeouts, type RoomTimeouts } from "../../src/core/services/timeouts.js";
+
+/** A clock that only moves when the test says so: timeouts are reached by advancing it, never by sleeping. */
+export class ManualClock implements Clock {
+  private ms: number;
+
+  constructor(start: Date | string = "2026-03-01T12:00:00.000Z") {
+    this.ms = new Date(start).getTime();
+  }
+
+  now(): Date {
+    return new Date(this.ms);
+  }
+
+  advance(ms: number): Date {
+    this.ms += ms;
+    return this.now();
+  }
+
+  /** A date `ms` milliseconds before now. */
+  ago(ms: number): Date {
+    return new Date(this.ms - ms);
+  }
+}
+
+/** Polls until `condition` returns something other than undefined/false; fails naming `what` after the deadline. */
+export async function waitFor<T>(
+  condition: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  deadlineMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await condition();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A promise the test settles by hand, e.g. to hold an operation in progress. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** Resolves when the signal aborts, rejecting with its reason as an executor that honours cancellation would. */
+export function untilAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+}
+
+/** Alive and not a zombie. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(")") + 2));
+  } catch {
+    return true;
+  }
+}
+
+export function gameRoom(overrides: Partial<GameRoom> & { id: string }, now: Date = new Date()): GameRoom {
+  return {
+    schedulerName: "test-scheduler",
+    version: "v1.0.0",
+    status: "ready",
+    pingStatus: "ready",
+    metadata: {},
+    isValidationRoom: false,
+    runningMatches: 0,
+    createdAt: now,
+    lastPingAt: now,
+    ...overrides,
+  };
+}
+
+export function instanceOf(id: string, type: InstanceStatusType, schedulerName = "test-scheduler"): Instance {
+  return { id, schedulerName, status: { type, description: type } };
+}
+
+export interface CoreHarnessOptions {
+  /**
+   * Scheduler storage: in memory (default), the SQL adapter on a fresh in-memory PGlite, or one the test owns (shared
+   * across tests because opening PGlite is slow; close() leaves it open and only deletes the schedulers).
+   */
+  schedulers?: "memory" | "pglite" | SchedulerStorage;
+  /** Register Maestro's own operations (default true). */
+  builtins?: boolean;
+  /** Extra operation definitions (tests' own). */
+  definitions?: AnyOperationDefinition[];
+  timeouts?: Partial<RoomTimeouts>;
+  limits?: Partial<RoomOperationLimits>;
+  leaseTtlMs?: number;
+}
+
+/**
+ * The core services wired on real adapters: memory state storages, memory or PGlite scheduler storage, the process
+ * runtime in a temporary directory, the random port allocator and HMAC room tokens. Close it in afterEach.
+ */
+export class CoreHarness {
+  readonly clock = new ManualClock();
+  readonly rooms = new MemoryRoomStorage();
+  readonly instances = new MemoryInstanceStorage();
+  readonly operationStorage = new MemoryOperationStorage();
+  readonly queue = new MemoryOperationQueue();
+  readonly leases = new MemoryLeaseStorage(this.clock);
+  readonly registry = new OperationRegistry();
+  readonly tokens = new HmacRoomTokens("core-harness-secret-0123456789");
+  readonly roomsApiUrl = "http://127.0.0.1:18070";
+  readonly timeouts: RoomTimeouts;
+  readonly limits: RoomOperationLimits;
+  readonly leaseTtlMs: number;
+  readonly runtime: ProcessRuntime;
+  readonly ports: RandomPortAllocator;
+  readonly operationManager: OperationManager;
+  readonly roomManager: RoomManager;
+  readonly schedulerManager: SchedulerManager;
+  readonly services: OperationServices;
+  private readonly workers: { abort: AbortController; done: Promise<void> }[] = [];
+
+  private constructor(
+    readonly dataDir: string,
+    readonly schedulers: SchedulerStorage,
+    private readonly ownsSchedulers: boolean,
+    opts: CoreHarnessOptions,
+  ) {
+    this.timeouts = { ...defaultRoomTimeouts, ...opts.timeouts };
+    this.limits = { ...defaultRoomOperationLimits, ...opts.limits };
+    this.leaseTtlMs = opts.leaseTtlMs ?? 60_000;
+    this.runtime = new ProcessRuntime({ dataDir: join(dataDir, "rooms") });
+    this.ports = new RandomPortAllocator({
+      portsInUse: (o) => this.runtime.portsInUse(o),
+      isFree: (port, protocol) => isPortFree(port, protocol, "127.0.0.1"),
+    });
+    this.operationManager = new OperationManager({
+      operations: this.operationStorage,
+      queue: this.queue,
+      leases: this.leases,
+      registry: this.registry,
+      clock: this.clock,
+    });
+    this.roomManager = new RoomManager({
+      rooms: this.rooms,
+      instances: this.instances,
+      runtime: this.runtime,
+      ports: this.ports,
+      tokens: this.tokens,
+      clock: this.clock,
+      logger: silentLogger,
+      timeouts: this.timeouts,
+      roomsApiUrl: () => this.roomsApiUrl,
+    });
+    this.schedulerManager = new SchedulerManager({
+      schedulers: this.schedulers,
+      rooms: this.rooms,
+      operations: this.operationManager,
+      clock: this.clock,
+    });
+    this.services = {
+      schedulers: this.schedulers,
+      rooms: this.rooms,
+      instances: this.instances,
+      runtime: this.runtime,
+      roomManager: this.roomManager,
+      operationManager: this.operationManager,
+      operationStorage: this.operationStorage,
+      queue: this.queue,
+      clock: this.clock,
+      logger: silentLogger,
+      timeouts: this.timeouts,
+      limits: this.limits,
+    };
+    if (opts.builtins !== false) for (const d of builtinOperations(this.services)) this.registry.register(d);
+    for (const d of opts.definitions ?? []) this.registry.register(d);
+  }
+
+  static async create(opts: CoreHarnessOptions = {}): Promise<CoreHarness> {
+    const dataDir = await mkdtemp(join(tmpdir(), "maestro-core-"));
+    const given = opts.schedulers;
+    if (typeof given === "object") return new CoreHarness(dataDir, given, false, opts);
+    const schedulers =
+      given === "pglite" ? await openSchedulerStorage({ kind: "pglite" }) : new MemorySchedulerStorage();
+    return new CoreHarness(dataDir, schedulers, true, opts);
+  }
+
+  /** Starts an operation worker for the scheduler; stopWorkers() (or close()) stops it. */
+  startWorker(schedulerName: string): { stop(): Promise<void>; done: Promise<void> } {
+    const abort = new AbortController();
+    const worker = new OperationWorker(schedulerName, {
+      operations: this.operationStorage,
+      queue: this.queue,
+      leases: this.leases,
+      registry: this.registry,
+      running: this.operationManager.running,
+      clock: this.clock,
+      logger: silentLogger,
+      leaseTtlMs: this.leaseTtlMs,
+    });
+    const done = worker.run(abort.signal);
+    const entry = { abort, done };
+    this.workers.push(entry);
+    return {
+      done,
+      stop: async () => {
+        abort.abort();
+        await done;
+      },
+    };
+  }
+
+  /** Waits until the operation reaches a final status and returns it. */
+  waitForFinal(schedulerName: string, id: string): Promise<Operation> {
+    return waitFor(async () => {
+      const op = await this.operationStorage.getOperation(schedulerName, id);
+      return op && !["pending", "in_progress"].includes(op.status) ? op : undefined;
+    }, `operation ${id} to end`);
+  }
+
+  /** Queued operations of a scheduler, in the order the worker will run them. */
+  async queuedOperations(schedulerName: string): Promise<Operation[]> {
+    const ids = await this.queue.pendingIds(schedulerName);
+    const ops = await Promise.all(ids.map((id) => this.operationStorage.getOperation(schedulerName, id)));
+    return ops.filter((op): op is Operation => op !== undefined);
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.workers.splice(0)) {
+      w.abort.abort();
+      await w.done;
+    }
+    await this.runtime.close();
+    if (this.ownsSchedulers) await this.schedulers.close();
+    else for (const name of await this.schedulers.listSchedulerNames()) await this.schedulers.deleteScheduler(name);
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
