@@ -50,7 +50,9 @@ describe("health_controller", () => {
   }
 
   /** Runs one health-controller cycle directly, as the worker would. */
+  let noAction = false;
   async function runHealthController(): Promise<void> {
+    noAction = false;
     const definition = h.registry.get(HEALTH_CONTROLLER)!;
     const now = h.clock.now();
     const operation: Operation = {
@@ -69,6 +71,9 @@ describe("health_controller", () => {
       history: async (event) => {
         history.push(event);
       },
+      markNoAction: () => {
+        noAction = true;
+      },
     };
     await definition.execute(ctx, definition.parseInput({}));
   }
@@ -82,6 +87,7 @@ describe("health_controller", () => {
     await runHealthController();
     expect(await queued()).toEqual([]);
     expect(history).toEqual(["2 available rooms, 2 desired; no action"]);
+    expect(noAction).toBe(true);
   });
 
   it("enqueues add_rooms for the missing rooms at the head of the queue", async () => {

@@ -62,6 +62,14 @@ function definitions(trace: Trace, gates: Map<string, Promise<void>>): AnyOperat
       },
     },
     {
+      name: "idle",
+      parseInput: (input) => input ?? {},
+      async execute(ctx, input) {
+        trace.executed.push(tagOf(input));
+        ctx.markNoAction();
+      },
+    },
+    {
       name: "needs-n",
       parseInput(input) {
         if (typeof (input as { n?: unknown }).n !== "number") throw new Error("n must be a number");
@@ -100,6 +108,16 @@ describe("OperationWorker", () => {
     await waitFor(() => trace.executed.includes(tag), `${tag} to start`);
     return { op, release: () => gate.resolve() };
   }
+
+  it("drops a finished operation that took no action, and keeps the next one", async () => {
+    h.startWorker(S);
+    const idle = await enqueue("idle", "nothing to do");
+    const after = await enqueue("record", "after");
+    expect((await h.waitForFinal(S, after.id)).status).toBe("finished");
+    expect(trace.executed).toEqual(["nothing to do", "after"]);
+    expect(await h.operationStorage.getOperation(S, idle.id)).toBeUndefined();
+    expect((await h.operationManager.list(S, "final")).map((o) => o.id)).toEqual([after.id]);
+  });
 
   it("finishes a successful operation with the full history and no lease left", async () => {
     h.startWorker(S);

@@ -7,6 +7,11 @@ export interface OperationContext {
   signal: AbortSignal;
   /** Adds a line to the operation's execution history. */
   history(event: string): Promise<void>;
+  /**
+   * Says the run changed nothing. Such a finished operation is not kept: periodic health checks would otherwise fill
+   * the history (Maestro kept them in a hidden "no action" list until a clean-up).
+   */
+  markNoAction(): void;
 }
 
 /**

@@ -102,11 +102,15 @@ export class OperationWorker {
         .catch((err) => log.warn({ err }, "lease renewal failed"));
     }, this.deps.leaseTtlMs / 2);
 
+    let noAction = false;
     const ctx: OperationContext = {
       operation: op,
       schedulerName: this.schedulerName,
       signal: controller.signal,
       history,
+      markNoAction: () => {
+        noAction = true;
+      },
     };
     let status: OperationStatusName = "finished";
     try {
@@ -124,8 +128,12 @@ export class OperationWorker {
       unregister();
       workerSignal.removeEventListener("abort", onWorkerStop);
     }
-    await operations.updateStatus(this.schedulerName, id, status);
     await this.deps.leases.revokeLease(this.schedulerName, id).catch((err) => log.warn({ err }, "revoke failed"));
+    if (status === "finished" && noAction) {
+      await operations.deleteOperation(this.schedulerName, id);
+      return true;
+    }
+    await operations.updateStatus(this.schedulerName, id, status);
     await history("Operation finished");
     return true;
   }

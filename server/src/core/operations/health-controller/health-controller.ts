@@ -1,3 +1,4 @@
+import { MaestroError } from "../../errors.js";
 import { ADD_ROOMS } from "../add-rooms/add-rooms.js";
 import type { OperationDefinition } from "../definition.js";
 import { asObject } from "../input.js";
@@ -18,8 +19,15 @@ export function healthControllerOperation(s: OperationServices): OperationDefini
     async execute(ctx) {
       const opts = { signal: ctx.signal };
       const name = ctx.schedulerName;
-      const scheduler = await s.schedulers.getScheduler(name, opts);
-      if (scheduler.state === "terminating") return;
+      const scheduler = await s.schedulers.getScheduler(name, opts).catch((err: unknown) => {
+        // Deleted between the tick and this run: nothing left to keep healthy.
+        if (err instanceof MaestroError && err.code === "not_found") return undefined;
+        throw err;
+      });
+      if (!scheduler || scheduler.state === "terminating") {
+        ctx.markNoAction();
+        return;
+      }
       const [rooms, instances] = await Promise.all([
         s.rooms.listRooms(name, opts),
         s.instances.listInstances(name, opts),
@@ -59,6 +67,7 @@ export function healthControllerOperation(s: OperationServices): OperationDefini
         );
         actions.push(`removing ${amount} rooms`);
       }
+      if (actions.length === 0) ctx.markNoAction();
       await ctx.history(
         `${available} available rooms, ${desired} desired` +
           (actions.length ? `; ${actions.join("; ")}` : "; no action"),
