@@ -3,7 +3,8 @@
 // reader understands: "N passed, M failed[, K skipped]".
 import { readFileSync } from "node:fs";
 
-const text = readFileSync(process.argv[2], "utf8").replace(/\x1b\[[0-9;]*m/g, "");
+const ESC = String.fromCharCode(27);
+const text = readFileSync(process.argv[2], "utf8").replaceAll(new RegExp(`${ESC}\\[[0-9;]*m`, "g"), "");
 let passed = 0;
 let failed = 0;
 let skipped = 0;

@@ -1,8 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Instance } from "../../src/core/entities/game-room.js";
-import { type ErrorCode, isMaestroError } from "../../src/core/errors.js";
 import type { InstanceStorage } from "../../src/core/ports/room-storage.js";
+import { expectCode, sortById, uniqueScheduler } from "../support/contract-helpers.js";
 
 /** The InstanceStorage contract, for every adapter (memory, Redis). The factory is called once per suite. */
 export function instanceStorageContract(name: string, factory: () => InstanceStorage | Promise<InstanceStorage>) {
@@ -95,20 +94,4 @@ export function instanceStorageContract(name: string, factory: () => InstanceSto
 
 function instance(schedulerName: string, id: string): Instance {
   return { id, schedulerName, status: { type: "pending", description: "starting" } };
-}
-
-function sortById<T extends { id: string }>(items: T[]): T[] {
-  return [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
-
-function uniqueScheduler(): string {
-  return `sch-${randomUUID()}`;
-}
-
-async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, `expected a MaestroError ${code}`).toSatisfy((e: unknown) => isMaestroError(e, code));
 }

@@ -1,8 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type ErrorCode, isMaestroError } from "../../src/core/errors.js";
 import type { Clock } from "../../src/core/ports/clock.js";
 import type { LeaseStorage } from "../../src/core/ports/operation-storage.js";
+import { expectCode, uniqueScheduler } from "../support/contract-helpers.js";
 
 /** A clock that moves only when told to. */
 export class ManualClock implements Clock {
@@ -115,16 +114,4 @@ export function leaseStorageContract(name: string, factory: (clock: Clock) => Le
       expect(await storage.getLease(scheduler, "op-1")).toBeUndefined();
     });
   });
-}
-
-function uniqueScheduler(): string {
-  return `sch-${randomUUID()}`;
-}
-
-async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, `expected a MaestroError ${code}`).toSatisfy((e: unknown) => isMaestroError(e, code));
 }

@@ -1,7 +1,6 @@
-import { randomUUID } from "node:crypto";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type ErrorCode, isMaestroError } from "../../src/core/errors.js";
 import type { OperationQueue } from "../../src/core/ports/operation-storage.js";
+import { expectCode, uniqueScheduler } from "../support/contract-helpers.js";
 
 /**
  * The OperationQueue contract, for every adapter (memory, Redis). The factory is called once per suite; tests use
@@ -160,16 +159,4 @@ function track<T>(promise: Promise<T>): { promise: Promise<T>; settled(): boolea
 /** Gives a wrongly non-blocking next() the chance to settle; nothing is asserted about how long anything takes. */
 function pause(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 50));
-}
-
-function uniqueScheduler(): string {
-  return `sch-${randomUUID()}`;
-}
-
-async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, `expected a MaestroError ${code}`).toSatisfy((e: unknown) => isMaestroError(e, code));
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Operation, OperationStage, OperationStatusName } from "../../src/core/entities/operation.js";
-import { type ErrorCode, isMaestroError } from "../../src/core/errors.js";
 import type { OperationStorage } from "../../src/core/ports/operation-storage.js";
+import { expectCode, uniqueScheduler } from "../support/contract-helpers.js";
 
 /**
  * The OperationStorage contract, for every adapter (memory, Redis). The factory is called once per suite; tests use
@@ -200,19 +200,7 @@ async function ids(storage: OperationStorage, scheduler: string, stage: Operatio
   return (await storage.listOperations(scheduler, stage)).map((op) => op.id);
 }
 
-function uniqueScheduler(): string {
-  return `sch-${randomUUID()}`;
-}
-
 /** A fixed instant with milliseconds, so adapters that drop sub-second precision fail. */
 function at(second: number): Date {
   return new Date(Date.UTC(2026, 0, 3) + second * 1000 + 321);
-}
-
-async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, `expected a MaestroError ${code}`).toSatisfy((e: unknown) => isMaestroError(e, code));
 }

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { GameRoom, RoomStatusName } from "../../src/core/entities/game-room.js";
 import { roomStatusNames } from "../../src/core/entities/game-room.js";
-import { type ErrorCode, isMaestroError } from "../../src/core/errors.js";
 import type { RoomStatusEvent, RoomStorage } from "../../src/core/ports/room-storage.js";
+import { expectCode, sortById, uniqueScheduler } from "../support/contract-helpers.js";
 
 /**
  * The RoomStorage contract, for every adapter (memory, Redis). The factory is called once per suite; tests use
@@ -297,14 +297,6 @@ function zeroCounts(): Record<RoomStatusName, number> {
   return Object.fromEntries(roomStatusNames.map((s) => [s, 0])) as Record<RoomStatusName, number>;
 }
 
-function sortById<T extends { id: string }>(items: T[]): T[] {
-  return [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
-
-function uniqueScheduler(): string {
-  return `sch-${randomUUID()}`;
-}
-
 /** A fixed instant with milliseconds, so adapters that drop sub-second precision fail. */
 function ms(seconds: number): Date {
   return new Date(Date.UTC(2026, 0, 2) + seconds * 1000 + 457);
@@ -316,12 +308,4 @@ async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 
     if (Date.now() > deadline) throw new Error("condition not met before the deadline");
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, `expected a MaestroError ${code}`).toSatisfy((e: unknown) => isMaestroError(e, code));
 }

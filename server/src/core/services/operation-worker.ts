@@ -59,7 +59,7 @@ export class OperationWorker {
     const { operations, registry, clock } = this.deps;
     if (workerSignal.aborted) return false;
     const op = await operations.getOperation(this.schedulerName, id);
-    if (!op || op.status !== "pending") return true; // canceled while queued, or already handled
+    if (op?.status !== "pending") return true; // canceled while queued, or already handled
     const log = this.log.child({ operationId: id, operation: op.definitionName });
     const history = (event: string) =>
       operations.appendHistory(this.schedulerName, id, { createdAt: clock.now(), event });

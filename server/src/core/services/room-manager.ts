@@ -78,8 +78,10 @@ export class RoomManager {
       allocated = hostPorts.map((p) => p.hostPort);
       const env = { roomsApiUrl: this.deps.roomsApiUrl(), roomToken: tokens.tokenFor(scheduler.name, room.id) };
       const instance = await runtime.createRoom(scheduler, room, hostPorts, env, opts);
-      await instances.upsertInstance(instance, opts);
-      return { room, instance };
+      // The runtime watcher may already have stored a newer state of this instance (spawned, ready): keep it.
+      const seen = await instances.getInstance(scheduler.name, room.id, opts);
+      if (!seen) await instances.upsertInstance(instance, opts);
+      return { room, instance: seen ?? instance };
     } catch (err) {
       ports.release(allocated);
       await rooms.deleteRoom(scheduler.name, room.id).catch(() => undefined);

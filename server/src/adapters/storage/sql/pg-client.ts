@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { CallOptions } from "../../../core/ports/call-options.js";
+import { type RawSql, RawSqlClient } from "./raw-sql-client.js";
 import type { SqlClient } from "./sql-client.js";
 import { checkSignal, toMaestroError } from "./sql-errors.js";
 
@@ -15,6 +16,7 @@ export interface PgClientOptions {
 /** SqlClient over a pg.Pool (real PostgreSQL). */
 export class PgClient implements SqlClient {
   private readonly pool: pg.Pool;
+  private readonly pooled: RawSqlClient;
 
   constructor(options: PgClientOptions) {
     this.pool = new pg.Pool({
@@ -24,26 +26,15 @@ export class PgClient implements SqlClient {
     });
     // An idle client losing its connection (Postgres restart) must not crash the process; the next query reconnects.
     this.pool.on("error", () => {});
+    this.pooled = new RawSqlClient(sqlOf(this.pool));
   }
 
-  async query<T>(text: string, params?: readonly unknown[], opts?: CallOptions): Promise<{ rows: T[] }> {
-    checkSignal(opts);
-    try {
-      const result = await this.pool.query(text, params === undefined ? undefined : [...params]);
-      return { rows: result.rows as T[] };
-    } catch (e) {
-      throw toMaestroError(e);
-    }
+  query<T>(text: string, params?: readonly unknown[], opts?: CallOptions): Promise<{ rows: T[] }> {
+    return this.pooled.query<T>(text, params, opts);
   }
 
-  async exec(script: string, opts?: CallOptions): Promise<void> {
-    checkSignal(opts);
-    try {
-      // Without parameters pg uses the simple query protocol, which accepts several statements.
-      await this.pool.query(script);
-    } catch (e) {
-      throw toMaestroError(e);
-    }
+  exec(script: string, opts?: CallOptions): Promise<void> {
+    return this.pooled.exec(script, opts);
   }
 
   async transaction<R>(fn: (tx: SqlClient) => Promise<R>, opts?: CallOptions): Promise<R> {
@@ -57,7 +48,7 @@ export class PgClient implements SqlClient {
     let broken: Error | undefined;
     try {
       await connection.query("begin");
-      const result = await fn(new PgTransactionClient(connection));
+      const result = await fn(new RawSqlClient(sqlOf(connection)));
       await connection.query("commit");
       return result;
     } catch (e) {
@@ -83,32 +74,7 @@ export class PgClient implements SqlClient {
   }
 }
 
-class PgTransactionClient implements SqlClient {
-  constructor(private readonly connection: pg.PoolClient) {}
-
-  async query<T>(text: string, params?: readonly unknown[], opts?: CallOptions): Promise<{ rows: T[] }> {
-    checkSignal(opts);
-    try {
-      const result = await this.connection.query(text, params === undefined ? undefined : [...params]);
-      return { rows: result.rows as T[] };
-    } catch (e) {
-      throw toMaestroError(e);
-    }
-  }
-
-  async exec(script: string, opts?: CallOptions): Promise<void> {
-    checkSignal(opts);
-    try {
-      await this.connection.query(script);
-    } catch (e) {
-      throw toMaestroError(e);
-    }
-  }
-
-  transaction<R>(fn: (tx: SqlClient) => Promise<R>, opts?: CallOptions): Promise<R> {
-    checkSignal(opts);
-    return fn(this);
-  }
-
-  async close(): Promise<void> {}
+/** Without parameters pg uses the simple query protocol, which accepts several statements: that is `exec`. */
+function sqlOf(db: pg.Pool | pg.PoolClient): RawSql {
+  return { query: (text, params) => db.query(text, params), exec: (script) => db.query(script) };
 }

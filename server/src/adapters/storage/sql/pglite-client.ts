@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
-import { PGlite, type Transaction } from "@electric-sql/pglite";
+import { PGlite } from "@electric-sql/pglite";
 import type { CallOptions } from "../../../core/ports/call-options.js";
+import { RawSqlClient } from "./raw-sql-client.js";
 import type { SqlClient } from "./sql-client.js";
 import { checkSignal, toMaestroError } from "./sql-errors.js";
 
@@ -9,7 +10,11 @@ import { checkSignal, toMaestroError } from "./sql-errors.js";
  * statement at a time and its own `transaction` holds a lock, so transactions are serialised without extra work.
  */
 export class PgliteClient implements SqlClient {
-  private constructor(private readonly db: PGlite) {}
+  private readonly direct: RawSqlClient;
+
+  private constructor(private readonly db: PGlite) {
+    this.direct = new RawSqlClient(db);
+  }
 
   static async open(dataDir?: string): Promise<PgliteClient> {
     try {
@@ -20,29 +25,18 @@ export class PgliteClient implements SqlClient {
     }
   }
 
-  async query<T>(text: string, params?: readonly unknown[], opts?: CallOptions): Promise<{ rows: T[] }> {
-    checkSignal(opts);
-    try {
-      const result = await this.db.query<T>(text, params === undefined ? undefined : [...params]);
-      return { rows: result.rows };
-    } catch (e) {
-      throw toMaestroError(e);
-    }
+  query<T>(text: string, params?: readonly unknown[], opts?: CallOptions): Promise<{ rows: T[] }> {
+    return this.direct.query<T>(text, params, opts);
   }
 
-  async exec(script: string, opts?: CallOptions): Promise<void> {
-    checkSignal(opts);
-    try {
-      await this.db.exec(script);
-    } catch (e) {
-      throw toMaestroError(e);
-    }
+  exec(script: string, opts?: CallOptions): Promise<void> {
+    return this.direct.exec(script, opts);
   }
 
   async transaction<R>(fn: (tx: SqlClient) => Promise<R>, opts?: CallOptions): Promise<R> {
     checkSignal(opts);
     try {
-      return await this.db.transaction((tx) => fn(new PgliteTransactionClient(tx)));
+      return await this.db.transaction((tx) => fn(new RawSqlClient(tx)));
     } catch (e) {
       throw toMaestroError(e);
     }
@@ -56,34 +50,4 @@ export class PgliteClient implements SqlClient {
       throw toMaestroError(e);
     }
   }
-}
-
-class PgliteTransactionClient implements SqlClient {
-  constructor(private readonly tx: Transaction) {}
-
-  async query<T>(text: string, params?: readonly unknown[], opts?: CallOptions): Promise<{ rows: T[] }> {
-    checkSignal(opts);
-    try {
-      const result = await this.tx.query<T>(text, params === undefined ? undefined : [...params]);
-      return { rows: result.rows };
-    } catch (e) {
-      throw toMaestroError(e);
-    }
-  }
-
-  async exec(script: string, opts?: CallOptions): Promise<void> {
-    checkSignal(opts);
-    try {
-      await this.tx.exec(script);
-    } catch (e) {
-      throw toMaestroError(e);
-    }
-  }
-
-  transaction<R>(fn: (tx: SqlClient) => Promise<R>, opts?: CallOptions): Promise<R> {
-    checkSignal(opts);
-    return fn(this);
-  }
-
-  async close(): Promise<void> {}
 }
