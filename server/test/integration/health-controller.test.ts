@@ -198,8 +198,12 @@ describe("health_controller", () => {
     const hc = await h.operationManager.enqueueHealthController(S);
     expect((await h.waitForFinal(S, hc!.id)).status).toBe("finished");
     await waitFor(async () => (await h.runtime.listInstances(S)).length === 2, "two room processes");
-    const added = (await h.operationManager.list(S, "final")).find((o) => o.definitionName === "add_rooms");
-    expect(added?.status).toBe("finished");
+    // The processes exist before add_rooms records its end: wait for the record, not for the processes.
+    const added = await waitFor(
+      async () => (await h.operationManager.list(S, "final")).find((o) => o.definitionName === "add_rooms"),
+      "add_rooms to finish",
+    );
+    expect(added.status).toBe("finished");
     expect((await h.rooms.listRooms(S)).map((r) => r.status)).toEqual(["pending", "pending"]);
 
     // What the runtime watcher and the rooms would report.
