@@ -132,6 +132,48 @@ describe("health_controller", () => {
     ]);
   });
 
+  it("backs off replacing rooms that keep crashing, and says why", async () => {
+    const crash = async (id: string) => {
+      await seed(id, "error", undefined);
+      await h.instances.upsertInstance({
+        id,
+        schedulerName: S,
+        status: { type: "error", description: "exit code 1: Error: Cannot find module 'game.js'" },
+      });
+    };
+    await seed("ok", "ready", "ready");
+    await crash("crash-1");
+    await runHealthController();
+    // The first crash is replaced at once.
+    expect((await queued()).map((o) => o.definitionName)).toEqual(["add_rooms", "remove_rooms"]);
+
+    await h.queue.clear(S);
+    await crash("crash-2");
+    history = [];
+    await runHealthController();
+    expect((await queued()).map((o) => o.definitionName)).toEqual(["remove_rooms"]);
+    expect(history[0]).toContain(
+      "waiting 1s before adding rooms: 2 rooms crashed, last: exit code 1: Error: Cannot find module 'game.js'",
+    );
+
+    // Seeing the same crashed rooms again (their removal still queued) does not lengthen the wait.
+    await h.queue.clear(S);
+    h.clock.advance(1_001);
+    await runHealthController();
+    expect((await queued()).map((o) => o.definitionName)).toContain("add_rooms");
+
+    // A room created after the crashes that becomes ready clears the record.
+    await h.queue.clear(S);
+    for (const id of ["crash-1", "crash-2"]) await h.roomManager.cleanRoomState(S, id);
+    h.clock.advance(1);
+    await seed("fixed", "ready", "ready", { created: 0 });
+    await setReplicas(3);
+    await crash("crash-3");
+    history = [];
+    await runHealthController();
+    expect((await queued()).map((o) => o.definitionName)).toEqual(["add_rooms", "remove_rooms"]);
+  });
+
   it("expires rooms once the clock passes the timeout, not before", async () => {
     await seed("a", "ready", "ready", { ping: 0 });
     await seed("b", "ready", "ready", { ping: 0 });

@@ -262,6 +262,16 @@ describe("ProcessRuntime with real child processes", () => {
     expect(event.instance.status.description).toBe("exit code 3: boom: no map");
   });
 
+  it("a crash reports the stderr line naming the error, not the runtime's closing banner", async () => {
+    const s = scheduler([{ script: `require("./no-such-module-here")` }]);
+    const recorder = watch(s);
+    const room = await startRoom(s);
+    const event = await recorder.waitForStatus(room.id, "error");
+    expect(event.instance.status.description).toMatch(
+      /^exit code 1: Error: Cannot find module '\.\/no-such-module-here'/,
+    );
+  });
+
   it("a process killed by a signal makes the room error naming the signal", async () => {
     const s = scheduler([{ script: `process.kill(process.pid, "SIGKILL")` }]);
     const recorder = watch(s);

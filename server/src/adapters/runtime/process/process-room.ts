@@ -285,8 +285,13 @@ export class ProcessRoom {
   }
 }
 
+/**
+ * The line that best says why a process died: the last one naming an error if any (Node ends a crash with its version
+ * line, Python with the exception after the traceback), else the last line.
+ */
 function lastLine(text: string): string {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
-  const line = (lines[lines.length - 1] ?? "").trim();
+  const errorLine = lines.findLast((l) => /\b(\w*Error|error|fatal|panic|exception)\b/i.test(l));
+  const line = (errorLine ?? lines[lines.length - 1] ?? "").trim();
   return line.length > MAX_DESCRIPTION_LINE ? `${line.slice(0, MAX_DESCRIPTION_LINE)}…` : line;
 }

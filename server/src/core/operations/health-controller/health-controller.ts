@@ -5,6 +5,7 @@ import { asObject } from "../input.js";
 import { REMOVE_ROOMS } from "../remove-rooms/remove-rooms.js";
 import type { OperationServices } from "../services.js";
 import { classifyRooms } from "./classify-rooms.js";
+import { CrashBackoff } from "./crash-backoff.js";
 
 export const HEALTH_CONTROLLER = "health_controller";
 
@@ -12,7 +13,10 @@ export const HEALTH_CONTROLLER = "health_controller";
  * Reconciles a scheduler's rooms: drops records the other store lacks, replaces expired rooms, and enqueues at most one
  * add_rooms or remove_rooms (at the head of the queue) to reach the desired number of rooms.
  */
-export function healthControllerOperation(s: OperationServices): OperationDefinition<Record<string, never>> {
+export function healthControllerOperation(
+  s: OperationServices,
+  backoff = new CrashBackoff(),
+): OperationDefinition<Record<string, never>> {
   return {
     name: HEALTH_CONTROLLER,
     parseInput: (input) => (asObject(input, HEALTH_CONTROLLER), {}),
@@ -52,9 +56,34 @@ export function healthControllerOperation(s: OperationServices): OperationDefini
         actions.push(`removing ${roomsIds.length} expired rooms`);
       }
 
+      const now = s.clock.now().getTime();
+      const byId = new Map(instances.map((i) => [i.id, i]));
+      // A room that came up since the last crash proves a fix, before this cycle's crashes are counted.
+      for (const room of c.available) {
+        if (room.status !== "pending" && room.status !== "unready")
+          backoff.observeHealthy(name, room.createdAt.getTime());
+      }
+      const crashed = c.expired.filter((r) => r.status === "error" || byId.get(r.id)?.status.type === "error");
+      if (crashed.length > 0) {
+        const last = crashed[crashed.length - 1]!;
+        const reason = byId.get(last.id)?.status.description || "room in error";
+        backoff.crashed(
+          name,
+          crashed.map((r) => r.id),
+          reason,
+          now,
+        );
+      }
+
       const desired = scheduler.roomsReplicas;
       const available = c.available.length;
-      if (available < desired) {
+      const wait = available < desired ? backoff.waiting(name, now) : undefined;
+      if (wait) {
+        actions.push(
+          `waiting ${Math.ceil(wait.remainingMs / 1000)}s before adding rooms: ${wait.crashes} rooms crashed, ` +
+            `last: ${wait.lastError}`,
+        );
+      } else if (available < desired) {
         await s.operationManager.enqueue(name, ADD_ROOMS, { amount: desired - available }, { ...opts, priority: true });
         actions.push(`adding ${desired - available} rooms`);
       } else if (available > desired) {
