@@ -1,5 +1,6 @@
 import { GameRoomsService, OperationsService, SchedulersService } from "@maestro/proto";
 import { createHttpApp } from "../api/http/create-http-app.js";
+import { bind } from "../api/service-binding.js";
 import { gameRoomsService } from "../api/services/game-rooms-service.js";
 import { operationsService } from "../api/services/operations-service.js";
 import { schedulersService } from "../api/services/schedulers-service.js";
@@ -14,22 +15,21 @@ export function managementApiModule(ctx: MaestroContext): MaestroModule & { url?
     async start() {
       const { app, restRoutes } = await createHttpApp({
         name: "management-api",
-        services: [SchedulersService, OperationsService, GameRoomsService],
-        routes: (router) => {
-          router.service(
+        bindings: [
+          bind(
             SchedulersService,
             schedulersService({
               schedulers: ctx.schedulerManager,
               clock: ctx.clock,
               onSchedulersChanged: () => ctx.events.emit("schedulers-changed"),
             }),
-          );
-          router.service(OperationsService, operationsService(ctx.operationManager));
-          router.service(
+          ),
+          bind(OperationsService, operationsService(ctx.operationManager)),
+          bind(
             GameRoomsService,
             gameRoomsService({ schedulers: ctx.schedulerStorage, rooms: ctx.rooms, instances: ctx.instances }),
-          );
-        },
+          ),
+        ],
         logger: ctx.logger,
         ready: async () => void (await ctx.schedulerStorage.listSchedulerNames()),
       });

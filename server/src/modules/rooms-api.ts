@@ -1,5 +1,6 @@
 import { RoomsService } from "@maestro/proto";
 import { createHttpApp } from "../api/http/create-http-app.js";
+import { bind } from "../api/service-binding.js";
 import { roomsService } from "../api/services/rooms-service.js";
 import { SchedulerCache } from "../core/services/scheduler-cache.js";
 import type { MaestroContext } from "../wiring/maestro-context.js";
@@ -16,9 +17,8 @@ export function roomsApiModule(ctx: MaestroContext): MaestroModule & { url?: str
     async start() {
       const { app } = await createHttpApp({
         name: "rooms-api",
-        services: [RoomsService],
-        routes: (router) =>
-          router.service(
+        bindings: [
+          bind(
             RoomsService,
             roomsService({
               schedulers: new SchedulerCache(ctx.schedulerStorage, ctx.clock, SCHEDULER_CACHE_TTL_MS),
@@ -27,6 +27,7 @@ export function roomsApiModule(ctx: MaestroContext): MaestroModule & { url?: str
               tokens: ctx.config.roomsApi.roomTokens ? ctx.tokens : undefined,
             }),
           ),
+        ],
         logger: ctx.logger,
         ready: async () => void (await ctx.schedulerStorage.listSchedulerNames()),
       });

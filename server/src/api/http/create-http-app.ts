@@ -1,16 +1,14 @@
-import type { DescService } from "@bufbuild/protobuf";
-import type { ConnectRouter } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import fastify, { type FastifyInstance } from "fastify";
 import type { Logger } from "../../core/ports/logger.js";
 import { toConnectError } from "../errors.js";
 import { type RestRoute, registerRestRoutes } from "../rest/transcoder.js";
+import type { ServiceBinding } from "../service-binding.js";
 import { dualProtocolServer } from "./dual-server.js";
 
 export interface HttpAppOptions {
   name: string;
-  services: readonly DescService[];
-  routes: (router: ConnectRouter) => void;
+  bindings: readonly ServiceBinding[];
   logger: Logger;
   /** Answers /readyz: resolves when the dependencies this API needs respond. */
   ready: () => Promise<void>;
@@ -25,7 +23,9 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Fastif
     forceCloseConnections: true,
   });
   await app.register(fastifyConnectPlugin, {
-    routes: opts.routes,
+    routes: (router) => {
+      for (const b of opts.bindings) router.service(b.service, b.impl);
+    },
     interceptors: [
       (next) => async (req) => {
         try {
@@ -51,7 +51,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Fastif
   });
   let restRoutes: RestRoute[] = [];
   await app.register(async (scope) => {
-    restRoutes = registerRestRoutes(scope, opts.services, opts.routes);
+    restRoutes = registerRestRoutes(scope, opts.bindings, opts.logger);
   });
   return { app, restRoutes };
 }

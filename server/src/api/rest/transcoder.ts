@@ -1,8 +1,19 @@
-import { type DescMethod, type DescService, fromJson, getOption, toJson } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ConnectRouter, createClient, createRouterTransport } from "@connectrpc/connect";
+import {
+  create,
+  type DescMethod,
+  type DescService,
+  fromJson,
+  getOption,
+  isMessage,
+  type Message,
+  toJson,
+} from "@bufbuild/protobuf";
+import { Code, ConnectError, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
 import { http } from "@maestro/proto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { httpStatusOf } from "../errors.js";
+import type { Logger } from "../../core/ports/logger.js";
+import { httpStatusOf, toConnectError } from "../errors.js";
+import type { ServiceBinding } from "../service-binding.js";
 import { normalizeDurations } from "./json-input.js";
 
 export interface RestRoute {
@@ -11,17 +22,18 @@ export interface RestRoute {
   rpc: string;
 }
 
+type UnaryHandler = (req: Message, ctx: HandlerContext) => Promise<unknown> | unknown;
+
 /**
- * REST/JSON from the protos' google.api.http rules (what grpc-gateway did for Maestro). Each call goes through an
- * in-memory Connect transport into the very same service implementations, so validation, errors and interceptors are
- * identical on every protocol.
+ * REST/JSON from the protos' google.api.http rules (what grpc-gateway did for Maestro). Each route calls the very same
+ * service implementation as Connect and gRPC, directly (no re-encoding on the ping hot path), with a handler context
+ * of its own, so validation and errors are identical on every protocol.
  */
 export function registerRestRoutes(
   app: FastifyInstance,
-  services: readonly DescService[],
-  routes: (router: ConnectRouter) => void,
+  bindings: readonly ServiceBinding[],
+  logger: Logger,
 ): RestRoute[] {
-  const transport = createRouterTransport(routes);
   const table: RestRoute[] = [];
   // Maestro's clients (curl --data-raw, maestro-client) often send JSON without a JSON content type: read any body.
   app.removeAllContentTypeParsers();
@@ -36,23 +48,19 @@ export function registerRestRoutes(
     void reply.code(404).send({ code: Code.NotFound, message: `no route for ${req.method} ${req.url}`, details: [] });
   });
 
-  for (const service of services) {
-    const client = createClient(service, transport) as unknown as Record<
-      string,
-      (req: unknown, opts: { headers: Headers; signal: AbortSignal }) => Promise<unknown>
-    >;
+  for (const { service, impl } of bindings) {
     for (const method of service.methods) {
       if (method.methodKind !== "unary") continue;
       const rule = getOption(method, http);
       const verb = rule.pattern.case;
       if (!verb || verb === "custom" || typeof rule.pattern.value !== "string") continue;
       const url = rule.pattern.value.replace(/\{([\w.]+)(?:=\*)?\}/g, ":$1");
-      const call = client[method.localName]!;
+      const handler = (impl as Record<string, UnaryHandler | undefined>)[method.localName];
       table.push({ method: verb.toUpperCase(), url, rpc: `${service.typeName}/${method.name}` });
       app.route({
         method: verb.toUpperCase() as "GET",
         url,
-        handler: (req, reply) => invoke(method, rule.body, call, req, reply),
+        handler: (req, reply) => invoke(service, method, rule.body, handler, req, reply, logger),
       });
     }
   }
@@ -60,35 +68,47 @@ export function registerRestRoutes(
 }
 
 async function invoke(
+  service: DescService,
   method: DescMethod,
   bodyRule: string,
-  call: (req: unknown, opts: { headers: Headers; signal: AbortSignal }) => Promise<unknown>,
+  handler: UnaryHandler | undefined,
   req: FastifyRequest,
   reply: FastifyReply,
+  logger: Logger,
 ): Promise<unknown> {
   const abort = new AbortController();
   reply.raw.on("close", () => {
     if (!reply.raw.writableFinished) abort.abort();
   });
   try {
+    if (!handler) throw new ConnectError(`${service.typeName}.${method.name} is not implemented`, Code.Unimplemented);
     const json: Record<string, unknown> = { ...queryToJson(method, req.query as Record<string, unknown>) };
     if (bodyRule === "*") Object.assign(json, parseBody(req.body));
     Object.assign(json, req.params as Record<string, string>);
-    let input: unknown;
+    let input: Message;
     try {
       input = fromJson(method.input, normalizeDurations(json) as never, { ignoreUnknownFields: true });
     } catch (err) {
       throw new ConnectError(`invalid request: ${(err as Error).message}`, Code.InvalidArgument);
     }
-    const headers = new Headers();
-    if (typeof req.headers.authorization === "string") headers.set("authorization", req.headers.authorization);
-    const output = await call(input, { headers, signal: abort.signal });
+    const ctx = createHandlerContext({
+      service,
+      method,
+      protocolName: "rest",
+      requestMethod: req.method,
+      url: req.url,
+      requestSignal: abort.signal,
+      requestHeader: typeof req.headers.authorization === "string" ? { authorization: req.headers.authorization } : {},
+    });
+    const output = await handler(input, ctx);
+    const message = isMessage(output, method.output) ? output : create(method.output, output as never);
     return reply
       .code(200)
       .type("application/json")
-      .send(toJson(method.output, output as never, { alwaysEmitImplicit: true }));
+      .send(toJson(method.output, message, { alwaysEmitImplicit: true }));
   } catch (err) {
-    const e = ConnectError.from(err);
+    const e = toConnectError(err);
+    if (e.code === Code.Internal) logger.error({ err, route: req.routeOptions.url }, "request failed");
     return reply.code(httpStatusOf(e.code)).send({ code: e.code, message: e.rawMessage, details: [] });
   }
 }
