@@ -25,6 +25,16 @@ export const schema = {
   managementApi: {
     host: { type: "string", default: "127.0.0.1", help: "management API bind address" },
     port: port(8080, "management API port (REST, Connect, gRPC-Web and gRPC on one port)"),
+    readTokens: {
+      type: "string",
+      default: "",
+      help: "comma-separated bearer tokens allowed to read; with no token at all the API only binds to loopback",
+    },
+    writeTokens: {
+      type: "string",
+      default: "",
+      help: "comma-separated bearer tokens allowed to read and change (create, patch, delete, cancel…)",
+    },
   },
   roomsApi: {
     host: { type: "string", default: "127.0.0.1", help: "rooms API bind address" },
@@ -76,6 +86,8 @@ export const schema = {
     pingTimeoutMs: ms(240_000, "a room that has not pinged for this long is replaced"),
     deletionTimeoutMs: ms(120_000, "a terminating room is forgotten after this long"),
     allocationTtlMs: ms(300_000, "how long an allocation holds a room"),
+    validationTimeoutMs: ms(120_000, "how long a major version's validation room has to become ready"),
+    validationAttempts: { type: "int", default: 3, min: 1, help: "validation rooms tried before a major version fails" },
   },
   operations: {
     addRoomsLimit: { type: "int", default: 1000, min: 1, help: "most rooms one add_rooms creates" },

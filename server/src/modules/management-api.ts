@@ -1,4 +1,5 @@
 import { GameRoomsService, OperationsService, SchedulersService } from "@maestro/proto";
+import { createAuthorizer } from "../api/auth/management-auth.js";
 import { createHttpApp } from "../api/http/create-http-app.js";
 import { bind } from "../api/service-binding.js";
 import { gameRoomsService } from "../api/services/game-rooms-service.js";
@@ -13,7 +14,10 @@ export function managementApiModule(ctx: MaestroContext): MaestroModule & { url?
   const mod: MaestroModule & { url?: string } = {
     name: "management-api",
     async start() {
+      const { host, readTokens, writeTokens } = ctx.config.managementApi;
+      const authorizer = createAuthorizer({ host, readTokens, writeTokens });
       const { app, restRoutes } = await createHttpApp({
+        authorizer,
         name: "management-api",
         bindings: [
           bind(
@@ -33,7 +37,13 @@ export function managementApiModule(ctx: MaestroContext): MaestroModule & { url?
         logger: ctx.logger,
         ready: async () => void (await ctx.schedulerStorage.listSchedulerNames()),
       });
-      mod.url = await listen(app, ctx.config.managementApi.host, ctx.config.managementApi.port);
+      mod.url = await listen(app, host, ctx.config.managementApi.port);
+      if (authorizer.open) {
+        ctx.logger.warn(
+          { url: mod.url },
+          "management API is open (no tokens configured): anyone on this machine can manage schedulers; it listens on loopback only",
+        );
+      }
       ctx.logger.info(
         { url: mod.url, routes: restRoutes.length },
         "management API listening (REST, Connect, gRPC-Web, gRPC)",

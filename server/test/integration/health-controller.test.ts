@@ -174,6 +174,28 @@ describe("health_controller", () => {
     expect((await queued()).map((o) => o.definitionName)).toEqual(["add_rooms", "remove_rooms"]);
   });
 
+  it("rolls rooms of an older major version over to the active one, a surge at a time", async () => {
+    await h.schedulers.createSchedulerVersion({ ...scheduler, spec: { ...scheduler.spec, version: "v2.0.0" } });
+    await h.schedulers.switchActiveVersion(S, "v2.0.0");
+    await seed("old-1", "ready", "ready");
+    await seed("old-2", "occupied", "ready");
+    await runHealthController();
+    expect(await queued()).toEqual([{ definitionName: "add_rooms", input: expect.objectContaining({ amount: 1 }) }]);
+    expect(history[0]).toContain("rolling update to v2.0.0");
+
+    await h.queue.clear(S);
+    await h.rooms.createRoom(gameRoom({ id: "new-1", schedulerName: S, version: "v2.0.0", status: "ready" }));
+    await h.instances.upsertInstance(instanceOf("new-1", "ready", S));
+    await runHealthController();
+    // The new room serves, so one old room may go: the ready one before the occupied one.
+    expect(await queued()).toEqual([
+      {
+        definitionName: "remove_rooms",
+        input: expect.objectContaining({ roomsIds: ["old-1"], reason: "rolling_update_replace" }),
+      },
+    ]);
+  });
+
   it("expires rooms once the clock passes the timeout, not before", async () => {
     await seed("a", "ready", "ready", { ping: 0 });
     await seed("b", "ready", "ready", { ping: 0 });

@@ -1,6 +1,7 @@
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import fastify, { type FastifyInstance } from "fastify";
 import type { Logger } from "../../core/ports/logger.js";
+import type { Authorizer } from "../auth/management-auth.js";
 import { toConnectError } from "../errors.js";
 import { type RestRoute, registerRestRoutes } from "../rest/transcoder.js";
 import type { ServiceBinding } from "../service-binding.js";
@@ -12,6 +13,8 @@ export interface HttpAppOptions {
   logger: Logger;
   /** Answers /readyz: resolves when the dependencies this API needs respond. */
   ready: () => Promise<void>;
+  /** Checks the caller of every RPC, on every protocol; none = open. */
+  authorizer?: Authorizer | undefined;
 }
 
 /** One Fastify app serving the given services as REST/JSON, Connect, gRPC-Web and gRPC, plus /healthz and /readyz. */
@@ -29,6 +32,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Fastif
     interceptors: [
       (next) => async (req) => {
         try {
+          opts.authorizer?.check(req.method, req.header.get("authorization"));
           return await next(req);
         } catch (err) {
           const e = toConnectError(err);
@@ -51,7 +55,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Fastif
   });
   let restRoutes: RestRoute[] = [];
   await app.register(async (scope) => {
-    restRoutes = registerRestRoutes(scope, opts.bindings, opts.logger);
+    restRoutes = registerRestRoutes(scope, opts.bindings, opts.logger, opts.authorizer);
   });
   return { app, restRoutes };
 }

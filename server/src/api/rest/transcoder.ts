@@ -12,6 +12,7 @@ import { Code, ConnectError, createHandlerContext, type HandlerContext } from "@
 import { http } from "@maestro/proto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "../../core/ports/logger.js";
+import type { Authorizer } from "../auth/management-auth.js";
 import { httpStatusOf, toConnectError } from "../errors.js";
 import type { ServiceBinding } from "../service-binding.js";
 import { normalizeDurations } from "./json-input.js";
@@ -33,6 +34,7 @@ export function registerRestRoutes(
   app: FastifyInstance,
   bindings: readonly ServiceBinding[],
   logger: Logger,
+  authorizer?: Authorizer,
 ): RestRoute[] {
   const table: RestRoute[] = [];
   // Maestro's clients (curl --data-raw, maestro-client) often send JSON without a JSON content type: read any body.
@@ -60,7 +62,7 @@ export function registerRestRoutes(
       app.route({
         method: verb.toUpperCase() as "GET",
         url,
-        handler: (req, reply) => invoke(service, method, rule.body, handler, req, reply, logger),
+        handler: (req, reply) => invoke(service, method, rule.body, handler, req, reply, logger, authorizer),
       });
     }
   }
@@ -75,12 +77,14 @@ async function invoke(
   req: FastifyRequest,
   reply: FastifyReply,
   logger: Logger,
+  authorizer: Authorizer | undefined,
 ): Promise<unknown> {
   const abort = new AbortController();
   reply.raw.on("close", () => {
     if (!reply.raw.writableFinished) abort.abort();
   });
   try {
+    authorizer?.check(method, req.headers.authorization);
     if (!handler) throw new ConnectError(`${service.typeName}.${method.name} is not implemented`, Code.Unimplemented);
     const json: Record<string, unknown> = { ...queryToJson(method, req.query as Record<string, unknown>) };
     if (bodyRule === "*") Object.assign(json, parseBody(req.body));

@@ -2,10 +2,12 @@ import { MaestroError } from "../../errors.js";
 import { ADD_ROOMS } from "../add-rooms/add-rooms.js";
 import type { OperationDefinition } from "../definition.js";
 import { asObject } from "../input.js";
+import { roomsByDeletionPriority } from "../remove-rooms/deletion-priority.js";
 import { REMOVE_ROOMS } from "../remove-rooms/remove-rooms.js";
 import type { OperationServices } from "../services.js";
 import { classifyRooms } from "./classify-rooms.js";
 import { CrashBackoff } from "./crash-backoff.js";
+import { rollingUpdateStep } from "./rolling-update.js";
 
 export const HEALTH_CONTROLLER = "health_controller";
 
@@ -77,23 +79,40 @@ export function healthControllerOperation(
 
       const desired = scheduler.roomsReplicas;
       const available = c.available.length;
-      const wait = available < desired ? backoff.waiting(name, now) : undefined;
-      if (wait) {
-        actions.push(
-          `waiting ${Math.ceil(wait.remainingMs / 1000)}s before adding rooms: ${wait.crashes} rooms crashed, ` +
-            `last: ${wait.lastError}`,
-        );
+      const priority = { ...opts, priority: true };
+      const addRooms = async (amount: number, what: string) => {
+        const wait = backoff.waiting(name, now);
+        if (wait) {
+          actions.push(
+            `waiting ${Math.ceil(wait.remainingMs / 1000)}s before adding rooms: ${wait.crashes} rooms crashed, ` +
+              `last: ${wait.lastError}`,
+          );
+          return;
+        }
+        await s.operationManager.enqueue(name, ADD_ROOMS, { amount }, priority);
+        actions.push(`adding ${amount} ${what}`);
+      };
+      const rolling = rollingUpdateStep(c.available, scheduler.spec.version, desired, scheduler.maxSurge, (rooms) =>
+        roomsByDeletionPriority(rooms, scheduler, { now: s.clock.now(), pingTimeoutMs: s.timeouts.pingMs }),
+      );
+      if (rolling) {
+        actions.push(`rolling update to ${scheduler.spec.version}`);
+        if (rolling.remove.length > 0) {
+          const roomsIds = rolling.remove.map((r) => r.id);
+          await s.operationManager.enqueue(
+            name,
+            REMOVE_ROOMS,
+            { roomsIds, reason: "rolling_update_replace" },
+            priority,
+          );
+          actions.push(`replacing ${roomsIds.length} rooms of older versions`);
+        }
+        if (rolling.add > 0) await addRooms(rolling.add, `rooms of ${scheduler.spec.version}`);
       } else if (available < desired) {
-        await s.operationManager.enqueue(name, ADD_ROOMS, { amount: desired - available }, { ...opts, priority: true });
-        actions.push(`adding ${desired - available} rooms`);
+        await addRooms(desired - available, "rooms");
       } else if (available > desired) {
         const amount = available - desired;
-        await s.operationManager.enqueue(
-          name,
-          REMOVE_ROOMS,
-          { amount, reason: "scale_down" },
-          { ...opts, priority: true },
-        );
+        await s.operationManager.enqueue(name, REMOVE_ROOMS, { amount, reason: "scale_down" }, priority);
         actions.push(`removing ${amount} rooms`);
       }
       if (actions.length === 0) ctx.markNoAction();
