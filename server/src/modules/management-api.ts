@@ -1,6 +1,7 @@
-import { GameRoomsService, OperationsService, SchedulersService } from "@maestro/proto";
+import { GameRoomsService, OperationsService, RoomsService, SchedulersService } from "@maestro/proto";
 import { createAuthorizer } from "../api/auth/management-auth.js";
 import { createHttpApp } from "../api/http/create-http-app.js";
+import { buildOpenApi, registerOpenApiRoute } from "../api/openapi/index.js";
 import { bind } from "../api/service-binding.js";
 import { gameRoomsService } from "../api/services/game-rooms-service.js";
 import { operationsService } from "../api/services/operations-service.js";
@@ -37,6 +38,14 @@ export function managementApiModule(ctx: MaestroContext): MaestroModule & { url?
         logger: ctx.logger,
         ready: async () => void (await ctx.schedulerStorage.listSchedulerNames()),
       });
+      registerOpenApiRoute(
+        app,
+        buildOpenApi([SchedulersService, OperationsService, GameRoomsService, RoomsService], {
+          title: "Maestro",
+          version: "v1",
+          description: "Management API (schedulers, operations, rooms) and the rooms API game rooms call.",
+        }),
+      );
       mod.url = await listen(app, host, ctx.config.managementApi.port);
       if (authorizer.open) {
         ctx.logger.warn(

@@ -171,6 +171,15 @@ describe("management API over REST", () => {
     expect((await api("GET", "/schedulers/to-delete/rooms")).status).toBe(404);
   });
 
+  it("serves the OpenAPI document generated from the protos", async () => {
+    const res = await fetch(`${maestro.managementUrl}/openapi.json`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toMatch(/^3\.1/);
+    expect(Object.keys(doc.paths["/schedulers"] ?? {})).toEqual(expect.arrayContaining(["get", "post"]));
+    expect(doc.paths["/scheduler/{scheduler_name}/rooms/{room_name}/ping"]).toHaveProperty("put");
+  });
+
   it("serves health endpoints", async () => {
     expect(await (await fetch(`${maestro.managementUrl}/healthz`)).text()).toBe("OK");
     expect((await fetch(`${maestro.managementUrl}/readyz`)).status).toBe(200);
