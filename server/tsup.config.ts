@@ -7,6 +7,7 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: "node20",
-  // SQL migrations are read at run time from dist/migrations.
-  onSuccess: "mkdir -p dist/migrations && cp src/adapters/storage/sql/migrations/*.sql dist/migrations/",
+  // SQL migrations and Redis Lua scripts are read at run time from dist/migrations and dist/scripts.
+  onSuccess:
+    "mkdir -p dist/migrations && cp src/adapters/storage/sql/migrations/*.sql dist/migrations/ && mkdir -p dist/scripts && cp src/adapters/storage/redis/scripts/*.lua dist/scripts/",
 });

@@ -1,0 +1,17 @@
+export { type CancelHandler, type CancelRequest, RedisCancelSignals } from "./redis-cancel-signals.js";
+export {
+  createRedisClient,
+  dedicatedConnection,
+  type RedisClient,
+  type RedisClientOptions,
+  waitUntilReady,
+} from "./redis-client.js";
+export { toMaestroError as redisErrorToMaestro } from "./redis-errors.js";
+export { RedisLeaseStorage } from "./redis-lease-storage.js";
+export { RedisOperationQueue, type RedisOperationQueueOptions } from "./redis-operation-queue.js";
+export {
+  highVolumeOperations,
+  highVolumeOperationTtl,
+  RedisOperationStorage,
+  type RedisOperationStorageOptions,
+} from "./redis-operation-storage.js";

@@ -1,0 +1,41 @@
+import { readFileSync } from "node:fs";
+import type { Redis } from "ioredis";
+import { MaestroError } from "../../../core/errors.js";
+
+// Next to this module in src/, and next to the bundled dist/*.js where the build copies scripts/*.lua.
+const scriptsDir = new URL("./scripts/", import.meta.url);
+
+const sources = new Map<string, string>();
+
+/** The text of `scripts/<name>.lua`, read once per process. */
+export function luaSource(name: string): string {
+  let source = sources.get(name);
+  if (source === undefined) {
+    try {
+      source = readFileSync(new URL(`${name}.lua`, scriptsDir), "utf8");
+    } catch (e) {
+      throw new MaestroError("internal", `redis script ${name}.lua not found next to ${import.meta.url}`, {
+        cause: e,
+      });
+    }
+    sources.set(name, source);
+  }
+  return source;
+}
+
+/** Runs one Lua script with its keys (KEYS) and arguments (ARGV). */
+export type LuaScript = (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>;
+
+type DynamicCommand = (numberOfKeys: number, ...keysAndArgs: (string | number)[]) => Promise<unknown>;
+
+/**
+ * Registers `scripts/<name>.lua` on the client with defineCommand (EVALSHA, falling back to EVAL once after a script
+ * flush or restart) and returns a typed caller. The key count is given per call, so scripts take variable key lists.
+ */
+export function defineLuaScript(client: Redis, name: string): LuaScript {
+  const command = `maestro_${name.replaceAll("-", "_")}`;
+  const registry = client as unknown as Record<string, DynamicCommand | undefined>;
+  if (registry[command] === undefined) client.defineCommand(command, { lua: luaSource(name) });
+  const run = registry[command] as DynamicCommand;
+  return (keys, args) => run.call(client, keys.length, ...keys, ...args);
+}

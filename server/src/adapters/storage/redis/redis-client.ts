@@ -1,0 +1,140 @@
+import { Redis, type RedisOptions } from "ioredis";
+import { MaestroError } from "../../../core/errors.js";
+import type { CallOptions } from "../../../core/ports/call-options.js";
+import { type Logger, silentLogger } from "../../../core/ports/logger.js";
+import { canceled, throwIfAborted, toMaestroError } from "./redis-errors.js";
+
+export type RedisClient = Redis;
+
+export interface RedisClientOptions {
+  /** Shown by CLIENT LIST, e.g. "maestro-worker". */
+  name: string;
+  /** Connection problems are logged here (ioredis would otherwise print unhandled error events). */
+  logger?: Logger | undefined;
+  /** A reply slower than this fails the call as unavailable. Default 10 s. */
+  commandTimeoutMs?: number | undefined;
+  /** Extra ioredis options, for tests and tuning. */
+  overrides?: Partial<RedisOptions> | undefined;
+}
+
+/**
+ * A client that fails fast while Redis is away instead of queueing: no offline queue, a command in flight when the
+ * connection drops is retried on at most one reconnect, and reconnects back off up to 2 s forever, so callers get
+ * `unavailable` quickly and the process recovers on its own when Redis returns.
+ */
+export function createRedisClient(url: string, opts: RedisClientOptions): RedisClient {
+  const logger = opts.logger ?? silentLogger;
+  let client: Redis;
+  try {
+    client = new Redis(url, {
+      connectionName: opts.name,
+      lazyConnect: false,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 5_000,
+      commandTimeout: opts.commandTimeoutMs ?? 10_000,
+      retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times - 1, 5), 2_000),
+      ...opts.overrides,
+    });
+  } catch (e) {
+    throw new MaestroError("invalid_argument", `invalid redis url: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+    });
+  }
+  attachErrorLogger(client, logger, opts.name);
+  return client;
+}
+
+/** Logs connection errors once per outage instead of once per reconnect attempt. */
+export function attachErrorLogger(client: Redis, logger: Logger, name: string): void {
+  let reported = false;
+  client.on("error", (err: unknown) => {
+    if (reported) return;
+    reported = true;
+    logger.warn({ err, redis: name }, "redis connection error");
+  });
+  client.on("ready", () => {
+    if (reported) logger.info({ redis: name }, "redis connection restored");
+    reported = false;
+  });
+}
+
+/**
+ * Resolves once the client is ready for commands. With `timeoutMs` it rejects as unavailable when Redis does not
+ * answer in time (the client keeps reconnecting in the background).
+ */
+export function waitUntilReady(client: Redis, opts?: CallOptions & { timeoutMs?: number }): Promise<void> {
+  throwIfAborted(opts);
+  if (client.status === "ready") return Promise.resolve();
+  if (client.status === "end") {
+    return Promise.reject(new MaestroError("unavailable", "redis client is closed"));
+  }
+  return new Promise<void>((resolve, reject) => {
+    const signal = opts?.signal;
+    const cleanup = () => {
+      client.off("ready", onReady);
+      client.off("end", onEnd);
+      signal?.removeEventListener("abort", onAbort);
+      if (timer !== undefined) clearTimeout(timer);
+    };
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const onEnd = () => {
+      cleanup();
+      reject(new MaestroError("unavailable", "redis client is closed"));
+    };
+    const onAbort = () => {
+      cleanup();
+      reject(canceled(signal as AbortSignal));
+    };
+    const timer =
+      opts?.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            cleanup();
+            reject(new MaestroError("unavailable", `redis not ready within ${opts.timeoutMs} ms`));
+          }, opts.timeoutMs);
+    client.on("ready", onReady);
+    client.on("end", onEnd);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * A second connection for blocking commands or pub/sub, which would stall every other caller of a shared client. By
+ * default it does not reconnect: when its connection drops the call in flight fails and the owner discards it. With
+ * `reconnect` it reconnects like its parent and resubscribes its channels.
+ */
+export async function dedicatedConnection(
+  client: Redis,
+  suffix: string,
+  opts?: CallOptions & { reconnect?: boolean },
+): Promise<Redis> {
+  throwIfAborted(opts);
+  const name = client.options.connectionName;
+  const conn = client.duplicate({
+    lazyConnect: true,
+    connectionName: name === undefined ? suffix : `${name}-${suffix}`,
+    ...(opts?.reconnect === true ? {} : { retryStrategy: () => null }),
+    // A blocking command resent after a reconnect could take a second id while the first waits in the auxiliary list.
+    autoResendUnfulfilledCommands: false,
+    // Blocking commands wait longer than a normal reply; the owner bounds each wait itself.
+    commandTimeout: undefined,
+  });
+  conn.on("error", () => {
+    // The failure reaches the caller through the rejected command.
+  });
+  try {
+    await conn.connect();
+  } catch (e) {
+    conn.disconnect();
+    throw toMaestroError(e);
+  }
+  if (opts?.signal?.aborted) {
+    conn.disconnect();
+    throw canceled(opts.signal);
+  }
+  return conn;
+}

@@ -1,0 +1,42 @@
+import type { OperationStage } from "../../../core/entities/operation.js";
+
+// Key names follow Maestro's (reference §6.2), so its runbooks and redis-cli habits carry over.
+
+const stageSet: Record<OperationStage, string> = { pending: "pending", active: "active", final: "history" };
+
+export const operationStages: readonly OperationStage[] = ["pending", "active", "final"];
+
+export function operationHashKey(schedulerName: string, operationId: string): string {
+  return `operations:${schedulerName}:${operationId}`;
+}
+
+/** Sorted set of the ids of one stage, scored by creation time in epoch ms. */
+export function operationStageKey(schedulerName: string, stage: OperationStage): string {
+  return `operations:${schedulerName}:lists:${stageSet[stage]}`;
+}
+
+/** The stage set of `stage` first, then the two others. */
+export function stageKeysFirst(schedulerName: string, stage: OperationStage): [string, string, string] {
+  const others = operationStages.filter((s) => s !== stage).map((s) => operationStageKey(schedulerName, s));
+  return [operationStageKey(schedulerName, stage), others[0] as string, others[1] as string];
+}
+
+export function allStageKeys(schedulerName: string): [string, string, string] {
+  return stageKeysFirst(schedulerName, "pending");
+}
+
+/** Sorted set of operation ids scored by lease expiry in epoch ms. */
+export function leaseKey(schedulerName: string): string {
+  return `operations:${schedulerName}:operationsLease`;
+}
+
+export function queueKey(schedulerName: string): string {
+  return `pending_operations:${schedulerName}`;
+}
+
+/** The in-flight list: ids taken by next() and not yet acked. */
+export function queueAuxiliaryKey(schedulerName: string): string {
+  return `pending_operations:${schedulerName}:auxiliary`;
+}
+
+export const cancellationChannel = "scheduler:operation_cancellation_requests";
