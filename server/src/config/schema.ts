@@ -87,7 +87,12 @@ export const schema = {
     deletionTimeoutMs: ms(120_000, "a terminating room is forgotten after this long"),
     allocationTtlMs: ms(300_000, "how long an allocation holds a room"),
     validationTimeoutMs: ms(120_000, "how long a major version's validation room has to become ready"),
-    validationAttempts: { type: "int", default: 3, min: 1, help: "validation rooms tried before a major version fails" },
+    validationAttempts: {
+      type: "int",
+      default: 3,
+      min: 1,
+      help: "validation rooms tried before a major version fails",
+    },
   },
   operations: {
     addRoomsLimit: { type: "int", default: 1000, min: 1, help: "most rooms one add_rooms creates" },

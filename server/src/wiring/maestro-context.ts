@@ -124,6 +124,10 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
       addBatchSize: config.operations.addRoomsBatchSize,
       removeLimit: config.operations.removeRoomsLimit,
     },
+    validation: {
+      timeoutMs: config.rooms.validationTimeoutMs,
+      attempts: config.rooms.validationAttempts,
+    },
   };
   for (const definition of builtinOperations(services)) registry.register(definition);
   const schedulerManager = new SchedulerManager({

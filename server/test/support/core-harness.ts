@@ -20,8 +20,10 @@ import { builtinOperations } from "../../src/core/operations/all.js";
 import { type AnyOperationDefinition, OperationRegistry } from "../../src/core/operations/definition.js";
 import {
   defaultRoomOperationLimits,
+  defaultValidationSettings,
   type OperationServices,
   type RoomOperationLimits,
+  type ValidationSettings,
 } from "../../src/core/operations/services.js";
 import type { Clock } from "../../src/core/ports/clock.js";
 import { silentLogger } from "../../src/core/ports/logger.js";
@@ -133,6 +135,8 @@ export interface CoreHarnessOptions {
   definitions?: AnyOperationDefinition[];
   timeouts?: Partial<RoomTimeouts>;
   limits?: Partial<RoomOperationLimits>;
+  /** Validation room of major versions (default: Maestro's 2 min, 3 attempts). */
+  validation?: Partial<ValidationSettings>;
   leaseTtlMs?: number;
 }
 
@@ -152,6 +156,7 @@ export class CoreHarness {
   readonly roomsApiUrl = "http://127.0.0.1:18070";
   readonly timeouts: RoomTimeouts;
   readonly limits: RoomOperationLimits;
+  readonly validation: ValidationSettings;
   readonly leaseTtlMs: number;
   readonly runtime: ProcessRuntime;
   readonly ports: RandomPortAllocator;
@@ -169,6 +174,7 @@ export class CoreHarness {
   ) {
     this.timeouts = { ...defaultRoomTimeouts, ...opts.timeouts };
     this.limits = { ...defaultRoomOperationLimits, ...opts.limits };
+    this.validation = { ...defaultValidationSettings, ...opts.validation };
     this.leaseTtlMs = opts.leaseTtlMs ?? 60_000;
     this.runtime = new ProcessRuntime({ dataDir: join(dataDir, "rooms") });
     this.ports = new RandomPortAllocator({
@@ -212,6 +218,7 @@ export class CoreHarness {
       logger: silentLogger,
       timeouts: this.timeouts,
       limits: this.limits,
+      validation: this.validation,
     };
     if (opts.builtins !== false) for (const d of builtinOperations(this.services)) this.registry.register(d);
     for (const d of opts.definitions ?? []) this.registry.register(d);

@@ -2,8 +2,14 @@ import { create } from "@bufbuild/protobuf";
 import { type Duration, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   type CreateSchedulerRequest,
+  type OptionalAutoscaling,
+  type OptionalContainer,
+  type PatchSchedulerRequest,
   type Autoscaling as PbAutoscaling,
+  type AutoscalingPolicy as PbAutoscalingPolicy,
   type Container as PbContainer,
+  type ContainerEnvironment as PbContainerEnvironment,
+  type ContainerPort as PbContainerPort,
   type Forwarder as PbForwarder,
   type Scheduler as PbScheduler,
   type SchedulerVersion as PbSchedulerVersion,
@@ -25,6 +31,7 @@ import type {
   SchedulerVersion,
   Spec,
 } from "../../core/entities/scheduler.js";
+import type { AutoscalingPatch, ContainerPatch, SchedulerPatch } from "../../core/entities/scheduler-patch.js";
 
 /** Maestro's API defaults, applied where the request leaves a field out. */
 const DEFAULT_MAX_MATCHES = 1;
@@ -84,43 +91,99 @@ function containerFromPb(c: PbContainer): Container {
     image: c.image,
     imagePullPolicy: c.imagePullPolicy as ImagePullPolicy,
     command: [...c.command],
-    environment: c.environment.map((e) => ({
-      name: e.name,
-      value: e.value,
-      valueFrom: e.valueFrom && {
-        fieldRef: e.valueFrom.fieldRef && { fieldPath: e.valueFrom.fieldRef.fieldPath },
-        secretKeyRef: e.valueFrom.secretKeyRef && {
-          name: e.valueFrom.secretKeyRef.name,
-          key: e.valueFrom.secretKeyRef.key,
-        },
-      },
-    })),
+    environment: c.environment.map(environmentFromPb),
     requests: { memory: c.requests?.memory ?? "", cpu: c.requests?.cpu ?? "" },
     limits: { memory: c.limits?.memory ?? "", cpu: c.limits?.cpu ?? "" },
-    ports: c.ports.map((p) => ({
-      name: p.name,
-      protocol: p.protocol as PortProtocol,
-      port: p.port,
-      hostPortRange: p.hostPortRange && { start: p.hostPortRange.start, end: p.hostPortRange.end },
-    })),
+    ports: c.ports.map(portFromPb),
+  };
+}
+
+function environmentFromPb(e: PbContainerEnvironment): Container["environment"][number] {
+  return {
+    name: e.name,
+    value: e.value,
+    valueFrom: e.valueFrom && {
+      fieldRef: e.valueFrom.fieldRef && { fieldPath: e.valueFrom.fieldRef.fieldPath },
+      secretKeyRef: e.valueFrom.secretKeyRef && {
+        name: e.valueFrom.secretKeyRef.name,
+        key: e.valueFrom.secretKeyRef.key,
+      },
+    },
+  };
+}
+
+function portFromPb(p: PbContainerPort): Container["ports"][number] {
+  return {
+    name: p.name,
+    protocol: p.protocol as PortProtocol,
+    port: p.port,
+    hostPortRange: p.hostPortRange && { start: p.hostPortRange.start, end: p.hostPortRange.end },
   };
 }
 
 function autoscalingFromPb(a: PbAutoscaling): Autoscaling {
-  const ro = a.policy?.parameters?.roomOccupancy;
-  const fb = a.policy?.parameters?.fixedBuffer;
+  return { enabled: a.enabled, min: a.min, max: a.max, cooldown: a.cooldown, policy: policyFromPb(a.policy) };
+}
+
+function policyFromPb(policy: PbAutoscalingPolicy | undefined): Autoscaling["policy"] {
+  const ro = policy?.parameters?.roomOccupancy;
+  const fb = policy?.parameters?.fixedBuffer;
+  return {
+    type: policy?.type ?? "",
+    parameters: {
+      roomOccupancy: ro && { readyTarget: ro.readyTarget, downThreshold: ro.downThreshold ?? DEFAULT_DOWN_THRESHOLD },
+      fixedBuffer: fb && { amount: fb.amount ?? 0 },
+    },
+  };
+}
+
+/**
+ * PatchSchedulerRequest → domain patch. Presence follows proto3: `optional` fields are undefined when absent; repeated
+ * and map fields cannot say "absent", so an empty one means "leave as is" (as the proto comments document).
+ */
+export function schedulerPatchFromRequest(req: PatchSchedulerRequest): SchedulerPatch {
+  const spec = req.spec;
+  return {
+    spec: spec && {
+      terminationGracePeriodSeconds:
+        spec.terminationGracePeriod === undefined ? undefined : durationSeconds(spec.terminationGracePeriod),
+      containers: spec.containers.length > 0 ? spec.containers.map(containerPatchFromPb) : undefined,
+      toleration: spec.toleration,
+      affinity: spec.affinity,
+    },
+    portRange: req.portRange && { start: req.portRange.start, end: req.portRange.end },
+    maxSurge: req.maxSurge,
+    roomsReplicas: req.roomsReplicas,
+    autoscaling: req.autoscaling && autoscalingPatchFromPb(req.autoscaling),
+    forwarders: req.forwarders.length > 0 ? req.forwarders.map(forwarderFromPb) : undefined,
+    annotations: Object.keys(req.annotations).length > 0 ? { ...req.annotations } : undefined,
+    labels: Object.keys(req.labels).length > 0 ? { ...req.labels } : undefined,
+    // Same default as creation: a match allocation sent without maxMatches means one match per room.
+    matchAllocation: req.matchAllocation && { maxMatches: req.matchAllocation.maxMatches || DEFAULT_MAX_MATCHES },
+    occupiedTimeout: req.occupiedTimeout === undefined ? undefined : Number(req.occupiedTimeout),
+  };
+}
+
+function containerPatchFromPb(c: OptionalContainer): ContainerPatch {
+  return {
+    name: c.name,
+    image: c.image,
+    imagePullPolicy: c.imagePullPolicy as ImagePullPolicy | undefined,
+    command: c.command.length > 0 ? [...c.command] : undefined,
+    environment: c.environment.length > 0 ? c.environment.map(environmentFromPb) : undefined,
+    requests: c.requests && { memory: c.requests.memory, cpu: c.requests.cpu },
+    limits: c.limits && { memory: c.limits.memory, cpu: c.limits.cpu },
+    ports: c.ports.length > 0 ? c.ports.map(portFromPb) : undefined,
+  };
+}
+
+function autoscalingPatchFromPb(a: OptionalAutoscaling): AutoscalingPatch {
   return {
     enabled: a.enabled,
     min: a.min,
     max: a.max,
     cooldown: a.cooldown,
-    policy: {
-      type: a.policy?.type ?? "",
-      parameters: {
-        roomOccupancy: ro && { readyTarget: ro.readyTarget, downThreshold: ro.downThreshold ?? DEFAULT_DOWN_THRESHOLD },
-        fixedBuffer: fb && { amount: fb.amount ?? 0 },
-      },
-    },
+    policy: a.policy && policyFromPb(a.policy),
   };
 }
 

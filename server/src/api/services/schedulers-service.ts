@@ -5,6 +5,7 @@ import type { SchedulerManager } from "../../core/services/scheduler-manager.js"
 import {
   schedulerFromRequest,
   schedulerInfoToPb,
+  schedulerPatchFromRequest,
   schedulerToPb,
   schedulerVersionToPb,
   schedulerWithoutSpecToPb,
@@ -18,10 +19,7 @@ export interface SchedulersServiceDeps {
   onSchedulersChanged?: () => void;
 }
 
-/**
- * Version changes (new version, patch, switch) arrive with the scheduler lifecycle work; until then Connect answers
- * them with Unimplemented.
- */
+/** RPCs left out here are answered by Connect with Unimplemented. */
 export function schedulersService(d: SchedulersServiceDeps): Partial<ServiceImpl<typeof SchedulersService>> {
   const opts = (signal: AbortSignal) => ({ signal });
   return {
@@ -45,6 +43,20 @@ export function schedulersService(d: SchedulersServiceDeps): Partial<ServiceImpl
         d.onSchedulersChanged?.();
         return { scheduler: schedulerToPb(created) };
       }),
+    newSchedulerVersion: (req, ctx) =>
+      handle(async () => ({
+        operationId: (
+          await d.schedulers.newSchedulerVersion(schedulerFromRequest(req, d.clock.now()), opts(ctx.signal))
+        ).id,
+      })),
+    patchScheduler: (req, ctx) =>
+      handle(async () => ({
+        operationId: (await d.schedulers.patchScheduler(req.name, schedulerPatchFromRequest(req), opts(ctx.signal))).id,
+      })),
+    switchActiveVersion: (req, ctx) =>
+      handle(async () => ({
+        operationId: (await d.schedulers.switchActiveVersion(req.schedulerName, req.version, opts(ctx.signal))).id,
+      })),
     getSchedulerVersions: (req, ctx) =>
       handle(async () => ({
         versions: (await d.schedulers.listVersions(req.schedulerName, opts(ctx.signal))).map(schedulerVersionToPb),

@@ -18,6 +18,16 @@ export interface RoomOperationLimits {
   removeLimit: number;
 }
 
+/** How a major version's validation room is tried (Maestro's roomValidationTimeout / roomValidationAttempts). */
+export interface ValidationSettings {
+  /** How long one validation room has to become ready. */
+  timeoutMs: number;
+  /** Validation rooms tried before the new version is refused. */
+  attempts: number;
+}
+
+export const defaultValidationSettings: ValidationSettings = { timeoutMs: 120_000, attempts: 3 };
+
 export const defaultRoomOperationLimits: RoomOperationLimits = { addLimit: 1000, addBatchSize: 40, removeLimit: 50 };
 
 /** What operation executors may use. */
@@ -34,4 +44,5 @@ export interface OperationServices {
   logger: Logger;
   timeouts: RoomTimeouts;
   limits: RoomOperationLimits;
+  validation: ValidationSettings;
 }

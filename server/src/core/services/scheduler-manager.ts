@@ -6,17 +6,25 @@ import {
   type SchedulerFilter,
   type SchedulerInfo,
 } from "../entities/scheduler.js";
-import { assertValidScheduler } from "../entities/scheduler-validation.js";
+import { applySchedulerPatch, type SchedulerPatch } from "../entities/scheduler-patch.js";
+import { assertValidScheduler, validateScheduler } from "../entities/scheduler-validation.js";
+import { deepEqual } from "../entities/scheduler-versioning.js";
 import { MaestroError } from "../errors.js";
 import { ADD_ROOMS } from "../operations/add-rooms/add-rooms.js";
+import { CREATE_NEW_SCHEDULER_VERSION } from "../operations/create-new-scheduler-version/create-new-scheduler-version.js";
+import { schedulerToJson } from "../operations/create-new-scheduler-version/scheduler-input.js";
 import { CREATE_SCHEDULER } from "../operations/create-scheduler/create-scheduler.js";
 import { DELETE_SCHEDULER } from "../operations/delete-scheduler/delete-scheduler.js";
 import { REMOVE_ROOMS } from "../operations/remove-rooms/remove-rooms.js";
+import { SWITCH_ACTIVE_VERSION } from "../operations/switch-active-version/switch-active-version.js";
 import type { CallOptions } from "../ports/call-options.js";
 import type { Clock } from "../ports/clock.js";
 import type { RoomStorage } from "../ports/room-storage.js";
 import type { SchedulerStorage } from "../ports/scheduler-storage.js";
 import type { OperationManager } from "./operation-manager.js";
+
+/** Operations that change which version is active; only one such change may be queued or running at a time. */
+const versionOperations: readonly string[] = [CREATE_NEW_SCHEDULER_VERSION, SWITCH_ACTIVE_VERSION];
 
 export interface SchedulerManagerDeps {
   schedulers: SchedulerStorage;
@@ -85,6 +93,46 @@ export class SchedulerManager {
     );
   }
 
+  /**
+   * Enqueues create_new_scheduler_version with a whole new definition. The version number is Maestro's to choose, so
+   * the client's spec.version is ignored; the operation decides major or minor and numbers the version.
+   */
+  async newSchedulerVersion(input: Scheduler, opts: CallOptions = {}): Promise<Operation> {
+    const current = await this.deps.schedulers.getScheduler(input.name, opts);
+    const candidate = this.candidate(current, input);
+    const violations = validateScheduler(candidate);
+    if (typeof input.game === "string" && input.game.trim() !== "" && input.game !== current.game) {
+      violations.push({ field: "game", message: `must be the scheduler's game (${current.game})` });
+    }
+    if (violations.length > 0) throw MaestroError.invalid(violations);
+    return this.enqueueNewVersion(candidate, opts);
+  }
+
+  /**
+   * Applies the patch to the active version and enqueues create_new_scheduler_version with the result. A patch that
+   * changes nothing is refused with already_exists, as Maestro answers 409 to an empty patch.
+   */
+  async patchScheduler(name: string, patch: SchedulerPatch, opts: CallOptions = {}): Promise<Operation> {
+    const current = await this.deps.schedulers.getScheduler(name, opts);
+    const patched = applySchedulerPatch(current, patch);
+    if (deepEqual(patched, current)) throw new MaestroError("already_exists", `no change found to scheduler ${name}`);
+    const candidate = this.candidate(current, patched);
+    assertValidScheduler(candidate);
+    return this.enqueueNewVersion(candidate, opts);
+  }
+
+  /** Enqueues switch_active_version to an existing version of the scheduler. */
+  async switchActiveVersion(name: string, version: string, opts: CallOptions = {}): Promise<Operation> {
+    if (typeof version !== "string" || version.trim() === "") {
+      throw MaestroError.invalid([{ field: "version", message: "is required" }]);
+    }
+    const versions = await this.deps.schedulers.listVersions(name, opts);
+    if (!versions.some((v) => v.version === version))
+      throw MaestroError.notFound(`scheduler ${name} version ${version}`);
+    await this.refuseConcurrentVersionChange(name, opts);
+    return this.deps.operations.enqueue(name, SWITCH_ACTIVE_VERSION, { newActiveVersion: version }, opts);
+  }
+
   async deleteScheduler(name: string, opts: CallOptions = {}): Promise<Operation> {
     await this.deps.schedulers.getScheduler(name, opts);
     return this.deps.operations.enqueue(name, DELETE_SCHEDULER, {}, opts);
@@ -113,6 +161,46 @@ export class SchedulerManager {
       { amount, reason: "scale_down", adjustReplicas: true },
       opts,
     );
+  }
+
+  /** The definition as the operation will receive it: identity and version of the current one, fresh dates. */
+  private candidate(current: Scheduler, input: Scheduler): Scheduler {
+    return {
+      ...input,
+      name: current.name,
+      game: current.game,
+      state: current.state,
+      // The current number passes validation; the operation assigns the real one.
+      spec: { ...input.spec, version: current.spec.version },
+      rollbackVersion: undefined,
+      createdAt: this.deps.clock.now(),
+      lastDownscaleAt: undefined,
+    };
+  }
+
+  private async enqueueNewVersion(candidate: Scheduler, opts: CallOptions): Promise<Operation> {
+    await this.refuseConcurrentVersionChange(candidate.name, opts);
+    return this.deps.operations.enqueue(
+      candidate.name,
+      CREATE_NEW_SCHEDULER_VERSION,
+      { scheduler: schedulerToJson(candidate) },
+      opts,
+    );
+  }
+
+  /** Maestro #692: two version changes in flight would each number and switch versions against a stale state. */
+  private async refuseConcurrentVersionChange(name: string, opts: CallOptions): Promise<void> {
+    const [pending, active] = await Promise.all([
+      this.deps.operations.list(name, "pending", opts),
+      this.deps.operations.list(name, "active", opts),
+    ]);
+    const busy = [...active, ...pending].find((op) => versionOperations.includes(op.definitionName));
+    if (busy) {
+      throw new MaestroError(
+        "failed_precondition",
+        `scheduler ${name} already has a version change in progress: ${busy.definitionName} operation ${busy.id} is ${busy.status}; wait for it to finish or cancel it`,
+      );
+    }
   }
 
   private async scalable(name: string, amount: number, opts: CallOptions): Promise<Scheduler> {
