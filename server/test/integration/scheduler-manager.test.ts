@@ -220,7 +220,7 @@ describe("SchedulerManager (PGlite scheduler storage)", () => {
     expect(isMaestroError(await caught(() => h.schedulerManager.deleteScheduler("nope")), "not_found")).toBe(true);
   });
 
-  it("delete_scheduler stops every room, removes all records and cancels what was still queued", async () => {
+  it("delete_scheduler stops every room and removes all records, operation history included", async () => {
     await h.schedulerManager.createScheduler(validScheduler({ name: S, roomsReplicas: 2 }));
     const worker = h.startWorker(S);
     const [create] = await h.operationStorage.listOperations(S, "pending");
@@ -236,7 +236,10 @@ describe("SchedulerManager (PGlite scheduler storage)", () => {
     h.startWorker(S);
     const done = await h.waitForFinal(S, op.id);
     expect(done.status).toBe("finished");
-    expect((await h.operationManager.get(S, behind!.id)).status).toBe("canceled");
+    // Only the deletion's own record is left: the history, and what was still queued, went with the scheduler.
+    expect(await h.operationStorage.getOperation(S, behind!.id)).toBeUndefined();
+    expect(await h.operationStorage.getOperation(S, create!.id)).toBeUndefined();
+    expect((await h.operationManager.list(S, "final")).map((o) => o.id)).toEqual([op.id]);
     expect(await h.runtime.listInstances(S)).toEqual([]);
     expect(await h.rooms.listRoomIds(S)).toEqual([]);
     expect(await h.instances.listInstances(S)).toEqual([]);

@@ -6,8 +6,8 @@ import type { OperationServices } from "../services.js";
 export const DELETE_SCHEDULER = "delete_scheduler";
 
 /**
- * Stops every room, removes the scheduler's home on the runtime, its room records, its other operations and finally
- * the scheduler itself. This operation's own record is kept so its outcome stays readable.
+ * Stops every room, removes the scheduler's home on the runtime, its room records, the scheduler itself and its
+ * operation history. This operation's own record is kept so its outcome stays readable.
  */
 export function deleteSchedulerOperation(s: OperationServices): OperationDefinition<Record<string, never>> {
   return {
@@ -30,9 +30,12 @@ export function deleteSchedulerOperation(s: OperationServices): OperationDefinit
         if (!(err instanceof MaestroError && err.code === "not_found")) throw err;
       });
       await s.queue.clear(scheduler.name, opts);
-      // Operations still queued for a scheduler that no longer exists can never run.
-      for (const op of await s.operationStorage.listOperations(scheduler.name, "pending", opts)) {
-        if (op.id !== ctx.operation.id) await s.operationStorage.updateStatus(scheduler.name, op.id, "canceled", opts);
+      // The scheduler's operation history goes with it (queued ones could never run anyway); this operation's own
+      // record stays so the caller can read how the deletion ended.
+      for (const stage of ["pending", "active", "final"] as const) {
+        for (const op of await s.operationStorage.listOperations(scheduler.name, stage, opts)) {
+          if (op.id !== ctx.operation.id) await s.operationStorage.deleteOperation(scheduler.name, op.id, opts);
+        }
       }
     },
   };
