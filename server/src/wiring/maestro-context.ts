@@ -13,6 +13,7 @@ import {
 } from "../adapters/storage/memory/index.js";
 import { openSchedulerStorage } from "../adapters/storage/sql/open-scheduler-storage.js";
 import type { MaestroConfig } from "../config/schema.js";
+import { Autoscaler } from "../core/autoscaling/autoscaler.js";
 import { builtinOperations } from "../core/operations/all.js";
 import { OperationRegistry } from "../core/operations/definition.js";
 import type { OperationServices } from "../core/operations/services.js";
@@ -108,6 +109,7 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
   const registry = new OperationRegistry();
   const operationManager = new OperationManager({ operations: operationStorage, queue, leases, registry, clock });
   const services: OperationServices = {
+    autoscaler: new Autoscaler(),
     schedulers: schedulerStorage,
     rooms,
     instances,

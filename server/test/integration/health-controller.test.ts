@@ -196,6 +196,44 @@ describe("health_controller", () => {
     ]);
   });
 
+  it("follows the autoscaling policy instead of roomsReplicas, with downscale cooldown", async () => {
+    scheduler = {
+      ...(await h.schedulers.getScheduler(S)),
+      autoscaling: {
+        enabled: true,
+        min: 1,
+        max: 10,
+        cooldown: 60,
+        policy: { type: "roomOccupancy", parameters: { roomOccupancy: { readyTarget: 0.5, downThreshold: 0.99 } } },
+      },
+    };
+    await h.schedulers.updateScheduler(scheduler);
+    await seed("busy-1", "occupied", "ready");
+    await seed("busy-2", "occupied", "ready");
+    await runHealthController();
+    // 2 matches, half the slots free → 4 rooms.
+    expect(await queued()).toEqual([{ definitionName: "add_rooms", input: expect.objectContaining({ amount: 2 }) }]);
+
+    await h.queue.clear(S);
+    for (const id of ["idle-1", "idle-2", "idle-3", "idle-4"]) await seed(id, "ready", "ready");
+    await runHealthController();
+    // 6 rooms, 4 wanted: down by 2, and the downscale is remembered for the cooldown.
+    expect(await queued()).toEqual([
+      { definitionName: "remove_rooms", input: expect.objectContaining({ amount: 2, reason: "scale_down" }) },
+    ]);
+    expect((await h.schedulers.getScheduler(S)).lastDownscaleAt).toEqual(h.clock.now());
+
+    await h.queue.clear(S);
+    await seed("idle-5", "ready", "ready");
+    history = [];
+    await runHealthController();
+    expect(await queued()).toEqual([]);
+    expect(history[0]).toContain("downscale held: downscale cooldown");
+    h.clock.advance(61_000);
+    await runHealthController();
+    expect((await queued()).map((o) => o.definitionName)).toEqual(["remove_rooms"]);
+  });
+
   it("expires rooms once the clock passes the timeout, not before", async () => {
     await seed("a", "ready", "ready", { ping: 0 });
     await seed("b", "ready", "ready", { ping: 0 });

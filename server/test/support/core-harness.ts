@@ -14,6 +14,7 @@ import {
   MemorySchedulerStorage,
 } from "../../src/adapters/storage/memory/index.js";
 import { openSchedulerStorage } from "../../src/adapters/storage/sql/open-scheduler-storage.js";
+import { Autoscaler } from "../../src/core/autoscaling/autoscaler.js";
 import type { GameRoom, Instance, InstanceStatusType } from "../../src/core/entities/game-room.js";
 import type { Operation } from "../../src/core/entities/operation.js";
 import { builtinOperations } from "../../src/core/operations/all.js";
@@ -206,6 +207,7 @@ export class CoreHarness {
       clock: this.clock,
     });
     this.services = {
+      autoscaler: new Autoscaler(),
       schedulers: this.schedulers,
       rooms: this.rooms,
       instances: this.instances,

@@ -1,3 +1,4 @@
+import type { Autoscaler } from "../autoscaling/autoscaler.js";
 import type { Clock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import type { OperationQueue, OperationStorage } from "../ports/operation-storage.js";
@@ -32,6 +33,7 @@ export const defaultRoomOperationLimits: RoomOperationLimits = { addLimit: 1000,
 
 /** What operation executors may use. */
 export interface OperationServices {
+  autoscaler: Autoscaler;
   schedulers: SchedulerStorage;
   rooms: RoomStorage;
   instances: InstanceStorage;

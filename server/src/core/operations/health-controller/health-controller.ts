@@ -77,7 +77,13 @@ export function healthControllerOperation(
         );
       }
 
-      const desired = scheduler.roomsReplicas;
+      let desired = scheduler.roomsReplicas;
+      let downscale: { allowed: boolean; heldBack?: string | undefined } = { allowed: true };
+      if (scheduler.autoscaling?.enabled) {
+        const decision = s.autoscaler.decide(scheduler, rooms, s.clock.now());
+        desired = decision.desired;
+        downscale = { allowed: decision.canDownscale, heldBack: decision.heldBack };
+      }
       const available = c.available.length;
       const priority = { ...opts, priority: true };
       const addRooms = async (amount: number, what: string) => {
@@ -110,14 +116,18 @@ export function healthControllerOperation(
         if (rolling.add > 0) await addRooms(rolling.add, `rooms of ${scheduler.spec.version}`);
       } else if (available < desired) {
         await addRooms(desired - available, "rooms");
-      } else if (available > desired) {
+      } else if (available > desired && downscale.allowed) {
         const amount = available - desired;
+        if (scheduler.autoscaling?.enabled) {
+          await s.schedulers.updateScheduler({ ...scheduler, lastDownscaleAt: s.clock.now() }, opts);
+        }
         await s.operationManager.enqueue(name, REMOVE_ROOMS, { amount, reason: "scale_down" }, priority);
         actions.push(`removing ${amount} rooms`);
       }
       if (actions.length === 0) ctx.markNoAction();
+      const held = available > desired && !downscale.allowed ? ` (downscale held: ${downscale.heldBack})` : "";
       await ctx.history(
-        `${available} available rooms, ${desired} desired` +
+        `${available} available rooms, ${desired} desired${held}` +
           (actions.length ? `; ${actions.join("; ")}` : "; no action"),
       );
     },

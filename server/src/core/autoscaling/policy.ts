@@ -1,0 +1,42 @@
+import type { GameRoom, RoomStatusName } from "../entities/game-room.js";
+import type { AutoscalingPolicy as PolicyConfig } from "../entities/scheduler.js";
+
+/** What a policy sees of a scheduler's rooms. */
+export interface RoomsSnapshot {
+  byStatus: Record<RoomStatusName, number>;
+  /** Matches being played: the rooms' reported runningMatches plus one per allocated room. */
+  runningMatches: number;
+  maxMatches: number;
+  total: number;
+}
+
+/**
+ * An autoscaling policy: how many rooms a scheduler wants now, and whether giving some back is allowed. Custom policies
+ * from plugins implement the same interface.
+ */
+export interface AutoscalingPolicyImpl {
+  readonly type: string;
+  desiredRooms(rooms: RoomsSnapshot, config: PolicyConfig): number;
+  canDownscale(rooms: RoomsSnapshot, config: PolicyConfig, desired: number): boolean;
+}
+
+export function snapshotOf(rooms: readonly GameRoom[], maxMatches: number): RoomsSnapshot {
+  const byStatus = {
+    pending: 0,
+    unready: 0,
+    ready: 0,
+    occupied: 0,
+    terminating: 0,
+    error: 0,
+    terminated: 0,
+    active: 0,
+    allocated: 0,
+  } satisfies Record<RoomStatusName, number>;
+  let runningMatches = 0;
+  for (const room of rooms) {
+    byStatus[room.status]++;
+    if (room.status === "allocated") runningMatches += 1;
+    else if (room.status === "occupied" || room.status === "active") runningMatches += Math.max(room.runningMatches, 1);
+  }
+  return { byStatus, runningMatches, maxMatches: Math.max(maxMatches, 1), total: rooms.length };
+}
