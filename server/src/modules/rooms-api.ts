@@ -23,6 +23,9 @@ export function roomsApiModule(ctx: MaestroContext): MaestroModule & { url?: str
             roomsService({
               schedulers: new SchedulerCache(ctx.schedulerStorage, ctx.clock, SCHEDULER_CACHE_TTL_MS),
               instances: ctx.instances,
+              rooms: ctx.rooms,
+              clock: ctx.clock,
+              allocationTtlMs: ctx.config.rooms.allocationTtlMs,
               roomManager: ctx.roomManager,
               tokens: ctx.config.roomsApi.roomTokens ? ctx.tokens : undefined,
             }),

@@ -83,6 +83,60 @@ describe("rooms API with room tokens (default)", () => {
   });
 });
 
+describe("allocation", () => {
+  let maestro: TestMaestro;
+  beforeAll(async () => {
+    maestro = await startTestMaestro();
+  });
+  afterAll(async () => maestro?.stop());
+
+  it("hands out ready rooms atomically, keeps them allocated, and answers 409 when none is left", async () => {
+    await http(maestro.managementUrl, "POST", "/schedulers", schedulerBody("alloc", { roomsReplicas: 2 }));
+    const rooms: { id: string }[] = await eventually(async () => {
+      const r = (await http(maestro.managementUrl, "GET", "/schedulers/alloc/rooms")).json.rooms;
+      return r?.length === 2 && r.every((x: { instanceStatus: string }) => x.instanceStatus === "ready")
+        ? r
+        : undefined;
+    });
+    const ping = (id: string, status: string) =>
+      http(
+        maestro.roomsUrl,
+        "PUT",
+        `/scheduler/alloc/rooms/${id}/ping`,
+        { status },
+        {
+          authorization: `Bearer ${maestro.context.tokens.tokenFor("alloc", id)}`,
+        },
+      );
+    for (const r of rooms) expect((await ping(r.id, "ready")).status).toBe(200);
+
+    const allocate = (body: Record<string, unknown> = {}) =>
+      http(maestro.roomsUrl, "POST", "/scheduler/alloc/rooms/allocate", body);
+    const first = await allocate({ idempotencyKey: "match-42" });
+    expect(first.status).toBe(200);
+    expect(first.json).toMatchObject({ success: true, host: "127.0.0.1", ports: [{ name: "game", protocol: "tcp" }] });
+    expect((await allocate({ idempotencyKey: "match-42" })).json.roomId).toBe(first.json.roomId);
+    const second = await allocate();
+    expect(second.json.roomId).not.toBe(first.json.roomId);
+    const none = await allocate();
+    expect(none.status).toBe(409);
+    expect(none.json).toMatchObject({
+      code: Code.ResourceExhausted,
+      message: expect.stringContaining("no ready room"),
+    });
+    expect((await allocate({ metadataSelector: { map: "moon" } })).json.message).toContain("metadata selector");
+
+    // The allocated room keeps its status through its keep-alive pings, then becomes occupied when the match starts.
+    expect((await ping(first.json.roomId, "ready")).status).toBe(200);
+    const room = async (id: string) =>
+      (await http(maestro.managementUrl, "GET", `/schedulers/alloc/rooms/${id}`)).json.room;
+    expect(await room(first.json.roomId)).toMatchObject({ status: "allocated" });
+    expect((await ping(first.json.roomId, "occupied")).status).toBe(200);
+    expect(await room(first.json.roomId)).toMatchObject({ status: "occupied" });
+    expect((await http(maestro.roomsUrl, "POST", "/scheduler/nope/rooms/allocate", {})).status).toBe(404);
+  });
+});
+
 describe("rooms API in Maestro-compatible mode (roomsApi.roomTokens=false)", () => {
   let maestro: TestMaestro;
   beforeAll(async () => {

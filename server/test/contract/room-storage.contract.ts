@@ -166,6 +166,61 @@ export function roomStorageContract(name: string, factory: () => RoomStorage | P
       });
     });
 
+    describe("allocateRoom", () => {
+      const now = ms(100);
+      const request = { now, ttlMs: 60_000 };
+
+      it("turns the first ready room (by id) into allocated, and answers undefined when none is ready", async () => {
+        const scheduler = uniqueScheduler();
+        await storage.createRoom(room(scheduler, "b", "ready"));
+        await storage.createRoom(room(scheduler, "a", "ready"));
+        await storage.createRoom(room(scheduler, "0", "occupied"));
+        await storage.createRoom({ ...room(scheduler, "00", "ready"), isValidationRoom: true });
+        const first = await storage.allocateRoom(scheduler, request);
+        expect(first).toMatchObject({ id: "a", status: "allocated", allocatedAt: now });
+        expect(await storage.getRoom(scheduler, "a")).toMatchObject({ status: "allocated", allocatedAt: now });
+        expect((await storage.allocateRoom(scheduler, request))?.id).toBe("b");
+        expect(await storage.allocateRoom(scheduler, request)).toBeUndefined();
+        expect(await storage.allocateRoom(uniqueScheduler(), request)).toBeUndefined();
+      });
+
+      it("only picks rooms whose metadata matches the selector", async () => {
+        const scheduler = uniqueScheduler();
+        await storage.createRoom({ ...room(scheduler, "a", "ready"), metadata: { map: "forest", mode: "duel" } });
+        await storage.createRoom({ ...room(scheduler, "b", "ready"), metadata: { map: "desert", mode: "duel" } });
+        const got = await storage.allocateRoom(scheduler, { ...request, metadataSelector: { map: "desert" } });
+        expect(got?.id).toBe("b");
+        expect(
+          await storage.allocateRoom(scheduler, { ...request, metadataSelector: { map: "moon" } }),
+        ).toBeUndefined();
+      });
+
+      it("gives the same room again for the same idempotency key within the TTL", async () => {
+        const scheduler = uniqueScheduler();
+        for (const id of ["a", "b", "c"]) await storage.createRoom(room(scheduler, id, "ready"));
+        const once = await storage.allocateRoom(scheduler, { ...request, idempotencyKey: "match-1" });
+        const twice = await storage.allocateRoom(scheduler, { ...request, idempotencyKey: "match-1" });
+        expect(twice?.id).toBe(once?.id);
+        const other = await storage.allocateRoom(scheduler, { ...request, idempotencyKey: "match-2" });
+        expect(other?.id).not.toBe(once?.id);
+        const later = await storage.allocateRoom(scheduler, {
+          ...request,
+          now: new Date(now.getTime() + 60_001),
+          idempotencyKey: "match-1",
+        });
+        expect([once?.id, other?.id]).not.toContain(later?.id);
+      });
+
+      it("never hands the same room to two concurrent callers", async () => {
+        const scheduler = uniqueScheduler();
+        for (const id of ["a", "b", "c"]) await storage.createRoom(room(scheduler, id, "ready"));
+        const results = await Promise.all(Array.from({ length: 6 }, () => storage.allocateRoom(scheduler, request)));
+        const ids = results.filter((r) => r !== undefined).map((r) => r!.id);
+        expect(ids.sort()).toEqual(["a", "b", "c"]);
+        expect(results.filter((r) => r === undefined)).toHaveLength(3);
+      });
+    });
+
     describe("watchRoomStatus", () => {
       it("reports creations and status-changing updates in order, not other updates", async () => {
         const scheduler = uniqueScheduler();

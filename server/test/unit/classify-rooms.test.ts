@@ -36,6 +36,18 @@ describe("classifyRooms", () => {
     expect(c.expired).toEqual([]);
   });
 
+  it("replaces a room occupied longer than the scheduler's occupiedTimeout, only when one is set", () => {
+    const stuck = { ...room("stuck", "occupied"), occupiedAt: clock.ago(601_000) };
+    const playing = { ...room("playing", "occupied"), occupiedAt: clock.ago(599_000) };
+    const rooms = [stuck, playing];
+    const instances = rooms.map((r) => instanceOf(r.id, "ready"));
+    const limited = classifyRooms(rooms, instances, { now: clock.now(), timeouts: t, occupiedTimeoutMs: 600_000 });
+    expect(ids(limited.expired)).toEqual(["stuck"]);
+    expect(ids(limited.available)).toEqual(["playing"]);
+    const unlimited = classifyRooms(rooms, instances, { now: clock.now(), timeouts: t });
+    expect(unlimited.expired).toEqual([]);
+  });
+
   it("ignores rooms whose instance status is unknown", () => {
     const c = classify([[room("a", "ready", { ping: t.pingMs * 10 }), "unknown"]]);
     expect(c.available).toEqual([]);

@@ -1,13 +1,18 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { RoomsService } from "@maestro/proto";
 import { MaestroError } from "../../core/errors.js";
-import type { InstanceStorage } from "../../core/ports/room-storage.js";
+import type { Clock } from "../../core/ports/clock.js";
+import type { InstanceStorage, RoomStorage } from "../../core/ports/room-storage.js";
 import type { RoomTokens } from "../../core/ports/room-token.js";
 import type { SchedulerStorage } from "../../core/ports/scheduler-storage.js";
 import { type PingRequestStatus, pingStatusesAccepted, type RoomManager } from "../../core/services/room-manager.js";
 import { handle } from "../errors.js";
 
 export interface RoomsServiceDeps {
+  rooms: RoomStorage;
+  clock: Clock;
+  /** How long an allocation holds a room and an idempotency key is remembered. */
+  allocationTtlMs: number;
   /** Read on every ping: pass a cache (SchedulerCache), not the database. */
   schedulers: Pick<SchedulerStorage, "getScheduler">;
   instances: InstanceStorage;
@@ -53,6 +58,34 @@ export function roomsService(d: RoomsServiceDeps): Partial<ServiceImpl<typeof Ro
           { signal: ctx.signal },
         );
         return { success: true };
+      }),
+    /**
+     * Hands a matchmaker one ready room atomically. No ready room is a 409 resource_exhausted the caller can retry
+     * (Maestro answered 500).
+     */
+    allocateRoom: (req, ctx) =>
+      handle(async () => {
+        const opts = { signal: ctx.signal };
+        await d.schedulers.getScheduler(req.schedulerName, opts);
+        const room = await d.rooms.allocateRoom(
+          req.schedulerName,
+          {
+            now: d.clock.now(),
+            metadataSelector: req.metadataSelector,
+            idempotencyKey: req.idempotencyKey || undefined,
+            ttlMs: d.allocationTtlMs,
+          },
+          opts,
+        );
+        if (!room) {
+          const which = Object.keys(req.metadataSelector).length ? " matching the metadata selector" : "";
+          throw new MaestroError(
+            "resource_exhausted",
+            `no ready room${which} to allocate in scheduler ${req.schedulerName}`,
+          );
+        }
+        const address = (await d.instances.getInstance(req.schedulerName, room.id, opts))?.address;
+        return { roomId: room.id, success: true, message: "", ports: address?.ports ?? [], host: address?.host ?? "" };
       }),
     getRoomAddress: (req, ctx) =>
       handle(async () => {

@@ -13,8 +13,22 @@ export interface RoomStorage {
   listRooms(schedulerName: string, opts?: CallOptions): Promise<GameRoom[]>;
   listRoomIds(schedulerName: string, opts?: CallOptions): Promise<string[]>;
   countByStatus(schedulerName: string, opts?: CallOptions): Promise<Record<RoomStatusName, number>>;
+  /**
+   * Atomically turns one `ready` room (lowest id first; never a version's validation room) whose metadata has every key/value of `metadataSelector` into
+   * `allocated` at `now`, and returns it; undefined when none qualifies. With an `idempotencyKey` seen within `ttlMs`,
+   * returns the room that key got before instead of allocating another.
+   */
+  allocateRoom(schedulerName: string, request: AllocationRequest, opts?: CallOptions): Promise<GameRoom | undefined>;
   /** Status changes of one scheduler's rooms, until the signal aborts. */
   watchRoomStatus(schedulerName: string, opts: Required<CallOptions>): AsyncIterable<RoomStatusEvent>;
+}
+
+export interface AllocationRequest {
+  now: Date;
+  metadataSelector?: Record<string, string> | undefined;
+  idempotencyKey?: string | undefined;
+  /** How long an idempotency key is remembered (the allocation TTL). */
+  ttlMs: number;
 }
 
 export interface RoomStatusEvent {

@@ -2,7 +2,7 @@ import type { GameRoom, RoomStatusName } from "../../../core/entities/game-room.
 import { roomStatusNames } from "../../../core/entities/game-room.js";
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
-import type { RoomStatusEvent, RoomStorage } from "../../../core/ports/room-storage.js";
+import type { AllocationRequest, RoomStatusEvent, RoomStorage } from "../../../core/ports/room-storage.js";
 import { throwIfAborted } from "./abort.js";
 import { EventChannel } from "./event-channel.js";
 
@@ -13,6 +13,7 @@ import { EventChannel } from "./event-channel.js";
 export class MemoryRoomStorage implements RoomStorage {
   private readonly rooms = new Map<string, Map<string, GameRoom>>();
   private readonly watchers = new Map<string, Set<EventChannel<RoomStatusEvent>>>();
+  private readonly allocations = new Map<string, { roomId: string; expiresAt: number }>();
 
   async createRoom(room: GameRoom, opts?: CallOptions): Promise<void> {
     throwIfAborted(opts);
@@ -59,6 +60,40 @@ export class MemoryRoomStorage implements RoomStorage {
     const counts = Object.fromEntries(roomStatusNames.map((status) => [status, 0])) as Record<RoomStatusName, number>;
     for (const room of this.rooms.get(schedulerName)?.values() ?? []) counts[room.status] += 1;
     return counts;
+  }
+
+  async allocateRoom(
+    schedulerName: string,
+    request: AllocationRequest,
+    opts?: CallOptions,
+  ): Promise<GameRoom | undefined> {
+    throwIfAborted(opts);
+    const rooms = this.rooms.get(schedulerName);
+    const now = request.now.getTime();
+    const keyed = request.idempotencyKey ? `${schedulerName}\n${request.idempotencyKey}` : undefined;
+    if (keyed) {
+      const earlier = this.allocations.get(keyed);
+      if (earlier && earlier.expiresAt > now) {
+        const room = rooms?.get(earlier.roomId);
+        if (room) return structuredClone(room);
+      }
+    }
+    // Everything below runs without an await: no other call can interleave, which is what makes it atomic here.
+    const selector = Object.entries(request.metadataSelector ?? {});
+    const candidate = [...(rooms?.values() ?? [])]
+      .filter(
+        (r) => r.status === "ready" && !r.isValidationRoom && selector.every(([k, v]) => String(r.metadata[k]) === v),
+      )
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))[0];
+    if (!candidate) return undefined;
+    const allocated: GameRoom = { ...candidate, status: "allocated", allocatedAt: new Date(now) };
+    rooms!.set(candidate.id, allocated);
+    this.publish(allocated);
+    if (keyed) {
+      for (const [k, a] of this.allocations) if (a.expiresAt <= now) this.allocations.delete(k);
+      this.allocations.set(keyed, { roomId: candidate.id, expiresAt: now + request.ttlMs });
+    }
+    return structuredClone(allocated);
   }
 
   /** Subscribes at call time, so no change made after this returns is missed even before iteration starts. */

@@ -18,7 +18,12 @@ export interface RoomClassification {
 export function classifyRooms(
   rooms: readonly GameRoom[],
   instances: readonly Instance[],
-  opts: { now: Date; timeouts: RoomTimeouts },
+  opts: {
+    now: Date;
+    timeouts: RoomTimeouts;
+    /** Maestro v9's occupiedTimeout: a room occupied longer than this is replaced (a stuck match); unset = never. */
+    occupiedTimeoutMs?: number | undefined;
+  },
 ): RoomClassification {
   const byId = new Map(instances.map((i) => [i.id, i]));
   const roomIds = new Set(rooms.map((r) => r.id));
@@ -49,7 +54,11 @@ export function classifyRooms(
       ((room.status === "pending" || room.status === "unready") &&
         now - room.createdAt.getTime() > t.initializationMs) ||
       (room.status === "terminating" && sincePing > t.deletionMs) ||
-      (room.status !== "pending" && sincePing > t.pingMs);
+      (room.status !== "pending" && sincePing > t.pingMs) ||
+      (room.status === "occupied" &&
+        opts.occupiedTimeoutMs !== undefined &&
+        room.occupiedAt !== undefined &&
+        now - room.occupiedAt.getTime() > opts.occupiedTimeoutMs);
     if (expired) result.expired.push(room);
     else if (room.status !== "terminating") result.available.push(room);
   }

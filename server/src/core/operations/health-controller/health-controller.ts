@@ -38,7 +38,11 @@ export function healthControllerOperation(
         s.rooms.listRooms(name, opts),
         s.instances.listInstances(name, opts),
       ]);
-      const c = classifyRooms(rooms, instances, { now: s.clock.now(), timeouts: s.timeouts });
+      const c = classifyRooms(rooms, instances, {
+        now: s.clock.now(),
+        timeouts: s.timeouts,
+        occupiedTimeoutMs: scheduler.occupiedTimeout ? scheduler.occupiedTimeout * 1000 : undefined,
+      });
       const actions: string[] = [];
 
       for (const id of c.orphanRoomIds) await s.roomManager.cleanRoomState(name, id, opts);
