@@ -4,7 +4,6 @@ import type { ServiceImpl } from "@connectrpc/connect";
 /** A proto service and the implementation serving it on every protocol (REST, Connect, gRPC-Web, gRPC). */
 export interface ServiceBinding {
   service: DescService;
-  // biome-ignore lint/suspicious/noExplicitAny: bindings of different services live in one list
   impl: Partial<ServiceImpl<any>>;
 }
 

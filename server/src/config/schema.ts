@@ -69,7 +69,16 @@ export const schema = {
       url: { type: "string", default: "", help: "Postgres URL when kind is postgres" },
     },
     state: {
-      kind: { type: "enum", default: "memory", values: ["memory"], help: "room, operation and lease storage" },
+      kind: { type: "enum", default: "memory", values: ["memory"], help: "room and instance storage" },
+    },
+    operations: {
+      kind: {
+        type: "enum",
+        default: "memory",
+        values: ["memory", "redis"],
+        help: "operations, their queue, leases, cancel signals and scheduler ownership (redis: several replicas)",
+      },
+      url: { type: "string", default: "", help: "Redis URL when kind is redis (redis://127.0.0.1:6379/0)" },
     },
   },
   runtime: {
@@ -80,6 +89,8 @@ export const schema = {
     syncIntervalMs: ms(10_000, "how often workers pick up new and deleted schedulers"),
     healthControllerIntervalMs: ms(10_000, "how often each scheduler's health controller runs"),
     operationLeaseTtlMs: ms(5_000, "operation lease time to live"),
+    ownershipTtlMs: ms(10_000, "a replica that stops renewing its claim on a scheduler loses it after this long"),
+    replicaId: { type: "string", default: "", help: "name of this replica in ownership claims (default host:pid)" },
   },
   rooms: {
     initializationTimeoutMs: ms(120_000, "a room not ready this long after creation is replaced"),

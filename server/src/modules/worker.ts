@@ -1,3 +1,5 @@
+import { OperationCanceled } from "../core/services/operation-manager.js";
+import { recoverAbandonedOperations } from "../core/services/operation-recovery.js";
 import { OperationWorker } from "../core/services/operation-worker.js";
 import type { MaestroContext } from "../wiring/maestro-context.js";
 import type { MaestroModule } from "./module.js";
@@ -7,11 +9,15 @@ import { PerSchedulerSupervisor } from "./per-scheduler-supervisor.js";
 const WAKE_DEBOUNCE_MS = 500;
 
 /**
- * One operation worker per scheduler, plus its health-controller schedule: periodic, and woken (debounced) when a
- * room of the scheduler changes in this process.
+ * One operation worker per scheduler this replica owns. Ownership is a renewable claim (SchedulerOwnership), so with
+ * several replicas each scheduler's operations run on exactly one of them; a replica that dies loses its claims after
+ * `workers.ownershipTtlMs` and another takes over, first recovering what the dead one left in progress. The owner
+ * also runs the scheduler's health controller: periodically, and woken (debounced) when one of its rooms changes here.
  */
 export function workerModule(ctx: MaestroContext): MaestroModule {
   const { config, logger } = ctx;
+  const ttl = config.workers.ownershipTtlMs;
+  const stopAll = new AbortController();
   const supervisor = new PerSchedulerSupervisor({
     name: "worker",
     schedulers: ctx.schedulerStorage,
@@ -19,42 +25,95 @@ export function workerModule(ctx: MaestroContext): MaestroModule {
     events: ctx.events,
     logger,
     task: async (schedulerName, signal) => {
-      const log = logger.child({ scheduler: schedulerName, component: "worker" });
-      const worker = new OperationWorker(schedulerName, {
-        operations: ctx.operationStorage,
-        queue: ctx.queue,
-        leases: ctx.leases,
-        registry: ctx.registry,
-        running: ctx.operationManager.running,
-        clock: ctx.clock,
-        logger,
-        leaseTtlMs: config.workers.operationLeaseTtlMs,
-      });
-      const tick = () => {
+      const log = logger.child({ scheduler: schedulerName, component: "worker", replica: ctx.replicaId });
+      while (!(await ctx.ownership.acquire(schedulerName, ctx.replicaId, ttl, { signal }))) {
+        await delay(ttl / 3, signal);
         if (signal.aborted) return;
-        ctx.operationManager
-          .enqueueHealthController(schedulerName, { signal })
-          .catch((err) => signal.aborted || log.warn({ err }, "could not enqueue health_controller"));
-      };
-      let wake: NodeJS.Timeout | undefined;
-      const onRoomChanged = (name: string) => {
-        if (name !== schedulerName || wake) return;
-        wake = setTimeout(() => {
-          wake = undefined;
-          tick();
-        }, WAKE_DEBOUNCE_MS);
-      };
-      const interval = setInterval(tick, config.workers.healthControllerIntervalMs);
-      ctx.events.on("room-changed", onRoomChanged);
-      tick();
+      }
+      log.info({}, "took ownership of the scheduler's operations");
+      const lost = new AbortController();
+      const owned = AbortSignal.any([signal, lost.signal]);
+      const renew = setInterval(() => {
+        ctx.ownership
+          .renew(schedulerName, ctx.replicaId, ttl)
+          .then((held) => {
+            if (!held && !lost.signal.aborted) {
+              log.warn({}, "lost ownership of the scheduler; stopping its worker here");
+              lost.abort();
+            }
+          })
+          .catch((err) => log.warn({ err }, "could not renew scheduler ownership"));
+      }, ttl / 3);
       try {
-        await worker.run(signal);
+        await recoverAbandonedOperations(schedulerName, { ...ctx, operations: ctx.operationStorage }, owned);
+        await runOwnedScheduler(ctx, schedulerName, owned);
       } finally {
-        clearInterval(interval);
-        clearTimeout(wake);
-        ctx.events.off("room-changed", onRoomChanged);
+        clearInterval(renew);
+        if (!lost.signal.aborted) await ctx.ownership.release(schedulerName, ctx.replicaId).catch(() => undefined);
       }
     },
   });
-  return { name: "worker", start: () => supervisor.start(), stop: () => supervisor.stop() };
+  return {
+    name: "worker",
+    async start() {
+      // A cancel may be requested on any replica: the one running the operation hears it here.
+      await ctx.cancelSignals.subscribe(
+        ({ operationId }) => {
+          ctx.operationManager.running.abort(operationId, new OperationCanceled("operation canceled by the user"));
+        },
+        { signal: stopAll.signal },
+      );
+      await supervisor.start();
+    },
+    async stop() {
+      await supervisor.stop();
+      stopAll.abort();
+    },
+  };
+}
+
+async function runOwnedScheduler(ctx: MaestroContext, schedulerName: string, signal: AbortSignal): Promise<void> {
+  const { config, logger } = ctx;
+  const log = logger.child({ scheduler: schedulerName, component: "worker" });
+  const worker = new OperationWorker(schedulerName, {
+    operations: ctx.operationStorage,
+    queue: ctx.queue,
+    leases: ctx.leases,
+    registry: ctx.registry,
+    running: ctx.operationManager.running,
+    clock: ctx.clock,
+    logger,
+    leaseTtlMs: config.workers.operationLeaseTtlMs,
+  });
+  const tick = () => {
+    if (signal.aborted) return;
+    ctx.operationManager
+      .enqueueHealthController(schedulerName, { signal })
+      .catch((err) => signal.aborted || log.warn({ err }, "could not enqueue health_controller"));
+  };
+  let wake: NodeJS.Timeout | undefined;
+  const onRoomChanged = (name: string) => {
+    if (name !== schedulerName || wake) return;
+    wake = setTimeout(() => {
+      wake = undefined;
+      tick();
+    }, WAKE_DEBOUNCE_MS);
+  };
+  const interval = setInterval(tick, config.workers.healthControllerIntervalMs);
+  ctx.events.on("room-changed", onRoomChanged);
+  tick();
+  try {
+    await worker.run(signal);
+  } finally {
+    clearInterval(interval);
+    clearTimeout(wake);
+    ctx.events.off("room-changed", onRoomChanged);
+  }
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+  });
 }

@@ -1,28 +1,43 @@
 import { EventEmitter } from "node:events";
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { isPortFree, RandomPortAllocator } from "../adapters/port-allocator/random-port-allocator.js";
 import { ProcessRuntime } from "../adapters/runtime/process/process-runtime.js";
 import { lockDataDir } from "../adapters/security/data-dir-lock.js";
 import { HmacRoomTokens, loadOrCreateSecret } from "../adapters/security/hmac-room-tokens.js";
 import {
+  MemoryCancelSignals,
   MemoryInstanceStorage,
   MemoryLeaseStorage,
   MemoryOperationQueue,
   MemoryOperationStorage,
   MemoryRoomStorage,
+  MemorySchedulerOwnership,
 } from "../adapters/storage/memory/index.js";
+import {
+  createRedisClient,
+  highVolumeOperationTtl,
+  RedisCancelSignals,
+  RedisLeaseStorage,
+  RedisOperationQueue,
+  RedisOperationStorage,
+  RedisSchedulerOwnership,
+  waitUntilReady,
+} from "../adapters/storage/redis/index.js";
 import { openSchedulerStorage } from "../adapters/storage/sql/open-scheduler-storage.js";
 import type { MaestroConfig } from "../config/schema.js";
 import { Autoscaler } from "../core/autoscaling/autoscaler.js";
 import { builtinOperations } from "../core/operations/all.js";
 import { OperationRegistry } from "../core/operations/definition.js";
 import type { OperationServices } from "../core/operations/services.js";
+import type { CancelSignals } from "../core/ports/cancel-signals.js";
 import { type Clock, systemClock } from "../core/ports/clock.js";
 import type { Logger } from "../core/ports/logger.js";
 import type { LeaseStorage, OperationQueue, OperationStorage } from "../core/ports/operation-storage.js";
 import type { InstanceStorage, RoomStorage } from "../core/ports/room-storage.js";
 import type { RoomTokens } from "../core/ports/room-token.js";
 import type { Runtime } from "../core/ports/runtime.js";
+import type { SchedulerOwnership } from "../core/ports/scheduler-ownership.js";
 import type { SchedulerStorage } from "../core/ports/scheduler-storage.js";
 import { OperationManager } from "../core/services/operation-manager.js";
 import { RoomManager } from "../core/services/room-manager.js";
@@ -58,6 +73,10 @@ export interface MaestroContext {
   events: LocalEvents;
   /** URL rooms use to reach the rooms API; the rooms API module sets it once listening unless configured. */
   roomsApiUrl: string;
+  cancelSignals: CancelSignals;
+  ownership: SchedulerOwnership;
+  /** This process's name in scheduler ownership claims. */
+  replicaId: string;
   close(): Promise<void>;
 }
 
@@ -72,9 +91,9 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
   );
   const rooms = new MemoryRoomStorage();
   const instances = new MemoryInstanceStorage();
-  const operationStorage = new MemoryOperationStorage();
-  const queue = new MemoryOperationQueue();
-  const leases = new MemoryLeaseStorage(clock);
+  const ops = await openOperationStores(config, clock, logger);
+  const { operationStorage, queue, leases, cancelSignals, ownership } = ops;
+  const replicaId = config.workers.replicaId || `${hostname()}:${process.pid}`;
 
   const runtime = new ProcessRuntime({
     dataDir: join(dataDir, "rooms"),
@@ -107,7 +126,15 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
     roomsApiUrl: () => context.roomsApiUrl,
   });
   const registry = new OperationRegistry();
-  const operationManager = new OperationManager({ operations: operationStorage, queue, leases, registry, clock });
+  const operationManager = new OperationManager({
+    operations: operationStorage,
+    queue,
+    leases,
+    registry,
+    clock,
+    // In one process a cancel reaches the running operation directly; across replicas it goes through Redis.
+    cancelSignals: config.storage.operations.kind === "redis" ? cancelSignals : undefined,
+  });
   const services: OperationServices = {
     autoscaler: new Autoscaler(),
     schedulers: schedulerStorage,
@@ -159,13 +186,53 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
     registry,
     events,
     roomsApiUrl,
+    cancelSignals,
+    ownership,
+    replicaId,
     async close() {
       await runtime.close();
+      await ops.close();
       await schedulerStorage.close();
       await lock.release();
     },
   };
   return context;
+}
+
+/** Operations, their queue, leases, cancel signals and ownership claims: in this process, or shared through Redis. */
+async function openOperationStores(config: MaestroConfig, clock: Clock, logger: Logger) {
+  if (config.storage.operations.kind === "redis") {
+    const client = createRedisClient(requireSetting(config.storage.operations.url, "storage.operations.url"), {
+      name: "maestro",
+      logger,
+    });
+    try {
+      await waitUntilReady(client, { timeoutMs: 10_000 });
+    } catch (err) {
+      client.disconnect();
+      throw err;
+    }
+    const queue = new RedisOperationQueue(client);
+    return {
+      operationStorage: new RedisOperationStorage(client, { ttlSecondsFor: highVolumeOperationTtl() }),
+      queue,
+      leases: new RedisLeaseStorage(client, clock),
+      cancelSignals: new RedisCancelSignals(client, logger),
+      ownership: new RedisSchedulerOwnership(client),
+      async close() {
+        await queue.close();
+        client.disconnect();
+      },
+    };
+  }
+  return {
+    operationStorage: new MemoryOperationStorage(),
+    queue: new MemoryOperationQueue(),
+    leases: new MemoryLeaseStorage(clock),
+    cancelSignals: new MemoryCancelSignals(),
+    ownership: new MemorySchedulerOwnership(clock),
+    async close() {},
+  };
 }
 
 function requireSetting(value: string, path: string): string {

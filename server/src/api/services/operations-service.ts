@@ -25,7 +25,13 @@ export function operationsService(operations: OperationManager): Partial<Service
           throw MaestroError.invalid([{ field: "page", message: "pagination is only allowed for the final stage" }]);
         }
         const ops = await operations.list(req.schedulerName, stage, { signal: ctx.signal });
-        ops.sort((a, b) => (a.createdAt.getTime() - b.createdAt.getTime()) * (descending ? -1 : 1));
+        // Storage lists oldest first; its order breaks ties between operations created in the same millisecond.
+        const order = new Map(ops.map((o, i) => [o.id, i]));
+        ops.sort(
+          (a, b) =>
+            (a.createdAt.getTime() - b.createdAt.getTime() || order.get(a.id)! - order.get(b.id)!) *
+            (descending ? -1 : 1),
+        );
         if (stage !== "final") {
           return { operations: ops.map(operationItemToPb), total: ops.length, pageSize: ops.length };
         }

@@ -7,6 +7,7 @@ import { healthControllerOperation } from "./health-controller/health-controller
 import { removeRoomsOperation } from "./remove-rooms/remove-rooms.js";
 import type { OperationServices } from "./services.js";
 import { switchActiveVersionOperation } from "./switch-active-version/switch-active-version.js";
+import { testOperation } from "./test-operation/test-operation.js";
 
 export function builtinOperations(s: OperationServices): AnyOperationDefinition[] {
   return [
@@ -17,5 +18,6 @@ export function builtinOperations(s: OperationServices): AnyOperationDefinition[
     healthControllerOperation(s),
     createNewSchedulerVersionOperation(s),
     switchActiveVersionOperation(s),
+    testOperation(),
   ];
 }

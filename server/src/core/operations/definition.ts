@@ -23,6 +23,11 @@ export interface OperationDefinition<I = unknown> {
   /** Validates stored/received input; throws MaestroError invalid_argument. */
   parseInput(input: unknown): I;
   execute(ctx: OperationContext, input: I): Promise<void>;
+  /**
+   * Safe to run again from the start if its worker died mid-way (it converges instead of doing things twice). Such an
+   * operation is re-queued on recovery; any other is rolled back and ends `error`.
+   */
+  readonly retryable?: boolean;
   rollback?(ctx: OperationContext, input: I, error: unknown): Promise<void>;
 }
 

@@ -3,10 +3,13 @@ import { finalOperationStatuses, type Operation, type OperationStage } from "../
 import { MaestroError } from "../errors.js";
 import type { OperationRegistry } from "../operations/definition.js";
 import type { CallOptions } from "../ports/call-options.js";
+import type { CancelSignals } from "../ports/cancel-signals.js";
 import type { Clock } from "../ports/clock.js";
 import type { LeaseStorage, OperationQueue, OperationStorage } from "../ports/operation-storage.js";
 
 export interface OperationManagerDeps {
+  /** Reaches a running operation in another process; without it only this process's operations can be canceled. */
+  cancelSignals?: CancelSignals | undefined;
   operations: OperationStorage;
   queue: OperationQueue;
   leases: LeaseStorage;
@@ -107,9 +110,12 @@ export class OperationManager {
       );
       return;
     }
-    if (!this.running.abort(id, new OperationCanceled("operation canceled by the user"))) {
+    if (this.running.abort(id, new OperationCanceled("operation canceled by the user"))) return;
+    if (!this.deps.cancelSignals) {
       throw new MaestroError("unavailable", `operation ${id} is not running in this process; retry shortly`);
     }
+    // Running on another replica: the replica that runs it aborts it and records `canceled`.
+    await this.deps.cancelSignals.publish(schedulerName, id, opts);
   }
 
   private async leaseOf(op: Operation, opts: CallOptions): Promise<Operation["lease"]> {

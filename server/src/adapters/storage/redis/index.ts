@@ -15,3 +15,4 @@ export {
   RedisOperationStorage,
   type RedisOperationStorageOptions,
 } from "./redis-operation-storage.js";
+export { RedisSchedulerOwnership, schedulerOwnerKey } from "./redis-scheduler-ownership.js";

@@ -1,14 +1,12 @@
 import type { Redis } from "ioredis";
 import type { CallOptions } from "../../../core/ports/call-options.js";
+import type { CancelRequest, CancelSignals } from "../../../core/ports/cancel-signals.js";
 import { type Logger, silentLogger } from "../../../core/ports/logger.js";
 import { dedicatedConnection } from "./redis-client.js";
 import { canceled, redisCall, toMaestroError } from "./redis-errors.js";
 import { cancellationChannel } from "./redis-keys.js";
 
-export interface CancelRequest {
-  schedulerName: string;
-  operationId: string;
-}
+export type { CancelRequest };
 
 export type CancelHandler = (request: CancelRequest) => void | Promise<void>;
 
@@ -17,7 +15,7 @@ export type CancelHandler = (request: CancelRequest) => void | Promise<void>;
  * with Maestro's message `{"schedulerName","operationID"}`. Delivery is fire-and-forget, as in Maestro: a process that
  * is not subscribed at the moment of publish never sees the request.
  */
-export class RedisCancelSignals {
+export class RedisCancelSignals implements CancelSignals {
   constructor(
     private readonly client: Redis,
     private readonly logger: Logger = silentLogger,

@@ -40,3 +40,8 @@ export function queueAuxiliaryKey(schedulerName: string): string {
 }
 
 export const cancellationChannel = "scheduler:operation_cancellation_requests";
+
+/** Counter that orders operations created within the same millisecond. */
+export function operationSequenceKey(schedulerName: string): string {
+  return `operations:${schedulerName}:sequence`;
+}

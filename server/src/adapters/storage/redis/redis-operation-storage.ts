@@ -12,7 +12,13 @@ import type { OperationStorage } from "../../../core/ports/operation-storage.js"
 import { defineLuaScript, type LuaScript } from "./lua-scripts.js";
 import { decodeOperation, encodeEvent, encodeOperation, statusNumber } from "./operation-hash.js";
 import { redisCall } from "./redis-errors.js";
-import { allStageKeys, operationHashKey, operationStageKey, stageKeysFirst } from "./redis-keys.js";
+import {
+  allStageKeys,
+  operationHashKey,
+  operationSequenceKey,
+  operationStageKey,
+  stageKeysFirst,
+} from "./redis-keys.js";
 
 /** Definitions Maestro gives a TTL because a scheduler produces them all day long. */
 export const highVolumeOperations: readonly string[] = [
@@ -68,6 +74,7 @@ export class RedisOperationStorage implements OperationStorage {
     const keys = [
       operationHashKey(op.schedulerName, op.id),
       ...stageKeysFirst(op.schedulerName, operationStage(op.status)),
+      operationSequenceKey(op.schedulerName),
     ];
     const args = [op.createdAt.getTime(), ttl, op.id, ...encodeOperation(op)];
     const created = await redisCall(opts, () => this.create(keys, args));

@@ -21,6 +21,8 @@ export function healthControllerOperation(
 ): OperationDefinition<Record<string, never>> {
   return {
     name: HEALTH_CONTROLLER,
+    // It only looks and enqueues: running it again after a crash is harmless.
+    retryable: true,
     parseInput: (input) => (asObject(input, HEALTH_CONTROLLER), {}),
     async execute(ctx) {
       const opts = { signal: ctx.signal };

@@ -16,6 +16,8 @@ export interface SwitchActiveVersionInput {
 export function switchActiveVersionOperation(s: OperationServices): OperationDefinition<SwitchActiveVersionInput> {
   return {
     name: SWITCH_ACTIVE_VERSION,
+    // Switching to the same version twice changes nothing.
+    retryable: true,
     parseInput(input) {
       const o = asObject(input, SWITCH_ACTIVE_VERSION);
       if (typeof o.newActiveVersion !== "string" || o.newActiveVersion.trim() === "") {
