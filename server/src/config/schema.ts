@@ -89,6 +89,7 @@ export const schema = {
     syncIntervalMs: ms(10_000, "how often workers pick up new and deleted schedulers"),
     healthControllerIntervalMs: ms(10_000, "how often each scheduler's health controller runs"),
     operationLeaseTtlMs: ms(5_000, "operation lease time to live"),
+    storageCleanupIntervalMs: ms(3 * 3_600_000, "average interval of each scheduler's storage_clean_up operation"),
     ownershipTtlMs: ms(10_000, "a replica that stops renewing its claim on a scheduler loses it after this long"),
     replicaId: { type: "string", default: "", help: "name of this replica in ownership claims (default host:pid)" },
   },

@@ -102,9 +102,23 @@ async function runOwnedScheduler(ctx: MaestroContext, schedulerName: string, sig
   const interval = setInterval(tick, config.workers.healthControllerIntervalMs);
   ctx.events.on("room-changed", onRoomChanged);
   tick();
+  // Memoryless schedule (Maestro's): replicas' clean-ups spread out instead of firing together.
+  let cleanup: NodeJS.Timeout | undefined;
+  const scheduleCleanup = () => {
+    const factor = Math.min(2.5, Math.max(0.1, -Math.log(1 - Math.random())));
+    cleanup = setTimeout(() => {
+      if (signal.aborted) return;
+      ctx.operationManager
+        .enqueue(schedulerName, "storage_clean_up", {}, { signal })
+        .catch((err) => signal.aborted || log.warn({ err }, "could not enqueue storage_clean_up"))
+        .finally(scheduleCleanup);
+    }, config.workers.storageCleanupIntervalMs * factor);
+  };
+  scheduleCleanup();
   try {
     await worker.run(signal);
   } finally {
+    clearTimeout(cleanup);
     clearInterval(interval);
     clearTimeout(wake);
     ctx.events.off("room-changed", onRoomChanged);

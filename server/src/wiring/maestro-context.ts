@@ -226,7 +226,7 @@ async function openOperationStores(config: MaestroConfig, clock: Clock, logger: 
     };
   }
   return {
-    operationStorage: new MemoryOperationStorage(),
+    operationStorage: new MemoryOperationStorage({ ttlSecondsFor: highVolumeOperationTtl(), clock }),
     queue: new MemoryOperationQueue(),
     leases: new MemoryLeaseStorage(clock),
     cancelSignals: new MemoryCancelSignals(),

@@ -6,6 +6,7 @@ import { deleteSchedulerOperation } from "./delete-scheduler/delete-scheduler.js
 import { healthControllerOperation } from "./health-controller/health-controller.js";
 import { removeRoomsOperation } from "./remove-rooms/remove-rooms.js";
 import type { OperationServices } from "./services.js";
+import { storageCleanUpOperation } from "./storage-clean-up/storage-clean-up.js";
 import { switchActiveVersionOperation } from "./switch-active-version/switch-active-version.js";
 import { testOperation } from "./test-operation/test-operation.js";
 
@@ -19,5 +20,6 @@ export function builtinOperations(s: OperationServices): AnyOperationDefinition[
     createNewSchedulerVersionOperation(s),
     switchActiveVersionOperation(s),
     testOperation(),
+    storageCleanUpOperation(s),
   ];
 }

@@ -13,6 +13,11 @@ export interface OperationStorage {
   listOperations(schedulerName: string, stage: OperationStage, opts?: CallOptions): Promise<Operation[]>;
   /** Removes one operation record; no error when absent (used to drop health checks that took no action). */
   deleteOperation(schedulerName: string, id: string, opts?: CallOptions): Promise<void>;
+  /**
+   * Forgets operations whose time to live has passed (high-volume kinds such as add_rooms keep 24 h) and whatever
+   * index entries they left; returns how many went. The storage_clean_up operation calls it.
+   */
+  cleanExpired(schedulerName: string, opts?: CallOptions): Promise<number>;
   /** Removes every operation record of the scheduler. */
   deleteOperations(schedulerName: string, opts?: CallOptions): Promise<void>;
 }

@@ -7,6 +7,7 @@ import type {
 import { operationStage } from "../../../core/entities/operation.js";
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
+import { type Clock, systemClock } from "../../../core/ports/clock.js";
 import type { OperationStorage } from "../../../core/ports/operation-storage.js";
 import { throwIfAborted } from "./abort.js";
 
@@ -20,6 +21,28 @@ interface StoredOperation {
 export class MemoryOperationStorage implements OperationStorage {
   private readonly operations = new Map<string, Map<string, StoredOperation>>();
   private seq = 0;
+
+  /** `ttlSecondsFor` gives how long each kind of operation is kept (undefined = for ever), as the Redis adapter does. */
+  constructor(
+    private readonly options: { ttlSecondsFor?: (definitionName: string) => number | undefined; clock?: Clock } = {},
+  ) {}
+
+  async cleanExpired(schedulerName: string, opts?: CallOptions): Promise<number> {
+    throwIfAborted(opts);
+    const ttlFor = this.options.ttlSecondsFor;
+    const now = (this.options.clock ?? systemClock).now().getTime();
+    const operations = this.operations.get(schedulerName);
+    if (!ttlFor || !operations) return 0;
+    let removed = 0;
+    for (const [id, { operation }] of operations) {
+      const ttl = ttlFor(operation.definitionName);
+      if (ttl !== undefined && operation.createdAt.getTime() + ttl * 1000 <= now) {
+        operations.delete(id);
+        removed++;
+      }
+    }
+    return removed;
+  }
 
   async createOperation(op: Operation, opts?: CallOptions): Promise<void> {
     throwIfAborted(opts);
