@@ -1,0 +1,208 @@
+import type { JsonValue } from "@bufbuild/protobuf";
+import {
+  type GameRoom,
+  GameRoomSchema,
+  type ListOperationItem,
+  ListOperationItemSchema,
+  type Operation,
+  OperationSchema,
+  type Scheduler,
+  type SchedulerInfo,
+  SchedulerInfoSchema,
+  SchedulerSchema,
+  type SchedulerVersion,
+  SchedulerVersionSchema,
+  type SchedulerWithoutSpec,
+  SchedulerWithoutSpecSchema,
+} from "@maestro/proto";
+import { age, formatTime, messageJson, renderFields, renderTable, type Style } from "./output.js";
+
+/** Each view gives the structured value (json/yaml) and the human table for one kind of result. */
+export interface View {
+  json: JsonValue;
+  table(style: Style): string;
+}
+
+const statusColumn = (cols: number[]) => (style: Style) => (i: number, v: string) =>
+  cols.includes(i) ? style.status(v) : v;
+
+const range = (r: { start: number; end: number } | undefined) => (r ? `${r.start}-${r.end}` : "");
+
+export function schedulerListView(list: SchedulerWithoutSpec[]): View {
+  return {
+    json: list.map((s) => messageJson(SchedulerWithoutSpecSchema, s)),
+    table: (style) =>
+      renderTable(
+        ["NAME", "GAME", "STATE", "VERSION", "REPLICAS", "MAX SURGE", "PORTS", "AGE"],
+        list.map((s) => [
+          s.name,
+          s.game,
+          s.state,
+          s.version,
+          s.roomsReplicas,
+          s.maxSurge,
+          range(s.portRange),
+          age(s.createdAt),
+        ]),
+        style,
+        statusColumn([2])(style),
+      ),
+  };
+}
+
+export function schedulerInfoView(list: SchedulerInfo[]): View {
+  return {
+    json: list.map((s) => messageJson(SchedulerInfoSchema, s)),
+    table: (style) =>
+      renderTable(
+        ["NAME", "GAME", "STATE", "REPLICAS", "READY", "OCCUPIED", "PENDING", "TERMINATING"],
+        list.map((s) => [
+          s.name,
+          s.game,
+          s.state,
+          s.roomsReplicas,
+          s.roomsReady,
+          s.roomsOccupied,
+          s.roomsPending,
+          s.roomsTerminating,
+        ]),
+        style,
+        statusColumn([2])(style),
+      ),
+  };
+}
+
+export function schedulerView(s: Scheduler): View {
+  return {
+    json: messageJson(SchedulerSchema, s),
+    table: (style) => {
+      const containers = s.spec?.containers ?? [];
+      const grace = s.spec?.terminationGracePeriod;
+      const autoscaling = s.autoscaling?.enabled
+        ? `${s.autoscaling.policy?.type ?? "?"} min ${s.autoscaling.min} max ${s.autoscaling.max}`
+        : "off";
+      return renderFields(
+        [
+          ["Name", s.name],
+          ["Game", s.game],
+          ["State", style.status(s.state)],
+          ["Version", s.spec?.version],
+          ["Replicas", s.roomsReplicas],
+          ["Max surge", s.maxSurge],
+          ["Autoscaling", autoscaling],
+          ["Port range", range(s.portRange)],
+          ["Grace period", grace ? `${grace.seconds}s` : undefined],
+          ["Occupied timeout", s.occupiedTimeout === undefined ? undefined : `${s.occupiedTimeout}s`],
+          ...containers.map((c, i): [string, string] => [
+            `Container ${i}`,
+            `${c.name} image=${c.image}${c.command.length ? ` command=${JSON.stringify(c.command)}` : ""} ports=${c.ports
+              .map((p) => `${p.name}:${p.port}/${p.protocol}`)
+              .join(",")}`,
+          ]),
+          ...s.forwarders.map((f): [string, string] => [
+            `Forwarder ${f.name}`,
+            `${f.type} ${f.address}${f.enable ? "" : " (disabled)"}`,
+          ]),
+          ["Created", formatTime(s.createdAt)],
+        ],
+        style,
+      );
+    },
+  };
+}
+
+export function versionsView(list: SchedulerVersion[]): View {
+  return {
+    json: list.map((v) => messageJson(SchedulerVersionSchema, v)),
+    table: (style) =>
+      renderTable(
+        ["VERSION", "ACTIVE", "CREATED"],
+        list.map((v) => [v.version, v.isActive ? "yes" : "", formatTime(v.createdAt)]),
+        style,
+      ),
+  };
+}
+
+export function operationListView(list: (ListOperationItem & { stage?: string })[]): View {
+  return {
+    json: list.map((o) => messageJson(ListOperationItemSchema, o)),
+    table: (style) =>
+      renderTable(
+        ["ID", "DEFINITION", "STATUS", "CREATED"],
+        list.map((o) => [o.id, o.definitionName, o.status, formatTime(o.createdAt)]),
+        style,
+        statusColumn([2])(style),
+      ),
+  };
+}
+
+export function operationView(op: Operation): View {
+  return {
+    json: messageJson(OperationSchema, op),
+    table: (style) => {
+      const head = renderFields(
+        [
+          ["ID", op.id],
+          ["Scheduler", op.schedulerName],
+          ["Definition", op.definitionName],
+          ["Status", style.status(op.status)],
+          ["Created", formatTime(op.createdAt)],
+          ["Lease until", op.lease?.ttl],
+        ],
+        style,
+      );
+      const history = op.executionHistory.map((e) => `  ${style.dim(formatTime(e.createdAt))}  ${e.event}`);
+      return history.length ? `${head}${style.bold("History:")}\n${history.join("\n")}\n` : head;
+    },
+  };
+}
+
+const ports = (r: { ports: { name: string; port: number; protocol: string }[] }) =>
+  r.ports.map((p) => `${p.name}:${p.port}/${p.protocol}`).join(",");
+
+export function roomListView(list: GameRoom[]): View {
+  return {
+    json: list.map((r) => messageJson(GameRoomSchema, r)),
+    table: (style) =>
+      renderTable(
+        ["ID", "STATUS", "PING", "MATCHES", "VERSION", "HOST", "PORTS", "AGE"],
+        list.map((r) => [
+          r.id,
+          r.status,
+          r.pingStatus,
+          r.runningMatches,
+          r.version,
+          r.host,
+          ports(r),
+          age(r.createdAt),
+        ]),
+        style,
+        statusColumn([1])(style),
+      ),
+  };
+}
+
+export function roomView(r: GameRoom): View {
+  return {
+    json: messageJson(GameRoomSchema, r),
+    table: (style) =>
+      renderFields(
+        [
+          ["ID", r.id],
+          ["Scheduler", r.schedulerName],
+          ["Version", r.version],
+          ["Status", style.status(r.status)],
+          ["Ping status", r.pingStatus],
+          ["Instance", `${r.instanceStatus}${r.instanceStatusDescription ? ` (${r.instanceStatusDescription})` : ""}`],
+          ["Matches", r.runningMatches],
+          ["Host", r.host],
+          ["Ports", ports(r)],
+          ["Validation room", r.isValidationRoom ? "yes" : undefined],
+          ["Created", formatTime(r.createdAt)],
+          ["Last ping", formatTime(r.lastPingAt)],
+          ["Allocated", formatTime(r.allocatedAt)],
+        ],
+        style,
+      ),
+  };
+}

@@ -1,0 +1,68 @@
+import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
+import {
+  type CreateSchedulerRequest,
+  CreateSchedulerRequestSchema,
+  type NewSchedulerVersionRequest,
+  NewSchedulerVersionRequestSchema,
+  type PatchSchedulerRequest,
+  PatchSchedulerRequestSchema,
+} from "@maestro/proto";
+import { MaestroClientError } from "./errors.js";
+
+/**
+ * Maestro clients send `terminationGracePeriod` as 100, "100" or "100s"; ProtoJSON only accepts the last form for a
+ * google.protobuf.Duration, so the first two are rewritten before decoding.
+ */
+export function normalizeDurations(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(normalizeDurations);
+  if (typeof value !== "object" || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const isDuration = key === "terminationGracePeriod" || key === "termination_grace_period";
+    out[key] = isDuration && isBareSeconds(v) ? `${String(v).trim()}s` : normalizeDurations(v);
+  }
+  return out;
+}
+
+function isBareSeconds(v: unknown): boolean {
+  return (typeof v === "number" && Number.isFinite(v)) || (typeof v === "string" && /^\d+(\.\d+)?$/.test(v.trim()));
+}
+
+function decode<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new MaestroClientError("invalid_argument", `invalid ${what}: ${reason}`, { cause: err });
+  }
+}
+
+/**
+ * Builds a create-scheduler request from Maestro's camelCase JSON (the body of `POST /schedulers`). Unknown fields
+ * are rejected so that a typo does not silently drop a setting.
+ */
+export function schedulerFromJson(json: unknown): CreateSchedulerRequest {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new MaestroClientError("invalid_argument", "invalid scheduler: expected a JSON object");
+  }
+  return decode("scheduler", () =>
+    fromJson(CreateSchedulerRequestSchema, normalizeDurations(json) as JsonValue, { ignoreUnknownFields: false }),
+  );
+}
+
+/** The same definition as a new version of an existing scheduler. */
+export function newVersionFromScheduler(req: CreateSchedulerRequest): NewSchedulerVersionRequest {
+  return fromJson(NewSchedulerVersionRequestSchema, toJson(CreateSchedulerRequestSchema, req));
+}
+
+/** Builds a patch (`PATCH /schedulers/{name}` body) from camelCase JSON; `name` comes from the argument. */
+export function patchFromJson(name: string, json: unknown): PatchSchedulerRequest {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new MaestroClientError("invalid_argument", "invalid patch: expected a JSON object");
+  }
+  const req = decode("patch", () =>
+    fromJson(PatchSchedulerRequestSchema, normalizeDurations(json) as JsonValue, { ignoreUnknownFields: false }),
+  );
+  req.name = name;
+  return req;
+}

@@ -1,0 +1,288 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { eventually, startTestMaestro, type TestMaestro } from "../../server/test/support/test-maestro.js";
+import { pingingRoomCommand } from "./support/pinging-room.js";
+import { fixture, runCli } from "./support/run-cli.js";
+
+let maestro: TestMaestro;
+let cli: (...args: string[]) => ReturnType<typeof runCli>;
+
+beforeAll(async () => {
+  maestro = await startTestMaestro();
+  cli = (...args) => runCli(["--url", maestro.managementUrl, "--rooms-url", maestro.roomsUrl, ...args]);
+});
+
+afterAll(async () => {
+  await maestro?.stop();
+});
+
+describe("maestroctl", () => {
+  it("prints help for the program and for commands", async () => {
+    const top = await runCli(["--help"]);
+    expect(top.code).toBe(0);
+    for (const noun of ["schedulers", "operations", "rooms", "allocate", "apply"]) expect(top.stdout).toContain(noun);
+    expect(top.stdout).toContain("--output <format>");
+    const apply = await runCli(["schedulers", "apply", "--help"]);
+    expect(apply.code).toBe(0);
+    expect(apply.stdout).toContain("-f, --file <file>");
+    expect(apply.stdout).toContain("--no-wait");
+    const scale = await runCli(["schedulers", "scale", "--help"]);
+    expect(scale.stdout).toContain("--add <n>");
+  });
+
+  it("exits 2 on usage errors", async () => {
+    const unknown = await runCli(["frobnicate"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^maestroctl: unknown command 'frobnicate'/);
+    const missing = await runCli(["schedulers", "apply"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("--file");
+    const badOutput = await runCli(["schedulers", "list", "-o", "xml"]);
+    expect(badOutput.code).toBe(2);
+    const notANumber = await runCli(["schedulers", "scale", "x", "--add", "many"]);
+    expect(notANumber.code).toBe(2);
+    expect(notANumber.stderr).toContain("positive integer");
+  });
+
+  it("applies a JSON file, waits for create_scheduler and prints the operation as JSON", async () => {
+    const res = await cli("apply", "-f", fixture("scheduler.json"), "-o", "json");
+    expect(res.stderr).toMatch(/create_scheduler finished/);
+    expect(res.code).toBe(0);
+    const op = JSON.parse(res.stdout);
+    expect(op).toMatchObject({ definitionName: "create_scheduler", status: "finished", schedulerName: "cli-json" });
+  });
+
+  it("shows schedulers as aligned tables, JSON and YAML", async () => {
+    const table = await cli("schedulers", "list");
+    expect(table.code).toBe(0);
+    const [header, ...rows] = table.stdout.trimEnd().split("\n");
+    expect(header).toMatch(/^NAME\s+GAME\s+STATE\s+VERSION\s+REPLICAS/);
+    const row = rows.find((r) => r.startsWith("cli-json"));
+    expect(row).toBeDefined();
+    expect(row?.indexOf("cli-game")).toBe(header?.indexOf("GAME"));
+    expect(row?.indexOf("in-sync")).toBe(header?.indexOf("STATE"));
+    expect(row?.indexOf("v1.0.0")).toBe(header?.indexOf("VERSION"));
+    expect(table.stdout).not.toContain("\x1b["); // NO_COLOR
+
+    const json = await cli("schedulers", "get", "cli-json", "-o", "json");
+    const s = JSON.parse(json.stdout);
+    expect(s).toMatchObject({
+      name: "cli-json",
+      roomsReplicas: 1,
+      spec: { version: "v1.0.0", terminationGracePeriod: "2s" },
+    });
+
+    const yaml = await cli("-o", "yaml", "schedulers", "get", "cli-json");
+    expect(parse(yaml.stdout)).toMatchObject({ name: "cli-json", game: "cli-game" });
+
+    const info = await cli("schedulers", "info", "--game", "cli-game");
+    expect(info.stdout).toMatch(/^NAME\s+GAME\s+STATE\s+REPLICAS\s+READY\s+OCCUPIED/);
+    expect(info.stdout).toContain("cli-json");
+
+    const detail = await cli("schedulers", "get", "cli-json");
+    expect(detail.stdout).toMatch(/Name:\s+cli-json/);
+    expect(detail.stdout).toMatch(/Container 0:\s+room image=local/);
+  });
+
+  it("applies an existing scheduler from stdin as a new version", async () => {
+    const doc = JSON.parse(await readFile(fixture("scheduler.json"), "utf8"));
+    doc.roomsReplicas = 2;
+    const res = await runCli(["--url", maestro.managementUrl, "schedulers", "apply", "-f", "-"], {
+      input: JSON.stringify(doc),
+    });
+    expect(res.stderr).toMatch(/create_new_scheduler_version finished/);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^create_new_scheduler_version \S+ finished$/m);
+    const versions = await cli("schedulers", "versions", "cli-json", "-o", "json");
+    expect(JSON.parse(versions.stdout).map((v: { version: string }) => v.version)).toEqual(["v1.1.0", "v1.0.0"]);
+  });
+
+  it("converts and applies a Maestro v9 YAML, reporting what did not map", async () => {
+    const res = await cli(
+      "apply",
+      "-f",
+      fixture("v9-scheduler.yaml"),
+      "--forwarder-address",
+      "matchmaker=127.0.0.1:9",
+      "-o",
+      "json",
+    );
+    expect(res.stderr).toContain("is a Maestro v9 config");
+    expect(res.stderr).toMatch(/not mapped: autoscaling\.up: .*room trigger/);
+    expect(res.stderr).toContain("not mapped: authorizedUsers");
+    expect(res.stderr).toMatch(/portRange absent: using 40000-49999/);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ definitionName: "create_scheduler", status: "finished" });
+
+    const got = JSON.parse((await cli("schedulers", "get", "cli-v9", "-o", "json")).stdout);
+    expect(got).toMatchObject({
+      name: "cli-v9",
+      roomsReplicas: 1,
+      occupiedTimeout: "300",
+      portRange: { start: 40000, end: 49999 },
+      spec: {
+        terminationGracePeriod: "3s",
+        toleration: "dedicated-gameservers",
+        containers: [{ image: "local", ports: [{ name: "game", protocol: "udp", port: 7000 }] }],
+      },
+      forwarders: [{ name: "matchmaker", type: "gRPC", address: "127.0.0.1:9", enable: true }],
+    });
+    expect(got.spec.containers[0].environment).toEqual([{ name: "GAME_MODE", value: "ranked" }]);
+  });
+
+  it("exits 2 naming the field when the input is invalid", async () => {
+    const server = await cli("schedulers", "create", "-f", fixture("invalid-scheduler.json"));
+    expect(server.code).toBe(2);
+    expect(server.stderr).toContain("spec.containers[0].ports[0].protocol");
+
+    const dir = await mkdtemp(join(tmpdir(), "maestroctl-"));
+    try {
+      const v9 = (await readFile(fixture("v9-scheduler.yaml"), "utf8")).replace("name: cli-v9", "name: cli-v9-noaddr");
+      await writeFile(join(dir, "v9.yaml"), v9);
+      const noAddress = await cli("apply", "-f", join(dir, "v9.yaml"));
+      expect(noAddress.code).toBe(2);
+      expect(noAddress.stderr).toContain("forwarders.grpc.matchmaker: an address");
+      expect(noAddress.stderr).toContain("forwarders[0].address");
+
+      await writeFile(join(dir, "typo.yaml"), "name: x\ngame: g\nroomReplicas: 3\nspec: {}\n");
+      const typo = await cli("apply", "-f", join(dir, "typo.yaml"));
+      expect(typo.code).toBe(2);
+      expect(typo.stderr).toContain("roomReplicas");
+
+      await writeFile(join(dir, "broken.yaml"), "name: [unclosed\n");
+      const broken = await cli("apply", "-f", join(dir, "broken.yaml"));
+      expect(broken.code).toBe(2);
+      expect(broken.stderr).toContain("broken.yaml");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("fails with exit 1 and the server's message for an unknown scheduler", async () => {
+    const res = await cli("schedulers", "get", "no-such-scheduler");
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe("maestroctl: scheduler no-such-scheduler not found\n");
+    expect(res.stdout).toBe("");
+  });
+
+  it("hints at the address when Maestro is not reachable", async () => {
+    const res = await runCli(["schedulers", "list"], { env: { MAESTRO_URL: "http://127.0.0.1:1" } });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain("hint: is Maestro running at http://127.0.0.1:1?");
+  });
+
+  it("scales, lists rooms and operations, patches and follows operations", async () => {
+    const usage = await cli("schedulers", "scale", "cli-json");
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("exactly one of --add N or --remove N");
+
+    const scale = await cli("schedulers", "scale", "cli-json", "--add", "1", "--no-wait", "-o", "json");
+    expect(scale.code).toBe(0);
+    const { operationId } = JSON.parse(scale.stdout);
+    const watch = await cli("operations", "watch", "cli-json", operationId);
+    expect(watch.code).toBe(0);
+    expect(watch.stdout).toBe(`add_rooms ${operationId} finished\n`);
+
+    const got = await cli("operations", "get", "cli-json", operationId);
+    expect(got.stdout).toMatch(/Definition:\s+add_rooms/);
+    expect(got.stdout).toContain("History:");
+    const list = await cli("operations", "list", "cli-json", "--stage", "final", "-o", "json");
+    expect(JSON.parse(list.stdout).map((o: { id: string }) => o.id)).toContain(operationId);
+
+    const rooms = await cli("rooms", "list", "cli-json", "-o", "json");
+    const ids: string[] = JSON.parse(rooms.stdout).map((r: { id: string }) => r.id);
+    expect(ids.length).toBeGreaterThanOrEqual(1);
+    const room = await cli("rooms", "get", "cli-json", ids[0] ?? "");
+    expect(room.stdout).toMatch(new RegExp(`ID:\\s+${ids[0]}`));
+    const roomsTable = await cli("rooms", "list", "cli-json");
+    expect(roomsTable.stdout).toMatch(/^ID\s+STATUS\s+PING\s+MATCHES\s+VERSION\s+HOST\s+PORTS/);
+
+    const badSet = await cli("schedulers", "patch", "cli-json", "--set", "image=x");
+    expect(badSet.code).toBe(2);
+    const patch = await cli("schedulers", "patch", "cli-json", "--set", "maxSurge=3", "--set", "roomsReplicas=0");
+    expect(patch.code).toBe(0);
+    expect(patch.stdout).toMatch(/^create_new_scheduler_version \S+ finished$/m);
+    const after = JSON.parse((await cli("schedulers", "get", "cli-json", "-o", "json")).stdout);
+    expect(after).toMatchObject({ maxSurge: "3", roomsReplicas: 0 });
+
+    const sw = await cli("schedulers", "switch", "cli-json", "v1.0.0");
+    expect(sw.code).toBe(0);
+    expect(sw.stdout).toMatch(/^switch_active_version \S+ finished$/m);
+  });
+
+  it("cancels an operation and exits 0 once it is canceled", async () => {
+    // A new command is a major version: it waits for a validation room that never becomes ready here.
+    const doc = JSON.parse(await readFile(fixture("scheduler.json"), "utf8"));
+    doc.spec.containers[0].command = ["node", "-e", "setInterval(() => {}, 1500)"];
+    const started = await runCli(["--url", maestro.managementUrl, "apply", "-f", "-", "--no-wait", "-o", "json"], {
+      input: JSON.stringify(doc),
+    });
+    expect(started.code).toBe(0);
+    const { operationId } = JSON.parse(started.stdout);
+    const res = await cli("operations", "cancel", "cli-json", operationId);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toBe(`create_new_scheduler_version ${operationId} canceled\n`);
+    const watch = await cli("operations", "watch", "cli-json", operationId);
+    expect(watch.code).toBe(1);
+    expect(watch.stderr).toContain(
+      `maestroctl: operation ${operationId} (create_new_scheduler_version) ended canceled`,
+    );
+  });
+
+  it("deletes a scheduler, waiting until the operation finished", async () => {
+    const res = await cli("schedulers", "delete", "cli-v9");
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^delete_scheduler \S+ finished$/m);
+    expect(res.stderr).toMatch(/delete_scheduler (pending|in_progress|finished)/);
+    const gone = await cli("schedulers", "get", "cli-v9");
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain("not found");
+  });
+
+  it("allocates a ready room and fails with exit 1 when none is left", async () => {
+    const doc = JSON.parse(await readFile(fixture("scheduler.json"), "utf8"));
+    doc.name = "cli-alloc";
+    doc.spec.containers[0].command = pingingRoomCommand;
+    const applied = await runCli(["--url", maestro.managementUrl, "apply", "-f", "-"], { input: JSON.stringify(doc) });
+    expect(applied.code).toBe(0);
+    const readyId = await eventually(
+      async () => {
+        const res = await cli("rooms", "list", "cli-alloc", "--status", "ready", "-o", "json");
+        return JSON.parse(res.stdout)[0]?.id as string | undefined;
+      },
+      { what: "a ready room", timeoutMs: 30_000 },
+    );
+    const res = await cli("allocate", "cli-alloc");
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(new RegExp(`Room:\\s+${readyId}`));
+    expect(res.stdout).toMatch(/Ports:\s+game:\d+\/tcp/);
+    const none = await cli("allocate", "cli-alloc", "-o", "json");
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/^maestroctl: .*no ready room/);
+  });
+
+  it("reads url and token from a profile", async () => {
+    const home = await mkdtemp(join(tmpdir(), "maestroctl-home-"));
+    try {
+      await mkdir(join(home, ".config", "maestro"), { recursive: true });
+      await writeFile(
+        join(home, ".config", "maestro", "config.yaml"),
+        `profiles:\n  local:\n    url: ${maestro.managementUrl}\n    roomsUrl: ${maestro.roomsUrl}\n  down:\n    url: http://127.0.0.1:1\n`,
+      );
+      const ok = await runCli(["--profile", "local", "schedulers", "list", "-o", "json"], { env: { HOME: home } });
+      expect(ok.code).toBe(0);
+      expect(JSON.parse(ok.stdout).map((s: { name: string }) => s.name)).toContain("cli-json");
+      const down = await runCli(["schedulers", "list"], { env: { HOME: home, MAESTRO_PROFILE: "down" } });
+      expect(down.code).toBe(1);
+      expect(down.stderr).toContain("http://127.0.0.1:1");
+      const missing = await runCli(["--profile", "nope", "schedulers", "list"], { env: { HOME: home } });
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('profile "nope" not found');
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
