@@ -62,6 +62,14 @@ function definitions(trace: Trace, gates: Map<string, Promise<void>>): AnyOperat
       },
     },
     {
+      name: "skip",
+      parseInput: (input) => input ?? {},
+      shouldExecute: () => false,
+      async execute(_ctx, input) {
+        trace.executed.push(tagOf(input));
+      },
+    },
+    {
       name: "idle",
       parseInput: (input) => input ?? {},
       async execute(ctx, input) {
@@ -108,6 +116,15 @@ describe("OperationWorker", () => {
     await waitFor(() => trace.executed.includes(tag), `${tag} to start`);
     return { op, release: () => gate.resolve() };
   }
+
+  it("evicts an operation whose definition says it should not execute, without running it", async () => {
+    h.startWorker(S);
+    const skipped = await enqueue("skip", "never");
+    const done = await h.waitForFinal(S, skipped.id);
+    expect(done.status).toBe("evicted");
+    expect(events(done)).toContain("Operation evicted: it should not execute now");
+    expect(trace.executed).toEqual([]);
+  });
 
   it("drops a finished operation that took no action, and keeps the next one", async () => {
     h.startWorker(S);

@@ -22,6 +22,11 @@ export interface OperationDefinition<I = unknown> {
   readonly name: string;
   /** Validates stored/received input; throws MaestroError invalid_argument. */
   parseInput(input: unknown): I;
+  /**
+   * Asked when the operation's turn comes: false means running it would be pointless now (e.g. a newer operation of
+   * the same kind is already queued), and the operation ends `evicted` without running.
+   */
+  shouldExecute?(input: I, context: { pending: readonly Operation[] }): boolean;
   execute(ctx: OperationContext, input: I): Promise<void>;
   /**
    * Safe to run again from the start if its worker died mid-way (it converges instead of doing things twice). Such an

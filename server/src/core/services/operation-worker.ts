@@ -79,6 +79,14 @@ export class OperationWorker {
       return true;
     }
     if (workerSignal.aborted) return false;
+    if (definition.shouldExecute) {
+      const pending = await operations.listOperations(this.schedulerName, "pending");
+      if (!definition.shouldExecute(input, { pending: pending.filter((p) => p.id !== id) })) {
+        await history("Operation evicted: it should not execute now");
+        await operations.updateStatus(this.schedulerName, id, "evicted");
+        return true;
+      }
+    }
 
     await history("Starting operation");
     try {

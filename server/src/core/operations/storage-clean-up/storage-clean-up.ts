@@ -10,6 +10,8 @@ export function storageCleanUpOperation(s: OperationServices): OperationDefiniti
     name: STORAGE_CLEAN_UP,
     retryable: true,
     parseInput: (input) => (asObject(input, STORAGE_CLEAN_UP), {}),
+    // Another clean-up already queued will do the same work.
+    shouldExecute: (_input, { pending }) => !pending.some((op) => op.definitionName === STORAGE_CLEAN_UP),
     async execute(ctx) {
       const removed = await s.operationStorage.cleanExpired(ctx.schedulerName, { signal: ctx.signal });
       if (removed === 0) ctx.markNoAction();
