@@ -39,7 +39,9 @@ describe("MaestroClientError", () => {
 
   it("instanceof works across two copies of the class (ESM and CJS builds)", async () => {
     // The CJS build is a separate module instance with its own class object.
-    const cjs = (await import("../dist/index.cjs")) as { MaestroClientError: typeof MaestroClientError };
+    // A path in a variable: the built file exists only after the build, which typechecking does not wait for.
+    const cjsBuild = "../dist/index.cjs";
+    const cjs = (await import(cjsBuild)) as { MaestroClientError: typeof MaestroClientError };
     expect(cjs.MaestroClientError).not.toBe(MaestroClientError);
     const fromCjs = new cjs.MaestroClientError("not_found", "gone");
     expect(fromCjs).toBeInstanceOf(MaestroClientError);
