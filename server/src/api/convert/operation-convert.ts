@@ -3,25 +3,25 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ListOperationItemSchema, OperationSchema } from "@maestro/proto";
 import type { Operation } from "../../core/entities/operation.js";
 
-export function operationItemToPb(op: Operation) {
-  return create(ListOperationItemSchema, {
+/** Fields shared by the list item and the full operation. */
+function summary(op: Operation) {
+  return {
     id: op.id,
     status: op.status,
     definitionName: op.definitionName,
     lease: op.lease && { ttl: op.lease.ttl.toISOString() },
     schedulerName: op.schedulerName,
     createdAt: timestampFromDate(op.createdAt),
-  });
+  };
+}
+
+export function operationItemToPb(op: Operation) {
+  return create(ListOperationItemSchema, summary(op));
 }
 
 export function operationToPb(op: Operation) {
   return create(OperationSchema, {
-    id: op.id,
-    status: op.status,
-    definitionName: op.definitionName,
-    lease: op.lease && { ttl: op.lease.ttl.toISOString() },
-    schedulerName: op.schedulerName,
-    createdAt: timestampFromDate(op.createdAt),
+    ...summary(op),
     input: op.input as never,
     executionHistory: op.executionHistory.map((e) => ({ createdAt: timestampFromDate(e.createdAt), event: e.event })),
   });

@@ -1,16 +1,6 @@
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
-
-const unavailableErrnos = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ENOTFOUND",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EPIPE",
-  "EAI_AGAIN",
-]);
+import { unavailableErrnos } from "../network-errors.js";
 
 // ioredis reports a lost or absent connection with plain Errors; these are its messages.
 const unavailableMessages = [

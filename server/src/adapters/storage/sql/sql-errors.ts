@@ -1,16 +1,6 @@
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
-
-const unavailableErrnos = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ENOTFOUND",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EPIPE",
-  "EAI_AGAIN",
-]);
+import { unavailableErrnos } from "../network-errors.js";
 
 const unavailableMessages = [
   /connection terminated/i,
