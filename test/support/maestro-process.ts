@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-export const cliPath = join(repoRoot, "server/dist/cli.js");
+export const cliPath = join(repoRoot, "server/bin/maestro.js"); // the command users run (npx maestro)
 export const gameRoomPath = join(repoRoot, "examples/game-room/dist/main.js");
 
 export async function freePort(): Promise<number> {

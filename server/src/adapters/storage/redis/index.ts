@@ -16,3 +16,5 @@ export {
   type RedisOperationStorageOptions,
 } from "./redis-operation-storage.js";
 export { RedisSchedulerOwnership, schedulerOwnerKey } from "./redis-scheduler-ownership.js";
+export { RedisInstanceStorage } from "./redis-instance-storage.js";
+export { RedisRoomStorage } from "./redis-room-storage.js";

@@ -45,3 +45,43 @@ export const cancellationChannel = "scheduler:operation_cancellation_requests";
 export function operationSequenceKey(schedulerName: string): string {
   return `operations:${schedulerName}:sequence`;
 }
+
+/** Hash of one room: every GameRoom field, dates in epoch ms. */
+export function roomHashKey(schedulerName: string, roomId: string): string {
+  return `${roomHashPrefix(schedulerName)}${roomId}`;
+}
+
+/** What allocate-room.lua puts before a room id to build its hash key. */
+export function roomHashPrefix(schedulerName: string): string {
+  return `scheduler:${schedulerName}:rooms:`;
+}
+
+/** Sorted set of room ids scored by status number: the source of truth for listing and counting rooms. */
+export function roomStatusKey(schedulerName: string): string {
+  return `scheduler:${schedulerName}:status`;
+}
+
+/** Sorted set of room ids scored by last ping in epoch ms. */
+export function roomPingKey(schedulerName: string): string {
+  return `scheduler:${schedulerName}:ping`;
+}
+
+/** Sorted set of room ids scored by running matches. */
+export function roomOccupancyKey(schedulerName: string): string {
+  return `scheduler:${schedulerName}:occupancy`;
+}
+
+/** String remembering which room an allocation idempotency key got, with a PX expiry of the allocation TTL. */
+export function roomAllocationKey(schedulerName: string, idempotencyKey: string): string {
+  return `scheduler:${schedulerName}:allocation:${idempotencyKey}`;
+}
+
+/** PUB/SUB channel of `{roomId,status}` messages for every status change of a scheduler's rooms. */
+export function roomStatusChannel(schedulerName: string): string {
+  return `scheduler:${schedulerName}:rooms:statuschan`;
+}
+
+/** Hash of room id → Instance JSON. */
+export function instanceMapKey(schedulerName: string): string {
+  return `scheduler:${schedulerName}:podMap`;
+}

@@ -1,0 +1,20 @@
+import { afterAll } from "vitest";
+import { createRedisClient, RedisInstanceStorage, waitUntilReady } from "../../src/adapters/storage/redis/index.js";
+import type { RedisClient } from "../../src/adapters/storage/redis/redis-client.js";
+import { startRedis, type TestRedis } from "../support/redis.js";
+import { instanceStorageContract } from "./instance-storage.contract.js";
+
+let redis: TestRedis | undefined;
+let client: RedisClient | undefined;
+
+afterAll(async () => {
+  client?.disconnect();
+  await redis?.stop();
+});
+
+instanceStorageContract("redis", async () => {
+  redis = await startRedis();
+  client = createRedisClient(redis.url, { name: "contract-instance-storage" });
+  await waitUntilReady(client, { timeoutMs: 10_000 });
+  return new RedisInstanceStorage(client);
+});
