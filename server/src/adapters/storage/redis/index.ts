@@ -7,6 +7,7 @@ export {
   waitUntilReady,
 } from "./redis-client.js";
 export { toMaestroError as redisErrorToMaestro } from "./redis-errors.js";
+export { RedisInstanceStorage } from "./redis-instance-storage.js";
 export { RedisLeaseStorage } from "./redis-lease-storage.js";
 export { RedisOperationQueue, type RedisOperationQueueOptions } from "./redis-operation-queue.js";
 export {
@@ -15,6 +16,5 @@ export {
   RedisOperationStorage,
   type RedisOperationStorageOptions,
 } from "./redis-operation-storage.js";
-export { RedisSchedulerOwnership, schedulerOwnerKey } from "./redis-scheduler-ownership.js";
-export { RedisInstanceStorage } from "./redis-instance-storage.js";
 export { RedisRoomStorage } from "./redis-room-storage.js";
+export { RedisSchedulerOwnership, schedulerOwnerKey } from "./redis-scheduler-ownership.js";

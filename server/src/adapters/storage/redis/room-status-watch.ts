@@ -1,11 +1,11 @@
 import type { Redis } from "ioredis";
-import type { RoomStatusEvent } from "../../../core/ports/room-storage.js";
 import type { MaestroError } from "../../../core/errors.js";
 import { type Logger, silentLogger } from "../../../core/ports/logger.js";
+import type { RoomStatusEvent } from "../../../core/ports/room-storage.js";
 import { dedicatedConnection } from "./redis-client.js";
 import { toMaestroError } from "./redis-errors.js";
-import { decodeStatusEvent } from "./room-hash.js";
 import { roomStatusChannel } from "./redis-keys.js";
+import { decodeStatusEvent } from "./room-hash.js";
 
 /**
  * One watcher of a scheduler's status channel on a subscriber connection of its own, which reconnects and resubscribes
