@@ -32,23 +32,39 @@ export function resolveModules(requested: readonly string[]): ModuleName[] {
   return [...new Set(requested as ModuleName[])];
 }
 
+/**
+ * Modules that share state kept in this process must run together: everything while rooms or operations are in
+ * memory, and the worker with the runtime watcher while rooms are this process's children (process runtime).
+ */
+function checkModulePlacement(config: MaestroConfig, names: readonly ModuleName[]): void {
+  const together = (group: readonly ModuleName[], why: string) => {
+    const missing = group.filter((m) => !names.includes(m));
+    if (missing.length > 0 && missing.length < group.length) {
+      throw new MaestroError(
+        "invalid_argument",
+        `${why}: run ${group.join(", ")} in the same process (missing: ${missing.join(", ")})`,
+      );
+    }
+  };
+  if (config.storage.state.kind === "memory" || config.storage.operations.kind === "memory") {
+    together(
+      sharedStateModules,
+      `with storage.state.kind=${config.storage.state.kind} and storage.operations.kind=${config.storage.operations.kind}, ` +
+        "state lives in this process (use Redis for both to split modules across processes)",
+    );
+  }
+  if (config.runtime.kind === "process") {
+    together(["worker", "runtime-watcher"], "with runtime.kind=process, rooms are children of the worker's process");
+  }
+}
+
 export async function startMaestro(
   config: MaestroConfig,
   requested: readonly string[],
   logger: Logger,
 ): Promise<RunningMaestro> {
   const names = resolveModules(requested);
-  if (config.storage.state.kind === "memory" || config.runtime.kind === "process") {
-    const missing = sharedStateModules.filter((m) => !names.includes(m));
-    if (missing.length > 0 && missing.length < sharedStateModules.length) {
-      throw new MaestroError(
-        "invalid_argument",
-        `with storage.state.kind=${config.storage.state.kind} and runtime.kind=${config.runtime.kind}, state lives in ` +
-          `this process: run ${sharedStateModules.join(", ")} together (maestro start all), or use Redis and Kubernetes ` +
-          `to split modules across processes (missing: ${missing.join(", ")})`,
-      );
-    }
-  }
+  checkModulePlacement(config, names);
   const context = await createMaestroContext(config, logger);
   const started: MaestroModule[] = [];
   const management = managementApiModule(context);

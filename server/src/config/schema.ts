@@ -69,7 +69,13 @@ export const schema = {
       url: { type: "string", default: "", help: "Postgres URL when kind is postgres" },
     },
     state: {
-      kind: { type: "enum", default: "memory", values: ["memory"], help: "room and instance storage" },
+      kind: {
+        type: "enum",
+        default: "memory",
+        values: ["memory", "redis"],
+        help: "room and instance storage (redis: the APIs can run in other processes than the worker)",
+      },
+      url: { type: "string", default: "", help: "Redis URL when kind is redis (default: storage.operations.url)" },
     },
     operations: {
       kind: {

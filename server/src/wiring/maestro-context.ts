@@ -18,9 +18,12 @@ import {
   createRedisClient,
   highVolumeOperationTtl,
   RedisCancelSignals,
+  type RedisClient,
+  RedisInstanceStorage,
   RedisLeaseStorage,
   RedisOperationQueue,
   RedisOperationStorage,
+  RedisRoomStorage,
   RedisSchedulerOwnership,
   waitUntilReady,
 } from "../adapters/storage/redis/index.js";
@@ -89,9 +92,9 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
       ? { kind: "postgres", url: requireSetting(config.storage.schedulers.url, "storage.schedulers.url") }
       : { kind: "pglite", dataDir: join(dataDir, "pglite") },
   );
-  const rooms = new MemoryRoomStorage();
-  const instances = new MemoryInstanceStorage();
-  const ops = await openOperationStores(config, clock, logger);
+  const redis = new RedisClients(logger);
+  const { rooms, instances } = await openRoomStores(config, redis, logger);
+  const ops = await openOperationStores(config, clock, redis, logger);
   const { operationStorage, queue, leases, cancelSignals, ownership } = ops;
   const replicaId = config.workers.replicaId || `${hostname()}:${process.pid}`;
 
@@ -192,6 +195,7 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
     async close() {
       await runtime.close();
       await ops.close();
+      redis.close();
       await schedulerStorage.close();
       await lock.release();
     },
@@ -200,18 +204,9 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
 }
 
 /** Operations, their queue, leases, cancel signals and ownership claims: in this process, or shared through Redis. */
-async function openOperationStores(config: MaestroConfig, clock: Clock, logger: Logger) {
+async function openOperationStores(config: MaestroConfig, clock: Clock, redis: RedisClients, logger: Logger) {
   if (config.storage.operations.kind === "redis") {
-    const client = createRedisClient(requireSetting(config.storage.operations.url, "storage.operations.url"), {
-      name: "maestro",
-      logger,
-    });
-    try {
-      await waitUntilReady(client, { timeoutMs: 10_000 });
-    } catch (err) {
-      client.disconnect();
-      throw err;
-    }
+    const client = await redis.get(requireSetting(config.storage.operations.url, "storage.operations.url"));
     const queue = new RedisOperationQueue(client);
     return {
       operationStorage: new RedisOperationStorage(client, { ttlSecondsFor: highVolumeOperationTtl() }),
@@ -221,7 +216,6 @@ async function openOperationStores(config: MaestroConfig, clock: Clock, logger: 
       ownership: new RedisSchedulerOwnership(client),
       async close() {
         await queue.close();
-        client.disconnect();
       },
     };
   }
@@ -233,6 +227,42 @@ async function openOperationStores(config: MaestroConfig, clock: Clock, logger: 
     ownership: new MemorySchedulerOwnership(clock),
     async close() {},
   };
+}
+
+/** Rooms and instances: in this process, or in Redis so that APIs and workers can run in separate processes. */
+async function openRoomStores(config: MaestroConfig, redis: RedisClients, logger: Logger) {
+  if (config.storage.state.kind === "redis") {
+    const url = config.storage.state.url || config.storage.operations.url;
+    const client = await redis.get(requireSetting(url, "storage.state.url"));
+    return { rooms: new RedisRoomStorage(client, logger), instances: new RedisInstanceStorage(client) };
+  }
+  return { rooms: new MemoryRoomStorage(), instances: new MemoryInstanceStorage() };
+}
+
+/** One Redis client per URL, connected before use and closed with the context. */
+class RedisClients {
+  private readonly clients = new Map<string, RedisClient>();
+
+  constructor(private readonly logger: Logger) {}
+
+  async get(url: string): Promise<RedisClient> {
+    const existing = this.clients.get(url);
+    if (existing) return existing;
+    const client = createRedisClient(url, { name: "maestro", logger: this.logger });
+    try {
+      await waitUntilReady(client, { timeoutMs: 10_000 });
+    } catch (err) {
+      client.disconnect();
+      throw err;
+    }
+    this.clients.set(url, client);
+    return client;
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.disconnect();
+    this.clients.clear();
+  }
 }
 
 function requireSetting(value: string, path: string): string {

@@ -2,20 +2,14 @@ import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { SchedulersService } from "@maestro/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, http, schedulerBody, startTestMaestro, type TestMaestro } from "../support/test-maestro.js";
-
-/** A room that pings "ready" with its token, as a healthy game server using the rooms API does. */
-const PINGING_ROOM = [
-  "node",
-  "-e",
-  [
-    "const e = process.env;",
-    "const url = e.MAESTRO_ROOMS_API_URL + '/scheduler/' + e.MAESTRO_SCHEDULER_NAME + '/rooms/' + e.MAESTRO_ROOM_ID + '/ping';",
-    "const headers = { 'content-type': 'application/json', authorization: 'Bearer ' + e.MAESTRO_ROOM_TOKEN };",
-    "const ping = () => fetch(url, { method: 'PUT', headers, body: JSON.stringify({ status: 'ready' }) }).catch(() => {});",
-    "ping(); setInterval(ping, 300);",
-  ].join(" "),
-];
+import {
+  eventually,
+  http,
+  PINGING_ROOM,
+  schedulerBody,
+  startTestMaestro,
+  type TestMaestro,
+} from "../support/test-maestro.js";
 
 let maestro: TestMaestro;
 const api = (method: string, path: string, body?: unknown) => http(maestro.managementUrl, method, path, body);

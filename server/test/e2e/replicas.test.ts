@@ -1,9 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createRedisClient,
@@ -17,25 +11,10 @@ import { OperationRegistry } from "../../src/core/operations/definition.js";
 import { testOperation } from "../../src/core/operations/test-operation/test-operation.js";
 import { systemClock } from "../../src/core/ports/clock.js";
 import { OperationManager } from "../../src/core/services/operation-manager.js";
+import { type MaestroCli, startMaestroCli } from "../support/maestro-cli.js";
 import { startPostgres, type TestPostgres } from "../support/postgres.js";
 import { startRedis } from "../support/redis.js";
 import { eventually, http, schedulerBody } from "../support/test-maestro.js";
-
-const cli = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-
-interface Replica {
-  id: string;
-  url: string;
-  child: ChildProcess;
-  log: () => string;
-}
 
 /**
  * Two `maestro start` processes sharing PostgreSQL (schedulers) and Redis (operations): each scheduler's operations run
@@ -46,70 +25,32 @@ describe("several replicas on one Redis", () => {
   let pg: TestPostgres;
   let redis: { url: string; stop(): Promise<void> };
   let client: RedisClient;
-  const replicas: Replica[] = [];
-  const dirs: string[] = [];
+  const replicas: MaestroCli[] = [];
 
-  async function startReplica(id: string): Promise<Replica> {
-    const dataDir = await mkdtemp(join(tmpdir(), `maestro-replica-${id}-`));
-    dirs.push(dataDir);
-    const [mgmt, rooms, internal] = [await freePort(), await freePort(), await freePort()];
-    const set = (kv: string) => ["--set", kv];
-    let output = "";
-    const child = spawn(
-      process.execPath,
-      [
-        cli,
-        "start",
-        "--data-dir",
-        dataDir,
-        "--management-port",
-        String(mgmt),
-        "--rooms-port",
-        String(rooms),
-        "--internal-port",
-        String(internal),
-        ...set("storage.schedulers.kind=postgres"),
-        ...set(`storage.schedulers.url=${pg.url}`),
-        ...set("storage.operations.kind=redis"),
-        ...set(`storage.operations.url=${redis.url}`),
-        ...set(`workers.replicaId=${id}`),
-        ...set("workers.ownershipTtlMs=1500"),
-        ...set("workers.syncIntervalMs=500"),
-        ...set("workers.operationLeaseTtlMs=1000"),
-        ...set("workers.healthControllerIntervalMs=60000"),
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    child.stdout?.on("data", (d) => (output += d));
-    child.stderr?.on("data", (d) => (output += d));
-    const url = `http://127.0.0.1:${mgmt}`;
-    await eventually(async () => child.exitCode === null && (await fetch(`${url}/readyz`)).ok, {
-      what: `replica ${id} ready`,
-      timeoutMs: 30_000,
-    }).catch((err) => {
-      throw new Error(`${(err as Error).message}\n${output}`);
+  const startReplica = async (id: string) => {
+    const replica = await startMaestroCli(["all"], {
+      "storage.schedulers.kind": "postgres",
+      "storage.schedulers.url": pg.url,
+      "storage.operations.kind": "redis",
+      "storage.operations.url": redis.url,
+      "workers.replicaId": id,
+      "workers.ownershipTtlMs": 1500,
+      "workers.syncIntervalMs": 500,
+      "workers.operationLeaseTtlMs": 1000,
+      "workers.healthControllerIntervalMs": 60000,
     });
-    const replica = { id, url, child, log: () => output };
     replicas.push(replica);
-    return replica;
-  }
+    return { id, url: replica.managementUrl, child: replica.child };
+  };
 
   beforeAll(async () => {
     [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
     client = createRedisClient(redis.url, { name: "test" });
   });
   afterAll(async () => {
-    for (const r of replicas) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill("SIGTERM");
-    await Promise.all(
-      replicas.map((r) =>
-        r.child.exitCode === null && r.child.signalCode === null
-          ? new Promise((res) => r.child.once("exit", res))
-          : undefined,
-      ),
-    );
+    await Promise.all(replicas.map((r) => r.stop()));
     client?.disconnect();
     await Promise.all([pg?.stop(), redis?.stop()]);
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
   it("runs each scheduler on one replica, cancels across replicas, and survives the owner's SIGKILL", async () => {

@@ -110,3 +110,16 @@ export function schedulerBody(name: string, overrides: Record<string, unknown> =
     ...overrides,
   };
 }
+
+/** A room command that pings "ready" with its token every 300 ms, as a healthy game server using the rooms API does. */
+export const PINGING_ROOM = [
+  "node",
+  "-e",
+  [
+    "const e = process.env;",
+    "const url = e.MAESTRO_ROOMS_API_URL + '/scheduler/' + e.MAESTRO_SCHEDULER_NAME + '/rooms/' + e.MAESTRO_ROOM_ID + '/ping';",
+    "const headers = { 'content-type': 'application/json', authorization: 'Bearer ' + e.MAESTRO_ROOM_TOKEN };",
+    "const ping = () => fetch(url, { method: 'PUT', headers, body: JSON.stringify({ status: 'ready' }) }).catch(() => {});",
+    "ping(); setInterval(ping, 300);",
+  ].join(" "),
+];

@@ -1,0 +1,92 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { eventually } from "./test-maestro.js";
+
+const cli = fileURLToPath(new URL("../../bin/maestro.js", import.meta.url));
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface MaestroCli {
+  child: ChildProcess;
+  managementUrl: string;
+  roomsUrl: string;
+  internalUrl: string;
+  output(): string;
+  /** SIGTERM and wait for the exit; removes the data directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `maestro start <modules>` as its own process on free ports with `--set` settings, and waits until its internal
+ * API answers /readyz. Ports may be given to make other processes point at this one before it starts.
+ */
+export async function startMaestroCli(
+  modules: string[],
+  settings: Record<string, string | number>,
+  ports: { management?: number; rooms?: number } = {},
+): Promise<MaestroCli> {
+  const dataDir = await mkdtemp(join(tmpdir(), "maestro-cli-"));
+  const management = ports.management ?? (await freePort());
+  const rooms = ports.rooms ?? (await freePort());
+  const internal = await freePort();
+  const sets = Object.entries(settings).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
+  let output = "";
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      "start",
+      ...modules,
+      "--data-dir",
+      dataDir,
+      "--management-port",
+      `${management}`,
+      "--rooms-port",
+      `${rooms}`,
+      "--internal-port",
+      `${internal}`,
+      ...sets,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  child.stdout?.on("data", (d) => (output += d));
+  child.stderr?.on("data", (d) => (output += d));
+  const internalUrl = `http://127.0.0.1:${internal}`;
+  await eventually(
+    async () =>
+      child.exitCode === null &&
+      (await fetch(`${internalUrl}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )),
+    { what: `maestro start ${modules.join(" ")}`, timeoutMs: 30_000 },
+  ).catch((err) => {
+    throw new Error(`${(err as Error).message}\n${output}`);
+  });
+  return {
+    child,
+    managementUrl: `http://127.0.0.1:${management}`,
+    roomsUrl: `http://127.0.0.1:${rooms}`,
+    internalUrl,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
