@@ -3,6 +3,9 @@ import type { GameRoom, InstanceEvent, InstanceStatusType } from "../../src/core
 import { declaredPorts, type Scheduler } from "../../src/core/entities/scheduler.js";
 import { isMaestroError } from "../../src/core/errors.js";
 import type { AllocatedPort, RoomEnvironment, Runtime } from "../../src/core/ports/runtime.js";
+import { waitFor } from "../support/wait-for.js";
+
+export { waitFor };
 
 export interface RuntimeContractContext {
   runtime: Runtime;
@@ -11,24 +14,6 @@ export interface RuntimeContractContext {
   /** A command that runs until it is signalled and exits on SIGTERM. */
   longRunningCommand: string[];
   teardown(): Promise<void>;
-}
-
-/** Generous: a Kubernetes runtime schedules pods through a real control plane. */
-const DEADLINE_MS = 20_000;
-
-/** Polls until `condition` holds; fails with `what` after the deadline. */
-export async function waitFor<T>(
-  condition: () => T | undefined | false | Promise<T | undefined | false>,
-  what: string,
-  deadlineMs = DEADLINE_MS,
-): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await condition();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** Consumes a watch in the background and keeps every event. */

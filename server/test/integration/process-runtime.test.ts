@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -10,6 +10,7 @@ import type { ContainerEnvironment, ContainerPort, Scheduler } from "../../src/c
 import { isMaestroError } from "../../src/core/errors.js";
 import type { AllocatedPort, RoomEnvironment } from "../../src/core/ports/runtime.js";
 import { EventRecorder, gameRoom, portsFor, uniqueName, waitFor } from "../contract/runtime.contract.js";
+import { isAlive } from "../support/core-harness.js";
 import { validContainer, validScheduler } from "../support/fixtures.js";
 
 interface ContainerDef {
@@ -21,21 +22,6 @@ interface ContainerDef {
 }
 
 const roomEnv: RoomEnvironment = { roomsApiUrl: "http://127.0.0.1:8070", roomToken: "secret-room-token" };
-
-/** Alive and not a zombie: orphans are reparented to an init that may never reap them in a container. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(")") + 2));
-  } catch {
-    return !existsSync("/proc/self/stat");
-  }
-}
 
 async function readWhenPresent(path: string): Promise<string> {
   return waitFor(async () => {
@@ -379,7 +365,7 @@ describe("ProcessRuntime with real child processes", () => {
     await runtime.deleteRoom(s.name, room.id, "scale down");
     await recorder.waitFor(room.id, "deleted");
     expect(await readFile(marker("ignored"), "utf8")).toBe("ignored");
-    expect(alive(pid)).toBe(false);
+    expect(isAlive(pid)).toBe(false);
   });
 
   it("kills the room's grandchildren too, also when the room's own process already exited", async () => {
@@ -396,14 +382,14 @@ describe("ProcessRuntime with real child processes", () => {
     const grand1 = Number(await readWhenPresent(marker("grand-1")));
     const grand2 = Number(await readWhenPresent(marker("grand-2")));
     await exitedEvents.waitForStatus(second.id, "terminating");
-    expect(alive(grand2)).toBe(true);
+    expect(isAlive(grand2)).toBe(true);
 
     await runtime.deleteRoom(running.name, first.id, "test");
     await runtime.deleteRoom(exited.name, second.id, "test");
     await runningEvents.waitFor(first.id, "deleted");
     await exitedEvents.waitFor(second.id, "deleted");
-    expect(alive(grand1)).toBe(false);
-    expect(alive(grand2)).toBe(false);
+    expect(isAlive(grand1)).toBe(false);
+    expect(isAlive(grand2)).toBe(false);
   });
 
   it("close() stops every room, stubborn ones and grandchildren included, before it resolves", async () => {
@@ -431,10 +417,10 @@ describe("ProcessRuntime with real child processes", () => {
     const pids = await Promise.all(
       ["stubborn", "grand", "parent"].map(async (m) => Number(await readWhenPresent(marker(m)))),
     );
-    for (const pid of pids) expect(alive(pid)).toBe(true);
+    for (const pid of pids) expect(isAlive(pid)).toBe(true);
 
     await runtime.close();
-    for (const pid of pids) expect(alive(pid)).toBe(false);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
     expect(await runtime.listInstances(stubborn.name)).toEqual([]);
     await expect(startRoom(stubborn)).rejects.toMatchObject({ code: "unavailable" });
   });
@@ -465,8 +451,8 @@ describe("ProcessRuntime with real child processes", () => {
     const successor = new ProcessRuntime({ dataDir });
     extraRuntimes.push(successor);
     await successor.start();
-    expect(alive(leader)).toBe(false);
-    expect(alive(grand)).toBe(false);
+    expect(isAlive(leader)).toBe(false);
+    expect(isAlive(grand)).toBe(false);
     expect(existsSync(roomDir)).toBe(false);
     expect(existsSync(join(dataDir, s.name))).toBe(true);
     expect(await successor.listInstances(s.name)).toEqual([]);

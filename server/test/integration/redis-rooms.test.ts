@@ -1,4 +1,3 @@
-import { createServer } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -11,6 +10,7 @@ import type { GameRoom, RoomStatusName } from "../../src/core/entities/game-room
 import type { RoomStatusEvent } from "../../src/core/ports/room-storage.js";
 import { expectCode, uniqueScheduler } from "../support/contract-helpers.js";
 import { waitFor } from "../support/core-harness.js";
+import { freePort } from "../support/free-port.js";
 import { startRedis, type TestRedis } from "../support/redis.js";
 
 let redis: TestRedis;
@@ -67,18 +67,6 @@ function room(schedulerName: string, id: string, status: RoomStatusName = "pendi
 /** Every key of a scheduler, whatever its type. */
 async function keysOf(schedulerName: string): Promise<string[]> {
   return (await raw.keys(`scheduler:${schedulerName}:*`)).sort();
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe("RedisRoomStorage keys", () => {

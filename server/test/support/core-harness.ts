@@ -34,6 +34,9 @@ import { OperationWorker } from "../../src/core/services/operation-worker.js";
 import { RoomManager } from "../../src/core/services/room-manager.js";
 import { SchedulerManager } from "../../src/core/services/scheduler-manager.js";
 import { defaultRoomTimeouts, type RoomTimeouts } from "../../src/core/services/timeouts.js";
+import { waitFor } from "./wait-for.js";
+
+export { waitFor };
 
 /** A clock that only moves when the test says so: timeouts are reached by advancing it, never by sleeping. */
 export class ManualClock implements Clock {
@@ -55,21 +58,6 @@ export class ManualClock implements Clock {
   /** A date `ms` milliseconds before now. */
   ago(ms: number): Date {
     return new Date(this.ms - ms);
-  }
-}
-
-/** Polls until `condition` returns something other than undefined/false; fails naming `what` after the deadline. */
-export async function waitFor<T>(
-  condition: () => T | undefined | false | Promise<T | undefined | false>,
-  what: string,
-  deadlineMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await condition();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 

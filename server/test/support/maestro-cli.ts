@@ -1,21 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "./free-port.js";
 import { eventually } from "./test-maestro.js";
 
-const cli = fileURLToPath(new URL("../../bin/maestro.js", import.meta.url));
+export { freePort };
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+const cli = fileURLToPath(new URL("../../bin/maestro.js", import.meta.url));
 
 export interface MaestroCli {
   child: ChildProcess;
