@@ -112,6 +112,20 @@ export const schema = {
       help: "validation rooms tried before a major version fails",
     },
   },
+  plugins: {
+    type: "string",
+    default: "",
+    help: "comma-separated npm packages (or paths) of plugins adding forwarder types and autoscaling policies; @maestro/forwarder-grpc (type gRPC) is loaded when installed",
+  },
+  forwarding: {
+    concurrency: { type: "int", default: 16, min: 1, help: "events in flight per forwarder" },
+    queueSize: {
+      type: "int",
+      default: 256,
+      min: 0,
+      help: "events waiting per forwarder; beyond it events are shed (counted) so a slow matchmaker cannot slow pings",
+    },
+  },
   operations: {
     addRoomsLimit: { type: "int", default: 1000, min: 1, help: "most rooms one add_rooms creates" },
     addRoomsBatchSize: { type: "int", default: 40, min: 1, help: "rooms created concurrently" },

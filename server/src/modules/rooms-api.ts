@@ -15,19 +15,24 @@ export function roomsApiModule(ctx: MaestroContext): MaestroModule & { url?: str
   const mod: MaestroModule & { url?: string } = {
     name: "rooms-api",
     async start() {
+      const schedulers = new SchedulerCache(ctx.schedulerStorage, ctx.clock, SCHEDULER_CACHE_TTL_MS);
+      // In one process a version switch reaches the cache at once; across processes the TTL bounds staleness.
+      const onVersionChanged = (name: string) => schedulers.invalidate(name);
+      ctx.events.on("scheduler-version-changed", onVersionChanged);
       const { app } = await createHttpApp({
         name: "rooms-api",
         bindings: [
           bind(
             RoomsService,
             roomsService({
-              schedulers: new SchedulerCache(ctx.schedulerStorage, ctx.clock, SCHEDULER_CACHE_TTL_MS),
+              schedulers,
               instances: ctx.instances,
               rooms: ctx.rooms,
               clock: ctx.clock,
               allocationTtlMs: ctx.config.rooms.allocationTtlMs,
               roomManager: ctx.roomManager,
               tokens: ctx.config.roomsApi.roomTokens ? ctx.tokens : undefined,
+              events: ctx.eventsService,
             }),
           ),
         ],
@@ -42,7 +47,10 @@ export function roomsApiModule(ctx: MaestroContext): MaestroModule & { url?: str
           ? "rooms API listening; rooms must send their MAESTRO_ROOM_TOKEN"
           : "rooms API listening WITHOUT room authentication (Maestro-compatible mode)",
       );
-      close = () => app.close();
+      close = async () => {
+        ctx.events.off("scheduler-version-changed", onVersionChanged);
+        await app.close();
+      };
     },
     async stop() {
       await close?.();

@@ -42,18 +42,24 @@ import type { RoomTokens } from "../core/ports/room-token.js";
 import type { Runtime } from "../core/ports/runtime.js";
 import type { SchedulerOwnership } from "../core/ports/scheduler-ownership.js";
 import type { SchedulerStorage } from "../core/ports/scheduler-storage.js";
+import { EventsService } from "../core/services/events-service.js";
 import { OperationManager } from "../core/services/operation-manager.js";
 import { RoomManager } from "../core/services/room-manager.js";
+import { SchedulerCache } from "../core/services/scheduler-cache.js";
 import { SchedulerManager } from "../core/services/scheduler-manager.js";
 import type { RoomTimeouts } from "../core/services/timeouts.js";
+import { loadConfiguredPlugins } from "../plugins/load-plugins.js";
+import { PluginRegistry } from "../plugins/plugin-registry.js";
 
 /** In-process notifications between modules running in the same process (a shortcut; periodic syncs remain). */
 export interface LocalEvents {
   on(event: "schedulers-changed", listener: () => void): this;
   on(event: "room-changed", listener: (schedulerName: string) => void): this;
+  on(event: "scheduler-version-changed", listener: (schedulerName: string) => void): this;
   off(event: string, listener: (...args: never[]) => void): this;
   emit(event: "schedulers-changed"): boolean;
   emit(event: "room-changed", schedulerName: string): boolean;
+  emit(event: "scheduler-version-changed", schedulerName: string): boolean;
 }
 
 /** Everything the modules share: adapters chosen by config and the core services built on them. */
@@ -80,11 +86,19 @@ export interface MaestroContext {
   ownership: SchedulerOwnership;
   /** This process's name in scheduler ownership claims. */
   replicaId: string;
+  /** Forwarder types and autoscaling policies, built-in and from plugins. */
+  plugins: PluginRegistry;
+  /** Forwards room and player events to the schedulers' forwarders. */
+  eventsService: EventsService;
   close(): Promise<void>;
 }
 
 export async function createMaestroContext(config: MaestroConfig, logger: Logger): Promise<MaestroContext> {
   const clock = systemClock;
+  // Plugins first: a plugin that cannot load stops startup before anything is opened or locked.
+  const autoscaler = new Autoscaler();
+  const plugins = new PluginRegistry(autoscaler);
+  await loadConfiguredPlugins(config.plugins, plugins, logger);
   const dataDir = resolve(config.dataDir);
   const lock = await lockDataDir(dataDir);
   const schedulerStorage = await openSchedulerStorage(
@@ -117,7 +131,18 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
     deletionMs: config.rooms.deletionTimeoutMs,
     allocationTtlMs: config.rooms.allocationTtlMs,
   };
+  // Worker-side events (terminations) read schedulers through their own cache; a version switch clears it.
+  const eventSchedulers = new SchedulerCache(schedulerStorage, clock, EVENTS_SCHEDULER_CACHE_TTL_MS);
+  const eventsService = new EventsService({
+    schedulers: eventSchedulers,
+    rooms,
+    instances,
+    forwarders: plugins,
+    logger: logger.child({ component: "events" }),
+    limits: config.forwarding,
+  });
   const roomManager = new RoomManager({
+    events: eventsService,
     rooms,
     instances,
     runtime,
@@ -139,7 +164,9 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
     cancelSignals: config.storage.operations.kind === "redis" ? cancelSignals : undefined,
   });
   const services: OperationServices = {
-    autoscaler: new Autoscaler(),
+    autoscaler,
+    schedulerTypes: plugins,
+    onActiveVersionChanged: (name) => events.emit("scheduler-version-changed", name),
     schedulers: schedulerStorage,
     rooms,
     instances,
@@ -167,9 +194,11 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
     rooms,
     operations: operationManager,
     clock,
+    types: plugins,
   });
   const events = new EventEmitter() as unknown as LocalEvents;
   (events as unknown as EventEmitter).setMaxListeners(0);
+  events.on("scheduler-version-changed", (name) => eventSchedulers.invalidate(name));
 
   const context: MaestroContext = {
     config,
@@ -192,7 +221,10 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
     cancelSignals,
     ownership,
     replicaId,
+    plugins,
+    eventsService,
     async close() {
+      await eventsService.close();
       await runtime.close();
       await ops.close();
       redis.close();
@@ -264,6 +296,9 @@ class RedisClients {
     this.clients.clear();
   }
 }
+
+/** How stale a scheduler's forwarders may be for worker-side events in another process than the worker. */
+const EVENTS_SCHEDULER_CACHE_TTL_MS = 10_000;
 
 function requireSetting(value: string, path: string): string {
   if (!value) throw new Error(`${path} is required`);

@@ -744,7 +744,11 @@ const rules: Rule[] = [
         [["forwarders[1].name", /^must be unique \(forwarders\[0\]\.name/]],
       ],
       ["type empty", set("forwarders", [validForwarder({ type: "" })]), [["forwarders[0].type", "is required"]]],
-      ["type grpc", set("forwarders", [validForwarder({ type: "grpc" })]), [["forwarders[0].type", "must be gRPC"]]],
+      [
+        "type grpc",
+        set("forwarders", [validForwarder({ type: "grpc" })]),
+        [["forwarders[0].type", "must be one of gRPC"]],
+      ],
       [
         "address empty",
         set("forwarders", [validForwarder({ address: "" })]),

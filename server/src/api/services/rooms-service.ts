@@ -1,10 +1,17 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { RoomsService } from "@maestro/proto";
-import { MaestroError } from "../../core/errors.js";
+import { isMaestroError, MaestroError } from "../../core/errors.js";
 import type { Clock } from "../../core/ports/clock.js";
+import {
+  type ForwardedRoomStatus,
+  forwardedRoomStatuses,
+  type PlayerEventType,
+  playerEventTypes,
+} from "../../core/ports/event-forwarder.js";
 import type { InstanceStorage, RoomStorage } from "../../core/ports/room-storage.js";
 import type { RoomTokens } from "../../core/ports/room-token.js";
 import type { SchedulerStorage } from "../../core/ports/scheduler-storage.js";
+import type { EventsService } from "../../core/services/events-service.js";
 import { type PingRequestStatus, pingStatusesAccepted, type RoomManager } from "../../core/services/room-manager.js";
 import { handle } from "../errors.js";
 
@@ -19,9 +26,11 @@ export interface RoomsServiceDeps {
   roomManager: RoomManager;
   /** Undefined when the rooms API accepts unauthenticated rooms (Maestro-compatible mode). */
   tokens?: RoomTokens | undefined;
+  /** Forwards room and player events; without it events succeed and go nowhere. */
+  events?: EventsService | undefined;
 }
 
-/** The API game rooms call. Events, status forwarding and allocation arrive with the rooms and forwarding work. */
+/** The API game rooms call: pings, events for the matchmakers (forwarders), allocation. */
 export function roomsService(d: RoomsServiceDeps): Partial<ServiceImpl<typeof RoomsService>> {
   const authorize = (ctx: HandlerContext, schedulerName: string, roomId: string) => {
     if (!d.tokens) return;
@@ -47,7 +56,7 @@ export function roomsService(d: RoomsServiceDeps): Partial<ServiceImpl<typeof Ro
           throw MaestroError.invalid([{ field: "runningMatches", message: "must not be negative" }]);
         }
         const scheduler = await d.schedulers.getScheduler(req.schedulerName, { signal: ctx.signal });
-        await d.roomManager.updateRoomWithPing(
+        const room = await d.roomManager.updateRoomWithPing(
           scheduler,
           req.roomName,
           {
@@ -57,7 +66,60 @@ export function roomsService(d: RoomsServiceDeps): Partial<ServiceImpl<typeof Ro
           },
           { signal: ctx.signal },
         );
+        // Delivery runs after the answer and only logs failures, as Maestro: a matchmaker never slows a ping.
+        d.events?.forwardPing(scheduler, room);
         return { success: true };
+      }),
+    forwardRoomEvent: (req, ctx) =>
+      handle(async () => {
+        authorize(ctx, req.schedulerName, req.roomName);
+        if (typeof req.event !== "string" || req.event.trim() === "") {
+          throw MaestroError.invalid([{ field: "event", message: "is required" }]);
+        }
+        const metadata = req.metadata ?? {};
+        return reportForwarding(() =>
+          d.events?.roomEvent(req.schedulerName, req.roomName, req.event, metadata, { signal: ctx.signal }),
+        );
+      }),
+    forwardPlayerEvent: (req, ctx) =>
+      handle(async () => {
+        authorize(ctx, req.schedulerName, req.roomName);
+        const metadata = req.metadata ?? {};
+        const violations = [];
+        if (!playerEventTypes.includes(req.event as PlayerEventType)) {
+          violations.push({ field: "event", message: `must be one of ${playerEventTypes.join(", ")}` });
+        }
+        const playerId = metadata.playerId;
+        if (typeof playerId !== "string" || playerId === "") {
+          violations.push({ field: "metadata.playerId", message: "is required (a string)" });
+        }
+        if (violations.length > 0) throw MaestroError.invalid(violations);
+        return reportForwarding(() =>
+          d.events?.playerEvent(
+            req.schedulerName,
+            req.roomName,
+            req.event as PlayerEventType,
+            playerId as string,
+            metadata,
+            { signal: ctx.signal },
+          ),
+        );
+      }),
+    /** Maestro v9's status update: changes nothing (pings do), only forwards the status. */
+    updateRoomStatus: (req, ctx) =>
+      handle(async () => {
+        authorize(ctx, req.schedulerName, req.roomName);
+        if (!forwardedRoomStatuses.includes(req.status as ForwardedRoomStatus)) {
+          throw MaestroError.invalid([
+            { field: "status", message: `must be one of ${forwardedRoomStatuses.join(", ")}` },
+          ]);
+        }
+        const { success } = await reportForwarding(() =>
+          d.events?.roomStatus(req.schedulerName, req.roomName, req.status as ForwardedRoomStatus, req.metadata ?? {}, {
+            signal: ctx.signal,
+          }),
+        );
+        return { success };
       }),
     /**
      * Hands a matchmaker one ready room atomically. No ready room is a 409 resource_exhausted the caller can retry
@@ -95,4 +157,23 @@ export function roomsService(d: RoomsServiceDeps): Partial<ServiceImpl<typeof Ro
         return { host: instance.address.host, ports: instance.address.ports, ipv6Label: "" };
       }),
   };
+}
+
+/**
+ * A forwarding failure is an answer (`success:false` + the reason), as in Maestro; an unknown room or scheduler, bad
+ * input or a refused token stay errors.
+ */
+async function reportForwarding(send: () => Promise<void> | undefined): Promise<{ success: boolean; message: string }> {
+  try {
+    await send();
+    return { success: true, message: "" };
+  } catch (err) {
+    if (
+      isMaestroError(err) &&
+      (err.code === "not_found" || err.code === "invalid_argument" || err.code === "unauthenticated")
+    ) {
+      throw err;
+    }
+    return { success: false, message: err instanceof Error ? err.message : String(err) };
+  }
 }

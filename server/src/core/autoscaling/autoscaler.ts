@@ -30,6 +30,10 @@ export class Autoscaler {
     return this.policies.has(type);
   }
 
+  types(): string[] {
+    return [...this.policies.keys()];
+  }
+
   /** The decision for an autoscaled scheduler; throws failed_precondition for an unknown policy or bad parameters. */
   decide(scheduler: Scheduler, rooms: readonly GameRoom[], now: Date): AutoscaleDecision {
     const autoscaling = scheduler.autoscaling;

@@ -20,6 +20,24 @@ export const forwarderTypes = ["gRPC"] as const;
 /** Protocols a room port may use. Maestro also accepted sctp and then failed at pod creation, so we refuse it early. */
 export const supportedPortProtocols = ["tcp", "udp"] as const;
 
+/** Forwarder and policy types a scheduler may name: the built-in ones plus those plugins registered. */
+export interface SchedulerTypes {
+  isForwarderType(type: string): boolean;
+  /** The type's own address rule (returns why an address is refused); undefined = the address must be host:port. */
+  forwarderAddressRule(type: string): ((address: string) => string | undefined) | undefined;
+  forwarderTypes(): string[];
+  isPolicyType(type: string): boolean;
+  policyTypes(): string[];
+}
+
+export const builtinSchedulerTypes: SchedulerTypes = {
+  isForwarderType: (t) => (forwarderTypes as readonly string[]).includes(t),
+  forwarderAddressRule: () => undefined,
+  forwarderTypes: () => [...forwarderTypes],
+  isPolicyType: (t) => (autoscalingPolicyTypes as readonly string[]).includes(t),
+  policyTypes: () => [...autoscalingPolicyTypes],
+};
+
 const REQUIRED = "is required";
 const MAX_NAME_LENGTH = 63;
 const MAX_PORT_NAME_LENGTH = 15;
@@ -52,21 +70,21 @@ const quantityMultipliers: Record<string, number> = {
  * Every rule a scheduler must satisfy before it is stored or turned into rooms. Pure: returns all violations, in
  * field order, so a client can fix everything in one round trip.
  */
-export function validateScheduler(s: Scheduler): FieldViolation[] {
+export function validateScheduler(s: Scheduler, types: SchedulerTypes = builtinSchedulerTypes): FieldViolation[] {
   const v = new Violations();
   validateIdentity(v, s);
   validateSpec(v, s.spec);
   validatePortRanges(v, s);
-  if (s.autoscaling != null) validateAutoscaling(v, s.autoscaling);
-  validateForwarders(v, s.forwarders);
+  if (s.autoscaling != null) validateAutoscaling(v, s.autoscaling, types);
+  validateForwarders(v, s.forwarders, types);
   validateMapKeys(v, "annotations", s.annotations);
   validateMapKeys(v, "labels", s.labels);
   return v.list;
 }
 
 /** Throws invalid_argument listing every violation, or returns when the scheduler is valid. */
-export function assertValidScheduler(s: Scheduler): void {
-  const violations = validateScheduler(s);
+export function assertValidScheduler(s: Scheduler, types: SchedulerTypes = builtinSchedulerTypes): void {
+  const violations = validateScheduler(s, types);
   if (violations.length > 0) throw MaestroError.invalid(violations);
 }
 
@@ -356,7 +374,7 @@ function validateRange(v: Violations, path: string, label: string, range: PortRa
 }
 
 // Checked even when disabled, as Maestro does: enabling later must not be the moment a bad policy is discovered.
-function validateAutoscaling(v: Violations, a: Autoscaling): void {
+function validateAutoscaling(v: Violations, a: Autoscaling, types: SchedulerTypes): void {
   const minOk = v.intAtLeast("autoscaling.min", a.min, 1);
   let maxOk = false;
   if (isInt(a.max) && (a.max === -1 || a.max >= 1)) maxOk = true;
@@ -370,7 +388,11 @@ function validateAutoscaling(v: Violations, a: Autoscaling): void {
     v.add("autoscaling.policy", REQUIRED);
     return;
   }
-  const typeOk = v.oneOf("autoscaling.policy.type", a.policy.type, autoscalingPolicyTypes);
+  if (v.requiredString("autoscaling.policy.type", a.policy.type) && !types.isPolicyType(a.policy.type)) {
+    v.add("autoscaling.policy.type", `must be one of ${types.policyTypes().join(", ")}`);
+  }
+  // Plugin policies have no parameters message of their own in the API; only built-in ones need theirs.
+  const typeOk = (autoscalingPolicyTypes as readonly string[]).includes(a.policy.type);
   const params = a.policy.parameters ?? {};
   const base = "autoscaling.policy.parameters";
   if (typeOk && params[a.policy.type as (typeof autoscalingPolicyTypes)[number]] == null) {
@@ -389,7 +411,7 @@ function validateAutoscaling(v: Violations, a: Autoscaling): void {
   }
 }
 
-function validateForwarders(v: Violations, forwarders: Forwarder[] | undefined): void {
+function validateForwarders(v: Violations, forwarders: Forwarder[] | undefined, types: SchedulerTypes): void {
   const names = new Map<string, string>();
   (Array.isArray(forwarders) ? forwarders : []).forEach((f, i) => {
     const path = `forwarders[${i}]`;
@@ -402,11 +424,18 @@ function validateForwarders(v: Violations, forwarders: Forwarder[] | undefined):
       if (previous === undefined) names.set(f.name, path);
       else v.add(`${path}.name`, `must be unique (${previous}.name is also "${f.name}")`);
     }
-    if (v.requiredString(`${path}.type`, f.type) && !(forwarderTypes as readonly string[]).includes(f.type)) {
-      v.add(`${path}.type`, "must be gRPC (the only supported forwarder type)");
+    if (v.requiredString(`${path}.type`, f.type) && !types.isForwarderType(f.type)) {
+      v.add(`${path}.type`, `must be one of ${types.forwarderTypes().join(", ")} (the loaded forwarder plugins)`);
     }
-    if (v.requiredString(`${path}.address`, f.address) && !isHostPort(f.address)) {
-      v.add(`${path}.address`, "must be host:port (e.g. matchmaker.example.com:8080 or [::1]:8080)");
+    const rule =
+      typeof f.type === "string" && types.isForwarderType(f.type) ? types.forwarderAddressRule(f.type) : undefined;
+    if (v.requiredString(`${path}.address`, f.address)) {
+      const problem = rule
+        ? rule(f.address)
+        : isHostPort(f.address)
+          ? undefined
+          : "must be host:port (e.g. matchmaker.example.com:8080 or [::1]:8080)";
+      if (problem !== undefined) v.add(`${path}.address`, problem);
     }
     if (f.options != null) {
       v.intAtLeast(`${path}.options.timeout`, f.options.timeout, 0);

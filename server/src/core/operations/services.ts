@@ -1,4 +1,5 @@
 import type { Autoscaler } from "../autoscaling/autoscaler.js";
+import type { SchedulerTypes } from "../entities/scheduler-validation.js";
 import type { Clock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import type { OperationQueue, OperationStorage } from "../ports/operation-storage.js";
@@ -47,4 +48,8 @@ export interface OperationServices {
   timeouts: RoomTimeouts;
   limits: RoomOperationLimits;
   validation: ValidationSettings;
+  /** Forwarder and policy types a new version may name; built-in ones when omitted. */
+  schedulerTypes?: SchedulerTypes | undefined;
+  /** Told when a scheduler's active version changed, so caches of it (rooms API, forwarding) drop it at once. */
+  onActiveVersionChanged?: ((schedulerName: string) => void) | undefined;
 }

@@ -16,6 +16,7 @@ import type { PortAllocator } from "../ports/port-allocator.js";
 import type { InstanceStorage, RoomStorage } from "../ports/room-storage.js";
 import type { RoomTokens } from "../ports/room-token.js";
 import type { Runtime } from "../ports/runtime.js";
+import type { EventsService } from "./events-service.js";
 import type { RoomTimeouts } from "./timeouts.js";
 
 export interface RoomManagerDeps {
@@ -29,6 +30,8 @@ export interface RoomManagerDeps {
   timeouts: RoomTimeouts;
   /** URL rooms use to reach the rooms API (read per room: it is known only once the rooms API listens). */
   roomsApiUrl: () => string;
+  /** Tells the scheduler's forwarders a room is terminated (fire and forget). */
+  events?: Pick<EventsService, "roomTerminated"> | undefined;
 }
 
 export const pingStatusesAccepted = ["ready", "occupied", "terminating", "terminated"] as const;
@@ -110,13 +113,17 @@ export class RoomManager {
     if (room && room.status !== "terminating" && isValidTransition(room.status, "terminating")) {
       await this.deps.rooms.updateRoom({ ...room, status: "terminating" }, opts).catch(ignoreNotFound);
     }
+    // Maestro forwards `terminated` as soon as it asked for the deletion, and again when the room is gone.
+    if (room) this.deps.events?.roomTerminated(schedulerName, room);
   }
 
   /** Removes every record of a room the runtime no longer has. */
   async cleanRoomState(schedulerName: string, roomId: string, opts: CallOptions = {}): Promise<void> {
     const instance = await this.deps.instances.getInstance(schedulerName, roomId, opts);
     if (instance?.address) this.deps.ports.release(instance.address.ports.map((p) => p.port));
+    const room = this.deps.events ? await this.deps.rooms.getRoom(schedulerName, roomId, opts) : undefined;
     await this.deps.rooms.deleteRoom(schedulerName, roomId, opts).catch(ignoreNotFound);
+    if (room) this.deps.events?.roomTerminated(schedulerName, room);
     await this.deps.instances.deleteInstance(schedulerName, roomId, opts);
   }
 

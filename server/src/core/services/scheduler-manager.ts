@@ -7,7 +7,12 @@ import {
   type SchedulerInfo,
 } from "../entities/scheduler.js";
 import { applySchedulerPatch, type SchedulerPatch } from "../entities/scheduler-patch.js";
-import { assertValidScheduler, validateScheduler } from "../entities/scheduler-validation.js";
+import {
+  assertValidScheduler,
+  builtinSchedulerTypes,
+  type SchedulerTypes,
+  validateScheduler,
+} from "../entities/scheduler-validation.js";
 import { deepEqual } from "../entities/scheduler-versioning.js";
 import { MaestroError } from "../errors.js";
 import { ADD_ROOMS } from "../operations/add-rooms/add-rooms.js";
@@ -31,11 +36,17 @@ export interface SchedulerManagerDeps {
   rooms: RoomStorage;
   operations: OperationManager;
   clock: Clock;
+  /** Forwarder and policy types schedulers may name (plugins add theirs); built-in ones when omitted. */
+  types?: SchedulerTypes | undefined;
 }
 
 /** The management API's use cases for schedulers. Changes are never made here directly: they are enqueued. */
 export class SchedulerManager {
   constructor(private readonly deps: SchedulerManagerDeps) {}
+
+  private get types(): SchedulerTypes {
+    return this.deps.types ?? builtinSchedulerTypes;
+  }
 
   /** Stores the scheduler (state `creating`, version v1.0.0) and enqueues create_scheduler. */
   async createScheduler(input: Scheduler, opts: CallOptions = {}): Promise<Scheduler> {
@@ -47,7 +58,7 @@ export class SchedulerManager {
       rollbackVersion: undefined,
       lastDownscaleAt: undefined,
     };
-    assertValidScheduler(scheduler);
+    assertValidScheduler(scheduler, this.types);
     await this.deps.schedulers.createScheduler(scheduler, opts);
     await this.deps.operations.enqueue(scheduler.name, CREATE_SCHEDULER, {}, opts);
     return scheduler;
@@ -100,7 +111,7 @@ export class SchedulerManager {
   async newSchedulerVersion(input: Scheduler, opts: CallOptions = {}): Promise<Operation> {
     const current = await this.deps.schedulers.getScheduler(input.name, opts);
     const candidate = this.candidate(current, input);
-    const violations = validateScheduler(candidate);
+    const violations = validateScheduler(candidate, this.types);
     if (typeof input.game === "string" && input.game.trim() !== "" && input.game !== current.game) {
       violations.push({ field: "game", message: `must be the scheduler's game (${current.game})` });
     }
@@ -117,7 +128,7 @@ export class SchedulerManager {
     const patched = applySchedulerPatch(current, patch);
     if (deepEqual(patched, current)) throw new MaestroError("already_exists", `no change found to scheduler ${name}`);
     const candidate = this.candidate(current, patched);
-    assertValidScheduler(candidate);
+    assertValidScheduler(candidate, this.types);
     return this.enqueueNewVersion(candidate, opts);
   }
 

@@ -28,11 +28,11 @@ export function createNewSchedulerVersionOperation(
     parseInput(input) {
       const o = asObject(input, CREATE_NEW_SCHEDULER_VERSION);
       // Kept as JSON (stored and shown that way); reading it here refuses a malformed input before it is queued.
-      return { scheduler: schedulerToJson(schedulerFromJson(o.scheduler)) };
+      return { scheduler: schedulerToJson(schedulerFromJson(o.scheduler, "scheduler", s.schedulerTypes)) };
     },
     async execute(ctx, input) {
       const opts = { signal: ctx.signal };
-      const requested = schedulerFromJson(input.scheduler);
+      const requested = schedulerFromJson(input.scheduler, "scheduler", s.schedulerTypes);
       const current = await s.schedulers.getScheduler(ctx.schedulerName, opts);
       const major = isMajorChange(current, requested);
       const existing = (await s.schedulers.listVersions(ctx.schedulerName, opts)).map((v) => v.version);

@@ -1,5 +1,5 @@
 import type { Scheduler } from "../../entities/scheduler.js";
-import { assertValidScheduler } from "../../entities/scheduler-validation.js";
+import { assertValidScheduler, type SchedulerTypes } from "../../entities/scheduler-validation.js";
 import { type FieldViolation, MaestroError } from "../../errors.js";
 
 /** A scheduler as operation input holds it: plain JSON, dates as ISO strings, no undefined keys. */
@@ -17,7 +17,7 @@ export function schedulerToJson(scheduler: Scheduler): SchedulerJson {
  * Reads a scheduler back from operation input (JSON from storage or a caller): checks the shape, revives the dates
  * and applies every scheduler rule. Throws invalid_argument naming the fields, under `field`.
  */
-export function schedulerFromJson(value: unknown, field = "scheduler"): Scheduler {
+export function schedulerFromJson(value: unknown, field = "scheduler", types?: SchedulerTypes): Scheduler {
   if (!isObject(value)) throw MaestroError.invalid([{ field, message: "must be a scheduler object" }]);
   const violations: FieldViolation[] = [];
   if (!isObject(value.spec)) violations.push({ field: `${field}.spec`, message: "must be an object" });
@@ -50,7 +50,7 @@ export function schedulerFromJson(value: unknown, field = "scheduler"): Schedule
     createdAt,
     lastDownscaleAt,
   } as unknown as Scheduler;
-  assertValidScheduler(scheduler);
+  assertValidScheduler(scheduler, types);
   return scheduler;
 }
 

@@ -39,6 +39,7 @@ export function switchActiveVersionOperation(s: OperationServices): OperationDef
         }
         throw err;
       }
+      s.onActiveVersionChanged?.(name);
       const active = await s.schedulers.getScheduler(name, opts);
       if (active.state !== "in-sync") await s.schedulers.updateScheduler({ ...active, state: "in-sync" }, opts);
       await ctx.history(`active version switched from ${previous.spec.version} to ${newActiveVersion}`);
