@@ -64,7 +64,11 @@ export async function loadPlugins(
       });
     }
     const plugin = (mod.maestroPlugin ?? mod.default) as MaestroPlugin | undefined;
-    if (typeof plugin !== "object" || plugin === null) {
+    if (
+      typeof plugin !== "object" ||
+      plugin === null ||
+      !(Array.isArray(plugin.forwarders) || Array.isArray(plugin.policies))
+    ) {
       throw new MaestroError(
         "invalid_argument",
         `plugin ${name} exports neither maestroPlugin nor a default { forwarders?, policies? } object`,

@@ -427,8 +427,9 @@ function validateForwarders(v: Violations, forwarders: Forwarder[] | undefined, 
     if (v.requiredString(`${path}.type`, f.type) && !types.isForwarderType(f.type)) {
       v.add(`${path}.type`, `must be one of ${types.forwarderTypes().join(", ")} (the loaded forwarder plugins)`);
     }
-    const rule =
-      typeof f.type === "string" && types.isForwarderType(f.type) ? types.forwarderAddressRule(f.type) : undefined;
+    // A type no plugin provides gets Maestro's host:port rule.
+    const known = typeof f.type === "string" && types.isForwarderType(f.type);
+    const rule = known ? types.forwarderAddressRule(f.type) : undefined;
     if (v.requiredString(`${path}.address`, f.address)) {
       const problem = rule
         ? rule(f.address)
