@@ -263,6 +263,44 @@ describe("EventsService delivery outcomes", () => {
   });
 });
 
+describe("EventsService clients", () => {
+  it("closes the clients of forwarders no longer used (an old version's)", async () => {
+    const closed: string[] = [];
+    const plugin: ForwarderPlugin = {
+      type: "rec",
+      create: (f) => ({
+        roomResync: async () => {},
+        roomStatus: async () => {},
+        roomEvent: async () => {},
+        playerEvent: async () => {},
+        close: async () => void closed.push(f.address),
+      }),
+    };
+    const rooms = new MemoryRoomStorage();
+    const instances = new MemoryInstanceStorage();
+    let scheduler = validScheduler({ name: "tennis" });
+    scheduler.forwarders = [forwarder({ address: "old:1" })];
+    const events = new EventsService({
+      schedulers: { getScheduler: async () => scheduler },
+      rooms,
+      instances,
+      forwarders: { get: () => plugin },
+      logger: silentLogger,
+      clientIdleMs: 1,
+    });
+    await rooms.createRoom(gameRoom({ id: "room-1", schedulerName: "tennis" }));
+    await events.roomStatus("tennis", "room-1", "terminating", {});
+    expect(events.openClients).toBe(1);
+    scheduler = { ...scheduler, forwarders: [forwarder({ address: "new:1" })] };
+    await new Promise((r) => setTimeout(r, 5));
+    await events.roomStatus("tennis", "room-1", "terminating", {});
+    expect(closed).toEqual(["old:1"]);
+    expect(events.openClients).toBe(1);
+    await events.close();
+    expect(closed).toEqual(["old:1", "new:1"]);
+  });
+});
+
 describe("DeliveryQueue", () => {
   it("runs at most `concurrency` tasks, queues `capacity` more and sheds the rest", async () => {
     const q = new DeliveryQueue(1, 1);

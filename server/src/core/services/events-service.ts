@@ -39,6 +39,14 @@ export interface EventsServiceDeps {
   stats?: ForwardingStats | undefined;
   logger: Logger;
   limits?: ForwardingLimits | undefined;
+  /** A forwarder's client unused this long is closed (old versions' forwarders); default 10 minutes. */
+  clientIdleMs?: number | undefined;
+}
+
+interface ClientEntry {
+  client: ForwarderClient;
+  queue: DeliveryQueue;
+  lastUsed: number;
 }
 
 type EventName = "resync" | "status" | "roomEvent" | "playerEvent";
@@ -53,7 +61,8 @@ interface Delivery {
  * forwarder of a scheduler's active version, each through its own bounded queue.
  */
 export class EventsService {
-  private readonly clients = new Map<string, { client: ForwarderClient; queue: DeliveryQueue }>();
+  private readonly clients = new Map<string, ClientEntry>();
+  private lastSweep = performance.now();
   private readonly stats: ForwardingStats;
   private readonly limits: ForwardingLimits;
   private closed = false;
@@ -255,7 +264,7 @@ export class EventsService {
     eventId: string,
     opts: CallOptions,
   ): Promise<void> {
-    const { client, queue } = this.clientFor(forwarder);
+    const { client, queue } = this.clientFor(scheduler.name, forwarder);
     const timeoutMs =
       forwarder.options?.timeout && forwarder.options.timeout > 0
         ? forwarder.options.timeout
@@ -293,9 +302,20 @@ export class EventsService {
     );
   }
 
-  /** One client and queue per distinct forwarder configuration, so a new version's forwarders start fresh. */
-  private clientFor(forwarder: Forwarder): { client: ForwarderClient; queue: DeliveryQueue } {
-    const key = JSON.stringify([forwarder.type, forwarder.name, forwarder.address, forwarder.options ?? null]);
+  /**
+   * One client and queue per scheduler and forwarder configuration: a new version's forwarders start fresh, and one
+   * scheduler's burst cannot fill another's queue.
+   */
+  private clientFor(schedulerName: string, forwarder: Forwarder): ClientEntry {
+    const now = performance.now();
+    this.closeIdleClients(now);
+    const key = JSON.stringify([
+      schedulerName,
+      forwarder.type,
+      forwarder.name,
+      forwarder.address,
+      forwarder.options ?? null,
+    ]);
     let entry = this.clients.get(key);
     if (!entry) {
       const plugin = this.deps.forwarders.get(forwarder.type);
@@ -309,10 +329,30 @@ export class EventsService {
       entry = {
         client: plugin.create(forwarder, { logger }),
         queue: new DeliveryQueue(this.limits.concurrency, this.limits.queueSize),
+        lastUsed: now,
       };
       this.clients.set(key, entry);
     }
+    entry.lastUsed = now;
     return entry;
+  }
+
+  private closeIdleClients(now: number): void {
+    const idleMs = this.deps.clientIdleMs ?? 10 * 60_000;
+    if (now - this.lastSweep < idleMs / 10) return;
+    this.lastSweep = now;
+    for (const [key, entry] of this.clients) {
+      if (now - entry.lastUsed < idleMs || entry.queue.size > 0) continue;
+      this.clients.delete(key);
+      entry.client
+        .close?.()
+        .catch((err: unknown) => this.deps.logger.warn({ err }, "closing a forwarder client failed"));
+    }
+  }
+
+  /** Clients kept for forwarders in use (for tests and diagnostics). */
+  get openClients(): number {
+    return this.clients.size;
   }
 }
 
