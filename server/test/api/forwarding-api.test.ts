@@ -353,3 +353,26 @@ describe("forwarders added by a new version take effect at once", () => {
     expect(receiver.calls.some((c) => c.message.eventType === "before")).toBe(false);
   });
 });
+
+describe("event endpoints check the room's token as pings do", () => {
+  let maestro: TestMaestro;
+  beforeAll(async () => {
+    maestro = await startTestMaestro({ plugins: grpcPlugin });
+  });
+  afterAll(async () => maestro?.stop());
+
+  it("refuses an event without the room's token and accepts it with", async () => {
+    const id = (await roomOf(maestro, "fwd-tokens", { roomsReplicas: 1 })).id;
+    const token = maestro.context.tokens.tokenFor("fwd-tokens", id);
+    for (const [method, path, body] of [
+      ["POST", "roomevent", { event: "x" }],
+      ["POST", "playerevent", { event: "playerJoin", metadata: { playerId: "p" } }],
+      ["PUT", "status", { status: "ready" }],
+    ] as const) {
+      const url = `/scheduler/fwd-tokens/rooms/${id}/${path}`;
+      expect([path, (await http(maestro.roomsUrl, method, url, body)).status]).toEqual([path, 401]);
+      const ok = await http(maestro.roomsUrl, method, url, body, { authorization: `Bearer ${token}` });
+      expect([path, ok.status, ok.json.success]).toEqual([path, 200, true]);
+    }
+  });
+});
