@@ -187,6 +187,8 @@ describe("EventsService messages (Maestro §2.6)", () => {
     await instances.deleteInstance("tennis", "room-1");
     await expect(events.roomEvent("tennis", "room-1", "x", {})).rejects.toThrow(/no address/);
     expect(rec.sent).toEqual([]);
+    await events.roomEvent("tennis", "room-1", "terminating", {});
+    expect(rec.sent[0]?.message).toMatchObject({ eventType: "terminating", room: { host: "", port: 0 } });
   });
 
   it("sends one event to every enabled forwarder with one event id, skipping disabled ones", async () => {

@@ -113,7 +113,8 @@ export class EventsService {
     const target = await this.target(schedulerName, roomId, opts);
     if (!target) return;
     const instance = await this.deps.instances.getInstance(schedulerName, roomId, opts);
-    const address = addressOf(instance, false, roomId);
+    // As Maestro, an event named after a leaving status tolerates a room whose instance is already gone.
+    const address = addressOf(instance, event === "terminating" || event === "terminated", roomId);
     const attrs = { ...metadata, eventType: "roomEvent", roomEvent: event, ...address.attrs };
     await this.deliverAll(target.scheduler, opts, {
       event: "roomEvent",
