@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { createMaestroClient } from "@maestro/sdk-management";
 import { type ForwardedEvent, startEventReceiver } from "./event-receiver.js";
+import { playRound } from "./game-client.js";
 import { allocateAndPlay } from "./match.js";
 
 const HELP = `Usage: maestro-example-matchmaker <command> [options]
@@ -10,6 +11,7 @@ A small matchmaker for the example game room.
 
 Commands:
   allocate      allocate a ready room of a scheduler and play a round with it
+  play          play a round with a room already allocated (e.g. by "maestroctl allocate")
   serve-events  receive the events Maestro forwards (gRPC eventforwarder.GRPCForwarder) and print them
 
 Run "maestro-example-matchmaker <command> --help" for a command's options.
@@ -31,6 +33,19 @@ Options:
   --events-port <port>  also receive forwarded events on this port and print those of the allocated room
   --json                print the result as JSON on stdout; progress goes to stderr
   -h, --help            show this help
+`;
+
+const PLAY_HELP = `Usage: maestro-example-matchmaker play --address <host:port> [options]
+
+Plays a round with a room you already allocated ("maestroctl allocate <scheduler>" prints its host and ports):
+connects, sends a few lines, checks the echoes, asks for the room's stats and disconnects.
+
+Options:
+  --address <host:port>  the room's game port (required)
+  --lines <n>            lines to send (default 3)
+  --hold-ms <ms>         stay connected this long after the exchange (default 0); Ctrl-C ends the hold early
+  --json                 print the result as JSON on stdout; progress goes to stderr
+  -h, --help             show this help
 `;
 
 const SERVE_HELP = `Usage: maestro-example-matchmaker serve-events [options]
@@ -57,8 +72,9 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command === "allocate") return allocate(rest);
+  if (command === "play") return play(rest);
   if (command === "serve-events") return serveEvents(rest);
-  throw new UsageError(`unknown command '${command}' (commands: allocate, serve-events)`);
+  throw new UsageError(`unknown command '${command}' (commands: allocate, play, serve-events)`);
 }
 
 async function allocate(args: string[]): Promise<number> {
@@ -88,15 +104,7 @@ async function allocate(args: string[]): Promise<number> {
     (json ? process.stderr : process.stdout).write(`${message}\n`);
   };
 
-  // First Ctrl-C ends the hold (the round still finishes cleanly); a second one gives up.
-  const endHold = new AbortController();
-  const abort = new AbortController();
-  const onInterrupt = (): void => {
-    if (!endHold.signal.aborted) endHold.abort();
-    else abort.abort(new Error("interrupted"));
-  };
-  process.on("SIGINT", onInterrupt);
-  process.on("SIGTERM", onInterrupt);
+  const { endHold, abort, release } = interrupts();
 
   const receiver = eventsPort === undefined ? undefined : await startEventReceiver({ port: eventsPort });
   if (receiver) log(`receiving forwarded events on ${receiver.address}`);
@@ -138,10 +146,70 @@ async function allocate(args: string[]): Promise<number> {
     }
     return ok ? 0 : 1;
   } finally {
-    process.off("SIGINT", onInterrupt);
-    process.off("SIGTERM", onInterrupt);
+    release();
     await receiver?.close();
   }
+}
+
+async function play(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    address: { type: "string" },
+    lines: { type: "string" },
+    "hold-ms": { type: "string" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    process.stdout.write(PLAY_HELP);
+    return 0;
+  }
+  const match = /^(.+):(\d+)$/.exec(values.address ?? "");
+  if (!match) throw new UsageError("play needs --address <host:port>");
+  const host = (match[1] ?? "").replace(/^\[(.*)\]$/, "$1");
+  const port = integer("--address port", match[2] ?? "", 1);
+  const lineCount = integer("--lines", values.lines ?? "3", 1);
+  const holdMs = integer("--hold-ms", values["hold-ms"] ?? "0", 0);
+  const json = values.json === true;
+  const log = (message: string): void => {
+    (json ? process.stderr : process.stdout).write(`${message}\n`);
+  };
+  const { endHold, abort, release } = interrupts();
+  try {
+    const round = await playRound({
+      host,
+      port,
+      lines: Array.from({ length: lineCount }, (_, i) => `hello ${i + 1} from the matchmaker`),
+      holdMs,
+      endHold: endHold.signal,
+      signal: abort.signal,
+      log,
+    });
+    log(`round over: ${round.echoed}/${round.sent} lines echoed by ${host}:${port}`);
+    if (json) process.stdout.write(`${JSON.stringify({ room: { host, port }, round })}\n`);
+    return round.echoed === round.sent ? 0 : 1;
+  } finally {
+    release();
+  }
+}
+
+/** First Ctrl-C (or SIGTERM) ends the hold and the round still finishes cleanly; a second one gives up. */
+function interrupts(): { endHold: AbortController; abort: AbortController; release: () => void } {
+  const endHold = new AbortController();
+  const abort = new AbortController();
+  const onInterrupt = (): void => {
+    if (!endHold.signal.aborted) endHold.abort();
+    else abort.abort(new Error("interrupted"));
+  };
+  process.on("SIGINT", onInterrupt);
+  process.on("SIGTERM", onInterrupt);
+  return {
+    endHold,
+    abort,
+    release: () => {
+      process.off("SIGINT", onInterrupt);
+      process.off("SIGTERM", onInterrupt);
+    },
+  };
 }
 
 async function serveEvents(args: string[]): Promise<number> {

@@ -71,6 +71,17 @@ describe("playRound against the example game room", () => {
     ]);
   });
 
+  it("the play command plays a round with a given address and prints JSON", async () => {
+    const port = await startGameRoom();
+    const proc = spawnNode(MAIN, ["play", "--address", `127.0.0.1:${port}`, "--lines", "2", "--json"]);
+    expect(await proc.exited, proc.stderr()).toEqual({ code: 0, signal: null });
+    expect(JSON.parse(proc.stdout())).toEqual({
+      room: { host: "127.0.0.1", port },
+      round: { sent: 2, echoed: 2, stats: { clients: 1, roomId: "my-game-room-1" }, serverMessages: [] },
+    });
+    expect(proc.stderr()).toContain(`round over: 2/2 lines echoed by 127.0.0.1:${port}`);
+  });
+
   it("fails with the connection error when nothing listens", async () => {
     const port = await freePort();
     await expect(playRound({ host: "127.0.0.1", port, lines: ["x"] })).rejects.toThrow(/ECONNREFUSED/);
