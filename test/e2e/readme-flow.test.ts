@@ -139,6 +139,24 @@ describe("README quick start, as a newcomer runs it", () => {
     await waitFor(async () => (await room("my-game", roomId!)).status === "ready", "the room to be ready again");
   });
 
+  it("examples/quickstart/quickstart.sh runs the same flow against the running Maestro", async () => {
+    const saved = env;
+    env = { ...env, QUICKSTART_SKIP_BUILD: "1", HOLD_MS: "2000" };
+    try {
+      const res = await finish(startCommand("bash", ["examples/quickstart/quickstart.sh"]));
+      expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
+      expect(res.stdout).toContain(`Maestro is already running at ${maestro.managementUrl}`);
+      expect(res.stdout).toContain("Scheduler my-game exists already");
+      const room = /^room (\S+), game port (\S+)$/m.exec(res.stdout);
+      expect(room, res.stdout).not.toBeNull();
+      expect(res.stdout).toContain("status: allocated");
+      expect(res.stdout).toContain(`round over: 3/3 lines echoed by ${room?.[2]}`);
+      expect(res.stdout).toContain(`after the round, room ${room?.[1]} is: ready`);
+    } finally {
+      env = saved;
+    }
+  });
+
   it("the matchmaker allocates through the SDK and plays a round", async () => {
     const res = await matchmaker("allocate", "--scheduler", "my-game", "--json");
     expect(res.code, res.stderr).toBe(0);
