@@ -46,8 +46,8 @@ fi
 if maestroctl schedulers get "$SCHEDULER" >/dev/null 2>&1; then
   step "Scheduler $SCHEDULER exists already"
 else
-  step "maestroctl apply -f examples/game-room/scheduler.yaml"
-  maestroctl apply -f examples/game-room/scheduler.yaml
+  step "maestroctl apply -f examples/game-room/scheduler.yaml --wait-ready"
+  maestroctl apply -f examples/game-room/scheduler.yaml --wait-ready
 fi
 
 step "maestroctl rooms list $SCHEDULER (waiting for a ready room)"

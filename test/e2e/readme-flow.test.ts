@@ -91,7 +91,7 @@ describe("README quick start, as a newcomer runs it", () => {
   });
 
   it("apply shows the operation's progress, then rooms list shows three ready rooms", async () => {
-    const args = ["apply", "-f", "examples/game-room/scheduler.yaml"];
+    const args = ["apply", "-f", "examples/game-room/scheduler.yaml", "--wait-ready"];
     if (existsSync("/usr/bin/script")) {
       // In a terminal (a pseudo-terminal from util-linux `script`), progress is a spinner line redrawn in place.
       const quoted = [process.execPath, maestroctlPath, ...args].map((a) => `'${a}'`).join(" ");
@@ -100,15 +100,19 @@ describe("README quick start, as a newcomer runs it", () => {
       expect(tty.stdout).toContain("\r\u001b[2K"); // carriage return + erase line: the spinner redraws in place
       expect(tty.stdout).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] create_scheduler /);
       expect(tty.stdout).toMatch(/create_scheduler \S+ finished/);
+      // --wait-ready: then a bar of the rooms coming up, redrawn until all three are ready.
+      expect(tty.stdout).toMatch(/\[█{24}\] 3\/3 rooms up \(3 ready\)/);
     } else {
       const apply = await maestroctl(...args);
       expect(apply.code, apply.stderr).toBe(0);
       // Not a terminal: one plain line per change of the operation instead of a spinner.
       expect(apply.stderr).toMatch(/^create_scheduler .*finished/m);
       expect(apply.stdout).toMatch(/create_scheduler \S+ finished/);
+      expect(apply.stderr).toMatch(/\] 3\/3 rooms up \(3 ready\)$/m);
     }
 
-    await waitFor(async () => (await readyRoomLines("my-game")).length === 3, "3 ready rooms in `rooms list`");
+    // --wait-ready returned: the rooms are ready now, no need to poll.
+    expect(await readyRoomLines("my-game")).toHaveLength(3);
     const list = await maestroctl("rooms", "list", "my-game");
     expect(list.stdout).toMatch(/^ID\s+STATUS\s+PING\s+MATCHES/);
     for (const line of await readyRoomLines("my-game")) expect(line).toMatch(/^my-game-\S+\s+ready\s+ready\s+0\s/);
@@ -200,11 +204,12 @@ describe("README quick start, as a newcomer runs it", () => {
         ],
       },
     };
-    const apply = await run(maestroctlPath, ["apply", "-f", "-"], JSON.stringify(definition));
+    const apply = await run(maestroctlPath, ["apply", "-f", "-", "--wait-ready"], JSON.stringify(definition));
     expect(apply.code, apply.stderr).toBe(0);
-    // Not a terminal: one plain line per change of the operation instead of a spinner.
+    // Not a terminal: one plain line per change of the operation, then of the room counts, instead of redrawing.
     expect(apply.stderr).toMatch(/^create_scheduler .*finished/m);
-    await waitFor(async () => (await readyRoomLines("duel")).length === 1, "the duel room to be ready");
+    expect(apply.stderr).toMatch(/^\[█{24}\] 1\/1 rooms up \(1 ready\)$/m);
+    expect(await readyRoomLines("duel")).toHaveLength(1);
     const rooms = JSON.parse((await maestroctl("rooms", "list", "duel", "-o", "json")).stdout);
     const id: string = rooms[0].id;
     const port: number = rooms[0].ports[0].port;
