@@ -4,13 +4,16 @@
 #
 #   examples/quickstart/quickstart.sh
 #
-# Environment: MAESTRO_URL / MAESTRO_ROOMS_URL (default http://127.0.0.1:8080 / :8070), HOLD_MS (how long the round
-# keeps the room occupied, default 3000), QUICKSTART_SKIP_BUILD=1 to skip the build.
+# Environment: MAESTRO_URL / MAESTRO_ROOMS_URL (default http://127.0.0.1:8080 / :8070; a Maestro started here listens
+# on their ports), MAESTRO_DATA_DIR (default .maestro; also holds quickstart.log and quickstart.pid),
+# MAESTRO_INTERNAL_PORT (default 8081), HOLD_MS (how long the round keeps the room occupied, default 3000),
+# QUICKSTART_SKIP_BUILD=1 to skip the build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 export MAESTRO_URL="${MAESTRO_URL:-http://127.0.0.1:8080}"
 export MAESTRO_ROOMS_URL="${MAESTRO_ROOMS_URL:-http://127.0.0.1:8070}"
+DATA_DIR="${MAESTRO_DATA_DIR:-.maestro}"
 HOLD_MS="${HOLD_MS:-3000}"
 SCHEDULER=my-game
 
@@ -30,14 +33,17 @@ fi
 
 if reachable; then
   step "Maestro is already running at $MAESTRO_URL"
-elif [ "$MAESTRO_URL" = "http://127.0.0.1:8080" ]; then
-  step "Starting Maestro on the embedded default (data in ./.maestro, log in ./.maestro/quickstart.log)"
-  mkdir -p .maestro
-  nohup node server/dist/cli.js start >.maestro/quickstart.log 2>&1 &
-  echo $! >.maestro/quickstart.pid
+elif [[ "$MAESTRO_URL" =~ ^http://(127\.0\.0\.1|localhost):([0-9]+)$ ]]; then
+  management_port="${BASH_REMATCH[2]}"
+  rooms_port="$(node -e 'console.log(new URL(process.argv[1]).port || 80)' "$MAESTRO_ROOMS_URL")"
+  step "Starting Maestro on the embedded default (data in $DATA_DIR, log in $DATA_DIR/quickstart.log)"
+  mkdir -p "$DATA_DIR"
+  nohup node server/dist/cli.js start --data-dir "$DATA_DIR" --management-port "$management_port" \
+    --rooms-port "$rooms_port" --internal-port "${MAESTRO_INTERNAL_PORT:-8081}" >"$DATA_DIR/quickstart.log" 2>&1 &
+  echo $! >"$DATA_DIR/quickstart.pid"
   for _ in $(seq 1 120); do reachable && break; sleep 0.5; done
-  reachable || { echo "Maestro did not start; see .maestro/quickstart.log" >&2; exit 1; }
-  echo "Maestro runs as pid $(cat .maestro/quickstart.pid); stop it with: kill \$(cat .maestro/quickstart.pid)"
+  reachable || { echo "Maestro did not start; see $DATA_DIR/quickstart.log" >&2; exit 1; }
+  echo "Maestro runs as pid $(cat "$DATA_DIR/quickstart.pid"); stop it with: kill \$(cat $DATA_DIR/quickstart.pid)"
 else
   echo "Nothing answers at $MAESTRO_URL; start Maestro there first (npm start)." >&2
   exit 1
@@ -68,12 +74,17 @@ maestroctl rooms get "$SCHEDULER" "$room" -o json | json_field status | sed 's/^
 step "Playing a round: matchmaker play --address $host:$port (holding the match ${HOLD_MS} ms)"
 matchmaker play --address "$host:$port" --hold-ms "$HOLD_MS" &
 player=$!
-for _ in $(seq 1 60); do
-  status="$(maestroctl rooms get "$SCHEDULER" "$room" -o json | json_field status)"
-  [ "$status" = "occupied" ] && break
+seen=""
+while kill -0 "$player" 2>/dev/null; do
+  seen="$(maestroctl rooms get "$SCHEDULER" "$room" -o json | json_field status)"
+  [ "$seen" = "occupied" ] && break
   sleep 0.25
 done
-echo "while the client is connected, room $room is: $status"
+if [ "$seen" = "occupied" ]; then
+  echo "while the client is connected, room $room is: occupied"
+else
+  echo "(the round ended before the room's status was read; try HOLD_MS=10000)"
+fi
 wait "$player"
 
 for _ in $(seq 1 60); do

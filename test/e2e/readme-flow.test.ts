@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  freePort,
   gameRoomPath,
   type MaestroProcess,
   maestroctlPath,
@@ -264,3 +265,60 @@ describe("README quick start, as a newcomer runs it", () => {
     }
   });
 });
+
+describe("examples/quickstart/quickstart.sh where no Maestro runs yet", () => {
+  // Generous: on a busy 2-core machine the first start of the embedded Postgres alone can take half a minute.
+  it("starts Maestro on the embedded default, applies the example scheduler and plays a round", {
+    timeout: 240_000,
+  }, async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "maestro-quickstart-"));
+    const [management, rooms, internal] = [await freePort(), await freePort(), await freePort()];
+    const child = spawn("bash", ["examples/quickstart/quickstart.sh"], {
+      cwd: repoRoot,
+      env: {
+        PATH: process.env["PATH"] ?? "",
+        HOME: "/nonexistent",
+        NO_COLOR: "1",
+        MAESTRO_URL: `http://127.0.0.1:${management}`,
+        MAESTRO_ROOMS_URL: `http://127.0.0.1:${rooms}`,
+        MAESTRO_INTERNAL_PORT: String(internal),
+        MAESTRO_DATA_DIR: dataDir,
+        QUICKSTART_SKIP_BUILD: "1",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d));
+    const code = await new Promise<number | null>((resolve) => child.once("close", (c) => resolve(c)));
+    const pidFile = join(dataDir, "quickstart.pid");
+    try {
+      expect(code, out).toBe(0);
+      expect(out).toContain(`Starting Maestro on the embedded default (data in ${dataDir}`);
+      expect(out).toMatch(/create_scheduler \S+ finished/);
+      expect(out).toContain("3/3 rooms up (3 ready)");
+      const room = /^room (\S+), game port (\S+)$/m.exec(out);
+      expect(room, out).not.toBeNull();
+      expect(out).toContain(`round over: 3/3 lines echoed by ${room?.[2]}`);
+      expect(out).toContain(`after the round, room ${room?.[1]} is: ready`);
+    } finally {
+      // The script leaves Maestro running for the newcomer; stop it the way its last message says.
+      if (existsSync(pidFile)) {
+        const pid = Number(readFileSync(pidFile, "utf8").trim());
+        process.kill(pid, "SIGTERM");
+        await waitFor(async () => !isRunning(pid), "the quickstart's Maestro to stop");
+      }
+      await rm(dataDir, { recursive: true, force: true });
+    }
+    expect(pidsWithEnv("MAESTRO_SCHEDULER_NAME", "my-game")).toEqual([]);
+  });
+});
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
