@@ -16,6 +16,9 @@ import {
   RoomStatusSchema,
 } from "@maestro/proto/eventforwarder";
 
+// Enum zero values (ready, PLAYER_JOINED) and empty fields are shown too: a reader should not have to know defaults.
+const ALL_FIELDS = { alwaysEmitImplicit: true } as const;
+
 /** Which GRPCForwarder method delivered the event. */
 export type ForwardedEventKind = "roomStatus" | "roomResync" | "roomPing" | "roomEvent" | "playerEvent" | "roomInfo";
 
@@ -73,18 +76,18 @@ export async function startEventReceiver(options: EventReceiverOptions = {}): Pr
   const routes = (router: ConnectRouter): void => {
     router.service(GRPCForwarder, {
       sendRoomStatus: (req) =>
-        record(roomStatusEvent("roomStatus", req.room, req.statusType, toJson(RoomStatusSchema, req))),
+        record(roomStatusEvent("roomStatus", req.room, req.statusType, toJson(RoomStatusSchema, req, ALL_FIELDS))),
       sendRoomResync: (req) =>
-        record(roomStatusEvent("roomResync", req.room, req.statusType, toJson(RoomStatusSchema, req))),
+        record(roomStatusEvent("roomResync", req.room, req.statusType, toJson(RoomStatusSchema, req, ALL_FIELDS))),
       sendRoomPing: (req) =>
-        record(roomStatusEvent("roomPing", req.room, req.statusType, toJson(RoomStatusSchema, req))),
+        record(roomStatusEvent("roomPing", req.room, req.statusType, toJson(RoomStatusSchema, req, ALL_FIELDS))),
       sendRoomEvent: (req) =>
         record({
           kind: "roomEvent",
           roomId: req.room?.roomId ?? "",
           game: req.room?.game ?? "",
           summary: `roomEvent ${req.eventType} room=${req.room?.roomId ?? "?"} ${JSON.stringify(req.metadata)}`,
-          message: asObject(toJson(RoomEventSchema, req)),
+          message: asObject(toJson(RoomEventSchema, req, ALL_FIELDS)),
         }),
       sendPlayerEvent: (req) =>
         record({
@@ -92,7 +95,7 @@ export async function startEventReceiver(options: EventReceiverOptions = {}): Pr
           roomId: req.room?.roomId ?? "",
           game: req.room?.game ?? "",
           summary: `playerEvent ${PlayerEvent_PlayerEventType[req.eventType] ?? req.eventType} player=${req.playerId} room=${req.room?.roomId ?? "?"}`,
-          message: asObject(toJson(PlayerEventSchema, req)),
+          message: asObject(toJson(PlayerEventSchema, req, ALL_FIELDS)),
         }),
       sendRoomInfo: (req) =>
         record({
@@ -100,7 +103,7 @@ export async function startEventReceiver(options: EventReceiverOptions = {}): Pr
           roomId: "",
           game: req.game,
           summary: `roomInfo game=${req.game} roomType=${req.roomType}`,
-          message: asObject(toJson(RoomInfoSchema, req)),
+          message: asObject(toJson(RoomInfoSchema, req, ALL_FIELDS)),
         }),
     });
   };

@@ -42,8 +42,10 @@ describe("event receiver (gRPC eventforwarder.GRPCForwarder)", () => {
       ["roomResync", "my-game-abc", "tutorial", "roomResync occupied room=my-game-abc at 127.0.0.1:40001"],
       ["roomStatus", "my-game-abc", "tutorial", "roomStatus terminated room=my-game-abc at 127.0.0.1:40001"],
     ]);
+    // Every field, zero values included: PLAYER_JOINED and ready are enum value 0.
+    expect(receiver.events[1]?.message).toMatchObject({ eventType: "PLAYER_LEFT", playerId: "p1" });
     expect(receiver.events[0]?.message).toEqual({
-      room: { game: "tutorial", roomId: "my-game-abc", host: "127.0.0.1", port: 40001 },
+      room: { game: "tutorial", roomId: "my-game-abc", host: "127.0.0.1", port: 40001, metadata: {}, roomType: "" },
       eventType: "match-started",
       metadata: { map: "dust" },
     });
@@ -99,7 +101,7 @@ describe("matchmaker serve-events (built CLI)", () => {
       const address = await eventually(() => /receiving forwarded events on (\S+)/.exec(proc.stderr())?.[1], {
         what: "the receiver to listen",
       });
-      await forwarderClient(address).sendPlayerEvent({ playerId: "p9", room: { roomId: "json-room" } });
+      await forwarderClient(address).sendPlayerEvent({ playerId: "p9", room: { roomId: "json-room" } }); // PLAYER_JOINED
       const line = await eventually(
         () =>
           proc
@@ -113,7 +115,7 @@ describe("matchmaker serve-events (built CLI)", () => {
       expect(JSON.parse(line)).toMatchObject({
         kind: "playerEvent",
         roomId: "json-room",
-        message: { playerId: "p9", room: { roomId: "json-room" } },
+        message: { playerId: "p9", room: { roomId: "json-room" }, eventType: "PLAYER_JOINED" },
       });
     } finally {
       proc.child.kill("SIGKILL");
