@@ -30,17 +30,21 @@ Options:
   -h, --help            show this help
 `;
 
-export const PLAY_HELP = `Usage: maestro-example-matchmaker play --address <host:port> [options]
+export const PLAY_HELP = `Usage: maestro-example-matchmaker play (--address <host:port> | --allocation <file|->) [options]
 
-Plays a round with a room you already allocated ("maestroctl allocate <scheduler>" prints its host and ports):
-connects, sends a few lines, checks the echoes, asks for the room's stats and disconnects.
+Plays a round with a room you already allocated: connects, sends a few lines, checks the echoes, asks for the room's
+stats and disconnects.
+
+  maestroctl allocate my-game -o json | maestro-example-matchmaker play --allocation -
 
 Options:
-  --address <host:port>  the room's game port (required)
-  --lines <n>            lines to send (default 3)
-  --hold-ms <ms>         stay connected this long after the exchange (default 0); Ctrl-C ends the hold early
-  --json                 print the result as JSON on stdout; progress goes to stderr
-  -h, --help             show this help
+  --address <host:port>   the room's game port ("maestroctl allocate <scheduler>" prints host and ports)
+  --allocation <file|->   the JSON "maestroctl allocate <scheduler> -o json" printed; - reads stdin
+  --port-name <name>      with --allocation, the room port to connect to (default game)
+  --lines <n>             lines to send (default 3)
+  --hold-ms <ms>          stay connected this long after the exchange (default 0); Ctrl-C ends the hold early
+  --json                  print the result as JSON on stdout; progress goes to stderr
+  -h, --help              show this help
 `;
 
 export const SERVE_HELP = `Usage: maestro-example-matchmaker serve-events [options]

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { createMaestroClient } from "@maestro/sdk-management";
+import { readAllocation } from "./allocation-file.js";
 import { type ForwardedEvent, startEventReceiver } from "./event-receiver.js";
 import { playRound } from "./game-client.js";
 import { ALLOCATE_HELP, HELP, PLAY_HELP, SERVE_HELP } from "./help.js";
@@ -97,6 +98,8 @@ async function allocate(args: string[]): Promise<number> {
 async function play(args: string[]): Promise<number> {
   const { values } = parse(args, {
     address: { type: "string" },
+    allocation: { type: "string" },
+    "port-name": { type: "string" },
     lines: { type: "string" },
     "hold-ms": { type: "string" },
     json: { type: "boolean" },
@@ -106,10 +109,13 @@ async function play(args: string[]): Promise<number> {
     process.stdout.write(PLAY_HELP);
     return 0;
   }
-  const match = /^(.+):(\d+)$/.exec(values.address ?? "");
-  if (!match) throw new UsageError("play needs --address <host:port>");
-  const host = (match[1] ?? "").replace(/^\[(.*)\]$/, "$1");
-  const port = integer("--address port", match[2] ?? "", 1);
+  if ((values.address === undefined) === (values.allocation === undefined)) {
+    throw new UsageError("play needs either --address <host:port> or --allocation <file|->");
+  }
+  const { host, port, roomId } =
+    values.allocation !== undefined
+      ? await readAllocation(values.allocation, values["port-name"] ?? "game")
+      : parseAddress(values.address ?? "");
   const lineCount = integer("--lines", values.lines ?? "3", 1);
   const holdMs = integer("--hold-ms", values["hold-ms"] ?? "0", 0);
   const json = values.json === true;
@@ -117,6 +123,7 @@ async function play(args: string[]): Promise<number> {
     (json ? process.stderr : process.stdout).write(`${message}\n`);
   };
   const { endHold, abort, release } = interrupts();
+  if (roomId) log(`playing in room ${roomId} at ${host}:${port}`);
   try {
     const round = await playRound({
       host,
@@ -133,6 +140,13 @@ async function play(args: string[]): Promise<number> {
   } finally {
     release();
   }
+}
+
+function parseAddress(address: string): { host: string; port: number; roomId: undefined } {
+  const match = /^(.+):(\d+)$/.exec(address);
+  if (!match) throw new UsageError(`--address must be host:port, got ${JSON.stringify(address)}`);
+  const host = (match[1] ?? "").replace(/^\[(.*)\]$/, "$1");
+  return { host, port: integer("--address port", match[2] ?? "", 1), roomId: undefined };
 }
 
 /** First Ctrl-C (or SIGTERM) ends the hold and the round still finishes cleanly; a second one gives up. */

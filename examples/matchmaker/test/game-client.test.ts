@@ -82,6 +82,27 @@ describe("playRound against the example game room", () => {
     expect(proc.stderr()).toContain(`round over: 2/2 lines echoed by 127.0.0.1:${port}`);
   });
 
+  it("play --allocation - reads what maestroctl allocate -o json printed", async () => {
+    const port = await startGameRoom();
+    const allocation = {
+      roomId: "my-game-room-1",
+      success: true,
+      message: "",
+      ports: [{ name: "game", protocol: "tcp", port }],
+      host: "127.0.0.1",
+    };
+    const proc = spawnNode(MAIN, ["play", "--allocation", "-"]);
+    proc.child.stdin?.end(JSON.stringify(allocation));
+    expect(await proc.exited, proc.stderr()).toEqual({ code: 0, signal: null });
+    expect(proc.stdout()).toContain(`playing in room my-game-room-1 at 127.0.0.1:${port}`);
+    expect(proc.stdout()).toContain(`round over: 3/3 lines echoed by 127.0.0.1:${port}`);
+
+    const failed = spawnNode(MAIN, ["play", "--allocation", "-"]);
+    failed.child.stdin?.end(JSON.stringify({ success: false, message: "no ready room" }));
+    expect((await failed.exited).code).toBe(1);
+    expect(failed.stderr()).toContain("the allocation did not succeed");
+  });
+
   it("fails with the connection error when nothing listens", async () => {
     const port = await freePort();
     await expect(playRound({ host: "127.0.0.1", port, lines: ["x"] })).rejects.toThrow(/ECONNREFUSED/);

@@ -37,7 +37,10 @@ export interface NodeProcess {
 }
 
 export function spawnNode(script: string, args: string[], env: Record<string, string> = {}): NodeProcess {
-  const child = spawn(process.execPath, [script, ...args], { env: { PATH: process.env["PATH"] ?? "", ...env } });
+  const child = spawn(process.execPath, [script, ...args], {
+    env: { PATH: process.env["PATH"] ?? "", ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
