@@ -91,6 +91,19 @@ describe("README quick start, as a newcomer runs it", () => {
     expect(pidsWithEnv("MAESTRO_SCHEDULER_NAME", "my-game")).toEqual([]);
   });
 
+  it("runs the commands the README shows", async () => {
+    // If the README's quick start changes, this test and the flow below must change with it.
+    expect(quickStartCommands()).toEqual([
+      "git clone <this repository> maestro && cd maestro",
+      "npm install",
+      "npm start",
+      "npx maestroctl apply -f examples/game-room/scheduler.yaml --wait-ready",
+      "npx maestroctl rooms list my-game",
+      "npx maestroctl allocate my-game",
+      README_PLAY,
+    ]);
+  });
+
   it("apply shows the operation's progress, then rooms list shows three ready rooms", async () => {
     const args = ["apply", "-f", "examples/game-room/scheduler.yaml", "--wait-ready"];
     if (existsSync("/usr/bin/script")) {
@@ -142,6 +155,20 @@ describe("README quick start, as a newcomer runs it", () => {
     expect(player.stdout()).toContain(`room stats: {"clients":1,"roomId":"${roomId}"}`);
     expect(player.stdout()).toContain(`round over: 3/3 lines echoed by ${host}:${port}`);
     await waitFor(async () => (await room("my-game", roomId!)).status === "ready", "the room to be ready again");
+  });
+
+  it("the README's allocate | play pipeline plays a round in the allocated room", async () => {
+    // The README line as pasted, with npx resolving maestroctl from node_modules/.bin; only the hold is shortened.
+    const line = README_PLAY.replace("--hold-ms 15000", "--hold-ms 0");
+    const res = await finish(startCommand("bash", ["-c", line]));
+    expect(res.code, res.stderr).toBe(0);
+    const played = /^playing in room (\S+) at (\S+)$/m.exec(res.stdout);
+    expect(played, res.stdout).not.toBeNull();
+    expect(res.stdout).toContain(`round over: 3/3 lines echoed by ${played?.[2]}`);
+    await waitFor(
+      async () => (await room("my-game", played?.[1] ?? "")).status === "ready",
+      "the room to be ready again",
+    );
   });
 
   it("examples/quickstart/quickstart.sh runs the same flow against the running Maestro", async () => {
@@ -313,6 +340,24 @@ describe("examples/quickstart/quickstart.sh where no Maestro runs yet", () => {
     expect(pidsWithEnv("MAESTRO_SCHEDULER_NAME", "my-game")).toEqual([]);
   });
 });
+
+const README_PLAY =
+  "npx maestroctl allocate my-game -o json | node examples/matchmaker/dist/main.js play --allocation - --hold-ms 15000";
+
+/** Command lines of the README's quick start: the shell blocks' lines that are not comments. */
+function quickStartCommands(): string[] {
+  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+  const start = readme.indexOf("## Quick start");
+  // Up to the next heading of any level: later subsections are variations, not the newcomer's path.
+  const end = readme.slice(start + 1).search(/\n#{2,3} /) + start + 1;
+  const section = readme.slice(start, end);
+  const commands: string[] = [];
+  for (const block of section.matchAll(/```sh\n([\s\S]*?)```/g)) {
+    for (const line of (block[1] ?? "").split("\n"))
+      if (line.trim() && !line.startsWith("#")) commands.push(line.trim());
+  }
+  return commands;
+}
 
 function isRunning(pid: number): boolean {
   try {
