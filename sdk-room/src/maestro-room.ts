@@ -137,6 +137,25 @@ export class MaestroRoom {
   }
 
   /**
+   * Reports how many matches run in this room: `occupied` with `runningMatches: n` when n > 0, `ready` when n is 0.
+   * Maestro composes the room status from it: with `maxMatches > 1` a room below its maximum is `active` (still
+   * offered to matchmakers), at the maximum `occupied`; with one match per room any match makes it `occupied`.
+   */
+  setMatches(n: number, options: Omit<StatusOptions, "runningMatches"> = {}): Promise<void> {
+    if (!Number.isInteger(n) || n < 0) {
+      return Promise.reject(
+        new MaestroRoomError("invalid_argument", `matches must be a non-negative integer, got ${n}`),
+      );
+    }
+    return this.ping(n > 0 ? "occupied" : "ready", { ...options, runningMatches: n });
+  }
+
+  /** Running matches last reported (0 before the first status call). */
+  get runningMatches(): number {
+    return this.#current?.runningMatches ?? 0;
+  }
+
+  /**
    * Reports a status and makes it the one the keep-alive loop re-sends. If the request fails the promise rejects,
    * and the loop still retries the status in the background.
    * Once termination has started, `ready` and `occupied` are ignored so a draining room is never offered again.

@@ -79,6 +79,24 @@ describe("status pings", () => {
     ]);
   });
 
+  it("setMatches reports occupied with the count, and ready at zero", async () => {
+    const room = newRoom();
+    expect(room.runningMatches).toBe(0);
+    await room.setMatches(2, { metadata: { mode: "duel" } });
+    expect(room.runningMatches).toBe(2);
+    await room.setMatches(3);
+    await room.setMatches(0);
+    await expect(room.setMatches(1.5)).rejects.toMatchObject({ code: "invalid_argument" });
+    await expect(room.setMatches(-1)).rejects.toMatchObject({ code: "invalid_argument" });
+    const bodies = api.requestsOf("ping").map((r) => [r.body.status, r.body.runningMatches, r.body.metadata]);
+    expect(bodies).toEqual([
+      ["occupied", 2, { mode: "duel" }],
+      ["occupied", 3, { mode: "duel" }],
+      ["ready", 0, { mode: "duel" }],
+    ]);
+    expect(room.status).toBe("ready");
+  });
+
   it("delivers status calls in call order even when not awaited one by one", async () => {
     const room = newRoom();
     const calls = [

@@ -173,3 +173,42 @@ describe("termination of a real process (built SDK)", () => {
     },
   );
 });
+
+describe("reconnection of a real process (built SDK)", () => {
+  it("keeps retrying while the rooms API is down, resumes with the same status and token, then drains on SIGTERM", async () => {
+    const script = fileURLToPath(new URL("./fixtures/room-process.mjs", import.meta.url));
+    const proc = spawnNode(script, {
+      MAESTRO_ROOMS_API_URL: api.url,
+      MAESTRO_SCHEDULER_NAME: "arena",
+      MAESTRO_ROOM_ID: "proc-reconnect",
+      MAESTRO_ROOM_TOKEN: "reconnect-token",
+    });
+    const port = api.port;
+    try {
+      await api.waitFor((r) => r.body.status === "ready");
+      await api.close();
+      // The default error handler warns once per failure streak: proof the process saw the API go away.
+      await eventually(() => proc.stderr().includes("keep-alive ping failed, retrying with backoff"), {
+        what: "the room to notice the rooms API is down",
+      });
+      expect(proc.child.exitCode).toBeNull();
+
+      api = await startFakeRoomsApi({ port });
+      const resumed = await api.waitFor((r) => r.kind === "ping");
+      expect(resumed.body.status).toBe("ready");
+      expect(resumed.roomId).toBe("proc-reconnect");
+      expect(resumed.headers["authorization"]).toBe("Bearer reconnect-token");
+
+      proc.child.kill("SIGTERM");
+      const exit = await proc.exited;
+      expect(exit, proc.stderr()).toEqual({ code: 0, signal: null });
+      const lifecycle = api
+        .requestsOf("ping")
+        .map((r) => r.body.status)
+        .filter((s, i, all) => s !== all[i - 1]);
+      expect(lifecycle).toEqual(["ready", "terminating", "terminated"]);
+    } finally {
+      proc.child.kill("SIGKILL");
+    }
+  });
+});

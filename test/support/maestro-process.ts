@@ -8,6 +8,8 @@ import { fileURLToPath } from "node:url";
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const cliPath = join(repoRoot, "server/bin/maestro.js"); // the command users run (npx maestro)
 export const gameRoomPath = join(repoRoot, "examples/game-room/dist/main.js");
+export const maestroctlPath = join(repoRoot, "sdk-management/bin/maestroctl.js");
+export const matchmakerPath = join(repoRoot, "examples/matchmaker/dist/main.js");
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -29,8 +31,11 @@ export interface MaestroProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `maestro start` (the built CLI, as a user would) on free ports and waits until it answers /readyz. */
-export async function startMaestroProcess(args: string[] = []): Promise<MaestroProcess> {
+/**
+ * Starts `maestro start` (the built CLI, as a user would) on free ports and waits until it answers /readyz.
+ * `cwd` is where relative room commands resolve (the process runtime runs rooms in Maestro's working directory).
+ */
+export async function startMaestroProcess(args: string[] = [], opts: { cwd?: string } = {}): Promise<MaestroProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), "maestro-e2e-"));
   const [management, rooms, internal] = [await freePort(), await freePort(), await freePort()];
   let output = "";
@@ -49,7 +54,7 @@ export async function startMaestroProcess(args: string[] = []): Promise<MaestroP
       String(internal),
       ...args,
     ],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, MAESTRO_LOG_LEVEL: "info" } },
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, MAESTRO_LOG_LEVEL: "info" }, cwd: opts.cwd },
   );
   child.stdout?.on("data", (d) => (output += d));
   child.stderr?.on("data", (d) => (output += d));

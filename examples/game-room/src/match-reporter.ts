@@ -34,12 +34,9 @@ export class MatchReporter {
   #reportStatus(): void {
     // While draining the SDK ignores ready/occupied, so a room on its way out is never offered again.
     if (this.#room.lifecycle !== "active") return;
-    if (this.#clients > 0) {
-      const runningMatches = this.#clients;
-      this.#call(`reported occupied runningMatches=${runningMatches}`, this.#room.occupied({ runningMatches }));
-    } else {
-      this.#call("reported ready", this.#room.ready());
-    }
+    // One match per client: Maestro makes the room occupied (or active below maxMatches), and ready at zero.
+    const matches = this.#clients;
+    this.#call(matches > 0 ? `reported matches=${matches}` : "reported ready", this.#room.setMatches(matches));
   }
 
   #call(done: string, call: Promise<void>): void {

@@ -8,6 +8,7 @@ import { convertV9Scheduler, isV9Scheduler } from "../v9-convert.js";
 import { readDocument } from "./input-file.js";
 import { messageJson, renderFields, type Style, styleFor, writeStructured } from "./output.js";
 import { ProgressDisplay } from "./progress.js";
+import { waitForReadyRooms } from "./ready-rooms.js";
 import {
   operationListView,
   operationView,
@@ -176,7 +177,8 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     cmd
       .requiredOption("-f, --file <file>", "scheduler definition, YAML or JSON (Maestro v9 YAML too); - for stdin")
       .option("--forwarder-address <name=host:port>", "address of a v9 gRPC forwarder (repeatable)", collect)
-      .option("--no-wait", "return once the operation is enqueued");
+      .option("--no-wait", "return once the operation is enqueued")
+      .option("--wait-ready", "then show a progress bar of the rooms coming up, until every replica is ready");
 
   const schedulers = program
     .command("schedulers")
@@ -213,23 +215,36 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
       }),
     );
 
+  type FileOpts = { file: string; forwarderAddress?: string[]; wait: boolean; waitReady?: boolean };
+  /** With --wait-ready, after the operation: a progress bar of the rooms coming up, until all replicas are. */
+  const afterOperation = async (c: Ctx, def: { name: string; game: string }, o: FileOpts) => {
+    if (!o.waitReady || !o.wait) return;
+    await waitForReadyRooms(c.client, def, { stream: c.io.stderr, style: c.err }, c.signal);
+  };
+
   fileOptions(schedulers.command("create").description("create a scheduler from a file")).action(
-    action(async (c, o: { file: string; forwarderAddress?: string[]; wait: boolean }) => {
-      await createAndFollow(c, await readScheduler(c, o.file, o.forwarderAddress), o.wait);
+    action(async (c, o: FileOpts) => {
+      const def = await readScheduler(c, o.file, o.forwarderAddress);
+      await createAndFollow(c, def, o.wait);
+      await afterOperation(c, def, o);
     }),
   );
 
   const applyCommand = (cmd: Command) =>
     fileOptions(cmd.description("create the scheduler in a file, or add it as a new version if it exists")).action(
-      action(async (c, o: { file: string; forwarderAddress?: string[]; wait: boolean }) => {
+      action(async (c, o: FileOpts) => {
         const def = await readScheduler(c, o.file, o.forwarderAddress);
         try {
           await c.client.schedulers.get(def.name, { signal: c.signal });
         } catch (err) {
-          if (err instanceof MaestroClientError && err.code === "not_found") return createAndFollow(c, def, o.wait);
+          if (err instanceof MaestroClientError && err.code === "not_found") {
+            await createAndFollow(c, def, o.wait);
+            return afterOperation(c, def, o);
+          }
           throw err;
         }
         await follow(c, def.name, await c.client.schedulers.newVersion(def, { signal: c.signal }), o.wait);
+        await afterOperation(c, def, o);
       }),
     );
   applyCommand(schedulers.command("apply"));
