@@ -16,7 +16,13 @@ export function fetchHttpClient(fetchFn: typeof globalThis.fetch): UniversalClie
       body = concat(chunks);
     }
     const res = await fetchFn(req.url, { method: req.method, headers: req.header, signal: req.signal, body });
-    return universalClientResponseFromFetch(res);
+    const response = universalClientResponseFromFetch(res);
+    // fetch has already decoded a gzip/br body (browsers always send Accept-Encoding, so the server compresses
+    // large replies); left in place, these headers describe the encoded body and Connect would refuse the decoded one.
+    const header = new Headers(res.headers);
+    header.delete("content-encoding");
+    header.delete("content-length");
+    return { ...response, header };
   };
 }
 
