@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { Code } from "@connectrpc/connect";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Authorizer, Role } from "../auth/management-auth.js";
 import type { RoomHistorySampler } from "./room-history.js";
@@ -23,12 +24,12 @@ const notBuilt =
 export function registerDashboardRoutes(app: FastifyInstance, opts: DashboardRouteOptions): void {
   const distDir = opts.distDir ?? findDashboardDist();
 
-  /** Answers 401 and returns undefined when the caller has no valid token (the same rule as the RPCs). */
+  /** Answers 401 (shaped like the REST API's errors) and returns undefined when the caller has no valid token. */
   const roleOf = (req: FastifyRequest, reply: FastifyReply): Role | undefined => {
     const role = opts.authorizer.role(req.headers.authorization);
     if (!role) {
       void reply.code(401).send({
-        code: "unauthenticated",
+        code: Code.Unauthenticated,
         message: req.headers.authorization ? "unknown management API token" : "a management API token is required",
       });
     }
