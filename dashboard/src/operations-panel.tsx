@@ -1,7 +1,9 @@
-import type { ListOperationItem, Operation } from "@maestro/sdk-management/web";
-import { useEffect, useState } from "preact/hooks";
+import type { ListOperationItem } from "@maestro/sdk-management/web";
+import { useState } from "preact/hooks";
 import { describeError, type Session } from "./api.js";
+import { ErrorNote } from "./error-note.js";
 import { time } from "./format.js";
+import { usePoll } from "./use-poll.js";
 
 export interface OperationLists {
   pending: ListOperationItem[];
@@ -112,7 +114,7 @@ function OperationRow(props: {
       {open && (
         <tr>
           <td colSpan={5}>
-            <OperationDetail session={props.session} scheduler={props.scheduler} id={op.id} status={op.status} />
+            <OperationDetail session={props.session} scheduler={props.scheduler} id={op.id} />
           </td>
         </tr>
       )}
@@ -120,32 +122,21 @@ function OperationRow(props: {
   );
 }
 
-function OperationDetail({
-  session,
-  scheduler,
-  id,
-  status,
-}: Omit<Props, "lists" | "canAct" | "onAction"> & { id: string; status: string }) {
-  const [state, setState] = useState<Operation | { error: string } | undefined>(undefined);
-  // Reloaded when the status changes so the history of a running operation follows it.
-  useEffect(() => {
-    const stop = new AbortController();
-    session.client.operations.get(scheduler, id, { signal: stop.signal }).then(
-      (op) => setState(op),
-      (err) => !stop.signal.aborted && setState({ error: describeError(err) }),
-    );
-    return () => stop.abort();
-  }, [session, scheduler, id, status]);
-  if (!state) return <p class="muted">Loading…</p>;
-  if ("error" in state) return <p class="error">{state.error}</p>;
+/** The operation's history, followed live while it is open. */
+function OperationDetail({ session, scheduler, id }: { session: Session; scheduler: string; id: string }) {
+  const { data, error } = usePoll((signal) => session.client.operations.get(scheduler, id, { signal }), `op/${id}`);
+  if (!data) return error ? <ErrorNote error={error} /> : <p class="muted">Loading…</p>;
   return (
-    <ol class="history" data-testid={`history-${id}`}>
-      {state.executionHistory.map((e, i) => (
-        <li key={i}>
-          <span class="muted small">{time(e.createdAt)}</span> {e.event}
-        </li>
-      ))}
-      {state.executionHistory.length === 0 && <li class="muted">No events yet.</li>}
-    </ol>
+    <>
+      <ErrorNote error={error} />
+      <ol class="history" data-testid={`history-${id}`}>
+        {data.executionHistory.map((e, i) => (
+          <li key={i}>
+            <span class="muted small">{time(e.createdAt)}</span> {e.event}
+          </li>
+        ))}
+        {data.executionHistory.length === 0 && <li class="muted">No events yet.</li>}
+      </ol>
+    </>
   );
 }

@@ -4,6 +4,7 @@ import { ErrorNote } from "./error-note.js";
 import { HistoryChart } from "./history-chart.js";
 import { OperationsPanel } from "./operations-panel.js";
 import { RoomsTable } from "./rooms-table.js";
+import { ScaleControl } from "./scale-control.js";
 import { SettingsPanel } from "./settings-panel.js";
 import { usePoll } from "./use-poll.js";
 import { VersionsPanel } from "./versions-panel.js";
@@ -60,6 +61,7 @@ export function SchedulerPage({ session, name }: { session: Session; name: strin
             version {d.scheduler.spec?.version} · {d.scheduler.roomsReplicas} rooms wanted
           </span>
         )}
+        {d && canAct && <ScaleControl session={session} scheduler={name} onAction={onAction} />}
       </div>
       {notice && (
         <p class="notice" data-testid="notice">

@@ -103,6 +103,10 @@ describe("dashboard in a real browser against maestro start", () => {
     await page.goto(`${maestro.managementUrl}/ui/#/?game=dashboard`);
     await row.waitFor();
     await page.screenshot({ path: join(artifactsDir, "overview.png"), fullPage: true });
+
+    // An API error is shown in words, not as a blank page.
+    await page.goto(`${maestro.managementUrl}/ui/#/schedulers/no-such-scheduler`);
+    await page.locator('[data-testid="error"]').getByText("Not found").waitFor();
     expect(page.pageErrors).toEqual([]);
   });
 
@@ -250,6 +254,7 @@ describe("dashboard with management API tokens", () => {
     await page.locator('[data-testid="versions"]').getByText("v1.0.0").waitFor();
     expect(await page.locator('[data-testid^="cancel-"]').count()).toBe(0);
     expect(await page.locator('[data-testid^="switch-"]').count()).toBe(0);
+    expect(await page.locator('[data-testid="scale"]').count()).toBe(0);
 
     // The token is kept in the browser: a reload stays signed in.
     await page.reload();
@@ -265,6 +270,13 @@ describe("dashboard with management API tokens", () => {
       .locator(`[data-testid="operations-final"] tr[data-testid="operation-${id}"][data-status="canceled"]`)
       .waitFor({ timeout: 60_000 });
     await page.locator('[data-testid="switch-v1.0.0"]').waitFor();
+
+    // ...and may scale: the click enqueues add_rooms.
+    await page.locator('[data-testid="scale"]').getByText("Add rooms").click();
+    const notice = await page.locator('[data-testid="notice"]').getByText("Adding 1 room: operation").textContent();
+    const addId = /operation ([\w-]+)\./.exec(notice ?? "")?.[1];
+    const added = await writer("GET", `/schedulers/${SCHEDULER}/operations/${addId}`);
+    expect(added.json.operation.definitionName).toBe("add_rooms");
     expect(page.pageErrors).toEqual([]);
   });
 });
