@@ -20,7 +20,7 @@ const flags = [
 
 export interface TestBrowser {
   browser: Browser;
-  /** A fresh page (own context, so own localStorage) that fails the test on any uncaught page error. */
+  /** A fresh page (own context, so own localStorage) collecting uncaught page errors and CSP violations. */
   newPage(): Promise<Page & { pageErrors: string[] }>;
   close(): Promise<void>;
 }
@@ -43,6 +43,10 @@ export async function launchBrowser(): Promise<TestBrowser> {
       const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
       const page = Object.assign(await context.newPage(), { pageErrors: [] as string[] });
       page.on("pageerror", (err) => page.pageErrors.push(String(err)));
+      // The server's Content-Security-Policy must not block any part of the page.
+      page.on("console", (msg) => {
+        if (msg.text().includes("Content Security Policy")) page.pageErrors.push(msg.text());
+      });
       // Actions ask for confirmation; the tests mean them.
       page.on("dialog", (d) => void d.accept());
       return page;

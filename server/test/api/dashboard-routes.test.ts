@@ -62,6 +62,7 @@ describe("dashboard routes", () => {
     expect(index.statusCode).toBe(200);
     expect(index.headers["content-type"]).toBe("text/html; charset=utf-8");
     expect(index.headers["cache-control"]).toBe("no-cache");
+    expect(index.headers["content-security-policy"]).toContain("default-src 'self'");
     expect(index.body).toContain("<title>Maestro</title>");
 
     const asset = await app.inject("/ui/assets/index-abc123.js");

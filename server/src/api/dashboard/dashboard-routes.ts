@@ -17,6 +17,10 @@ const notBuilt =
   "The Maestro dashboard is not built. Build it with `npm run build -w @maestro/dashboard` (or `npm run build`) " +
   "and reload this page.\n";
 
+// The dashboard holds a management token: only its own scripts may run, it talks only to this server, no framing.
+const contentSecurityPolicy =
+  "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+
 /**
  * The operators' web dashboard at /ui (static files), plus the two JSON routes it needs that are not part of
  * Maestro's API: the caller's role, and the rooms-by-status history of a scheduler.
@@ -57,6 +61,8 @@ export function registerDashboardRoutes(app: FastifyInstance, opts: DashboardRou
     return reply
       .type(file.contentType)
       .header("cache-control", file.immutable ? "public, max-age=31536000, immutable" : "no-cache")
+      .header("x-content-type-options", "nosniff")
+      .header("content-security-policy", contentSecurityPolicy)
       .send(file.body);
   });
 }
