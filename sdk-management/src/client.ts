@@ -4,9 +4,8 @@ import {
   type CallOptions as ConnectCallOptions,
   createClient,
   type Interceptor,
+  type Transport,
 } from "@connectrpc/connect";
-import { createTransport } from "@connectrpc/connect/protocol-connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import {
   type AllocateRoomResponse,
   CreateSchedulerRequestSchema,
@@ -25,7 +24,6 @@ import {
   type SchedulerWithoutSpec,
 } from "@maestro/proto";
 import { MaestroClientError } from "./errors.js";
-import { fetchHttpClient } from "./fetch-client.js";
 import { abortableSleep, isFinalStatus, type RoomChange, roomChanges } from "./polling.js";
 import { newVersionFromScheduler } from "./scheduler-json.js";
 
@@ -143,24 +141,12 @@ function bearer(token: string): Interceptor {
   };
 }
 
-function transportFor(url: string, o: MaestroClientOptions) {
-  const common = {
-    baseUrl: url,
-    httpVersion: "1.1" as const,
-    interceptors: o.token ? [bearer(o.token)] : [],
-    defaultTimeoutMs: o.timeoutMs,
-  };
-  if (!o.fetch) return createConnectTransport(common);
-  return createTransport({
-    ...common,
-    httpClient: fetchHttpClient(o.fetch),
-    useBinaryFormat: true,
-    readMaxBytes: 0xffffffff,
-    writeMaxBytes: 0xffffffff,
-    compressMinBytes: 1024,
-    sendCompression: null,
-    acceptCompression: [],
-  });
+/** Builds the Connect transport to one API address: Node's http module or fetch, see node-client.ts and web.ts. */
+export type TransportFactory = (url: string, options: MaestroClientOptions) => Transport;
+
+/** The interceptors every transport carries: the bearer token when there is one. */
+export function authInterceptors(o: MaestroClientOptions): Interceptor[] {
+  return o.token ? [bearer(o.token)] : [];
 }
 
 function callOpts(opts: CallOptions | undefined): ConnectCallOptions {
@@ -176,7 +162,8 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createMaestroClient(options: MaestroClientOptions): MaestroClient {
+/** The client over a given transport; use createMaestroClient from the package (Node) or from its /web entry. */
+export function createMaestroClientWith(options: MaestroClientOptions, transportFor: TransportFactory): MaestroClient {
   const transport = transportFor(options.baseUrl, options);
   const sched: Client<typeof SchedulersService> = createClient(SchedulersService, transport);
   const ops: Client<typeof OperationsService> = createClient(OperationsService, transport);

@@ -1,4 +1,7 @@
+import type { Transport } from "@connectrpc/connect";
 import { type UniversalClientFn, universalClientResponseFromFetch } from "@connectrpc/connect/protocol";
+import { createTransport } from "@connectrpc/connect/protocol-connect";
+import { authInterceptors, type MaestroClientOptions } from "./client.js";
 
 /**
  * A Connect HTTP client over a caller's fetch. Connect's own createFetchClient streams the request body, which
@@ -10,9 +13,43 @@ export function fetchHttpClient(fetchFn: typeof globalThis.fetch): UniversalClie
     if (req.body !== undefined) {
       const chunks: Uint8Array[] = [];
       for await (const chunk of req.body) chunks.push(chunk);
-      body = Buffer.concat(chunks);
+      body = concat(chunks);
     }
     const res = await fetchFn(req.url, { method: req.method, headers: req.header, signal: req.signal, body });
-    return universalClientResponseFromFetch(res);
+    const response = universalClientResponseFromFetch(res);
+    // fetch has already decoded a gzip/br body (browsers always send Accept-Encoding, so the server compresses
+    // large replies); left in place, these headers describe the encoded body and Connect would refuse the decoded one.
+    const header = new Headers(res.headers);
+    header.delete("content-encoding");
+    header.delete("content-length");
+    return { ...response, header };
   };
+}
+
+/** The Connect protocol over fetch; used in browsers, and in Node when the caller passes `fetch`. */
+export function fetchTransport(url: string, o: MaestroClientOptions, fetchFn: typeof globalThis.fetch): Transport {
+  return createTransport({
+    baseUrl: url,
+    interceptors: authInterceptors(o),
+    defaultTimeoutMs: o.timeoutMs,
+    httpClient: fetchHttpClient(fetchFn),
+    useBinaryFormat: true,
+    readMaxBytes: 0xffffffff,
+    writeMaxBytes: 0xffffffff,
+    compressMinBytes: 1024,
+    sendCompression: null,
+    acceptCompression: [],
+  });
+}
+
+// Not Buffer.concat: this file also runs in browsers.
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }

@@ -10,18 +10,17 @@ export type {
   SchedulerVersion,
   SchedulerWithoutSpec,
 } from "@maestro/proto";
-export {
-  type CallOptions,
-  createMaestroClient,
-  type MaestroClient,
-  type MaestroClientOptions,
-  type OperationStage,
-  type OperationsApi,
-  type RoomsApi,
-  type SchedulerDefinition,
-  type SchedulerPatch,
-  type SchedulersApi,
-  type WaitForOperationOptions,
+export type {
+  CallOptions,
+  MaestroClient,
+  MaestroClientOptions,
+  OperationStage,
+  OperationsApi,
+  RoomsApi,
+  SchedulerDefinition,
+  SchedulerPatch,
+  SchedulersApi,
+  WaitForOperationOptions,
 } from "./client.js";
 export {
   type ClientErrorCode,
@@ -30,6 +29,7 @@ export {
   MaestroClientError,
   type MaestroClientErrorOptions,
 } from "./errors.js";
+export { createMaestroClient } from "./node-client.js";
 export type { RoomChange } from "./polling.js";
 export { newVersionFromScheduler, normalizeDurations, patchFromJson, schedulerFromJson } from "./scheduler-json.js";
 export {

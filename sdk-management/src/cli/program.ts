@@ -1,8 +1,9 @@
 import type { JsonValue } from "@bufbuild/protobuf";
 import { AllocateRoomResponseSchema, type Operation, OperationSchema } from "@maestro/proto";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { createMaestroClient, type MaestroClient } from "../client.js";
+import type { MaestroClient } from "../client.js";
 import { MaestroClientError } from "../errors.js";
+import { createMaestroClient } from "../node-client.js";
 import { patchFromJson, schedulerFromJson } from "../scheduler-json.js";
 import { convertV9Scheduler, isV9Scheduler } from "../v9-convert.js";
 import { readDocument } from "./input-file.js";

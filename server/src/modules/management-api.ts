@@ -1,5 +1,7 @@
 import { GameRoomsService, OperationsService, RoomsService, SchedulersService } from "@maestro/proto";
 import { createAuthorizer } from "../api/auth/management-auth.js";
+import { registerDashboardRoutes } from "../api/dashboard/dashboard-routes.js";
+import { RoomHistorySampler } from "../api/dashboard/room-history.js";
 import { createHttpApp } from "../api/http/create-http-app.js";
 import { buildOpenApi, registerOpenApiRoute } from "../api/openapi/index.js";
 import { bind } from "../api/service-binding.js";
@@ -46,7 +48,15 @@ export function managementApiModule(ctx: MaestroContext): MaestroModule & { url?
           description: "Management API (schedulers, operations, rooms) and the rooms API game rooms call.",
         }),
       );
+      const history = new RoomHistorySampler({
+        rooms: ctx.rooms,
+        schedulers: ctx.schedulerStorage,
+        clock: ctx.clock,
+        logger: ctx.logger,
+      });
+      registerDashboardRoutes(app, { authorizer, history });
       mod.url = await listen(app, host, ctx.config.managementApi.port);
+      history.start();
       if (authorizer.open) {
         ctx.logger.warn(
           { url: mod.url },
@@ -57,7 +67,10 @@ export function managementApiModule(ctx: MaestroContext): MaestroModule & { url?
         { url: mod.url, routes: restRoutes.length },
         "management API listening (REST, Connect, gRPC-Web, gRPC)",
       );
-      close = () => app.close();
+      close = async () => {
+        await history.stop();
+        await app.close();
+      };
     },
     async stop() {
       await close?.();

@@ -9,7 +9,13 @@ export type Role = "read" | "write";
 export interface Authorizer {
   /** Throws ConnectError Unauthenticated (no/unknown token) or PermissionDenied (read token, write RPC). */
   check(method: DescMethod, authorization: string | null | undefined): void;
+  /** What the caller may do: the dashboard asks so it shows action buttons only to write tokens. */
+  role(authorization: string | null | undefined): Role | undefined;
   readonly open: boolean;
+}
+
+function bearerToken(authorization: string | null | undefined): string {
+  return authorization?.startsWith("Bearer ") ? authorization.slice(7).trim() : "";
 }
 
 export function tokenList(value: string): string[] {
@@ -37,12 +43,13 @@ export function createAuthorizer(opts: { readTokens: string; writeTokens: string
           "API may only listen on loopback (127.0.0.1); set tokens (MAESTRO_MANAGEMENTAPI_WRITETOKENS) to expose it",
       );
     }
-    return { open: true, check() {} };
+    return { open: true, check() {}, role: () => "write" };
   }
   return {
     open: false,
+    role: (authorization) => roles.get(bearerToken(authorization)),
     check(method, authorization) {
-      const token = authorization?.startsWith("Bearer ") ? authorization.slice(7).trim() : "";
+      const token = bearerToken(authorization);
       const role = token ? roles.get(token) : undefined;
       if (!role) {
         throw new ConnectError(

@@ -1,0 +1,34 @@
+/**
+ * Browser entry (`@maestro/sdk-management/web`): the same client over the browser's fetch, without the Node-only
+ * transport and the maestroctl helpers.
+ */
+import { createMaestroClientWith, type MaestroClient, type MaestroClientOptions } from "./client.js";
+import { fetchTransport } from "./fetch-client.js";
+
+export type {
+  GameRoom,
+  ListOperationItem,
+  ListOperationsResponse,
+  Operation,
+  Scheduler,
+  SchedulerInfo,
+  SchedulerVersion,
+  SchedulerWithoutSpec,
+} from "@maestro/proto";
+export type {
+  CallOptions,
+  MaestroClient,
+  MaestroClientOptions,
+  OperationStage,
+  OperationsApi,
+  RoomsApi,
+  SchedulersApi,
+} from "./client.js";
+export { type ClientErrorCode, isMaestroClientError, MaestroClientError } from "./errors.js";
+
+/** A client over `options.fetch`, or the page's fetch. */
+export function createMaestroClient(options: MaestroClientOptions): MaestroClient {
+  // A bare `fetch` reference loses its `this` (window) in some browsers when called as a property.
+  const fetchFn = options.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
+  return createMaestroClientWith(options, (url, o) => fetchTransport(url, o, fetchFn));
+}

@@ -1,0 +1,86 @@
+import type { RoomStatusName } from "../../core/entities/game-room.js";
+import type { Clock } from "../../core/ports/clock.js";
+import type { Logger } from "../../core/ports/logger.js";
+import type { RoomStorage } from "../../core/ports/room-storage.js";
+import type { SchedulerStorage } from "../../core/ports/scheduler-storage.js";
+
+export interface RoomHistorySample {
+  /** ISO time of the sample. */
+  at: string;
+  /** Rooms per status; statuses with no room are left out. */
+  counts: Partial<Record<RoomStatusName, number>>;
+}
+
+export interface RoomHistoryOptions {
+  rooms: Pick<RoomStorage, "countByStatus">;
+  schedulers: Pick<SchedulerStorage, "listSchedulerNames">;
+  clock: Clock;
+  logger: Logger;
+  /** @defaultValue 10 000 */
+  intervalMs?: number;
+  /** @defaultValue one hour */
+  windowMs?: number;
+}
+
+/**
+ * Rooms by status of every scheduler, sampled in this process for the dashboard's chart. Kept in memory on purpose:
+ * the history is a view aid for the last hour, not data worth a storage schema; a restart starts it afresh.
+ */
+export class RoomHistorySampler {
+  readonly intervalMs: number;
+  private readonly windowMs: number;
+  private readonly samples = new Map<string, RoomHistorySample[]>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly opts: RoomHistoryOptions) {
+    this.intervalMs = opts.intervalMs ?? 10_000;
+    this.windowMs = opts.windowMs ?? 3_600_000;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    const tick = () => {
+      this.running ??= this.sample()
+        .catch((err) => this.opts.logger.warn({ err }, "room history sample failed"))
+        .finally(() => {
+          this.running = undefined;
+        });
+    };
+    tick();
+    this.timer = setInterval(tick, this.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Takes one sample of every scheduler now, and forgets schedulers that no longer exist. */
+  async sample(signal?: AbortSignal): Promise<void> {
+    const names = await this.opts.schedulers.listSchedulerNames({ signal });
+    for (const name of this.samples.keys()) if (!names.includes(name)) this.samples.delete(name);
+    for (const name of names) {
+      const sample = await this.current(name, signal);
+      const list = this.samples.get(name) ?? [];
+      list.push(sample);
+      const oldest = Date.parse(sample.at) - this.windowMs;
+      while (list.length > 0 && Date.parse(list[0]!.at) < oldest) list.shift();
+      this.samples.set(name, list);
+    }
+  }
+
+  /** The stored samples of a scheduler, oldest first, followed by one taken now so the chart ends at the present. */
+  async history(name: string, signal?: AbortSignal): Promise<RoomHistorySample[]> {
+    return [...(this.samples.get(name) ?? []), await this.current(name, signal)];
+  }
+
+  private async current(name: string, signal?: AbortSignal): Promise<RoomHistorySample> {
+    const all = await this.opts.rooms.countByStatus(name, { signal });
+    const counts: Partial<Record<RoomStatusName, number>> = {};
+    for (const [status, n] of Object.entries(all) as [RoomStatusName, number][]) if (n > 0) counts[status] = n;
+    return { at: this.opts.clock.now().toISOString(), counts };
+  }
+}

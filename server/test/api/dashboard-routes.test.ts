@@ -1,0 +1,143 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Code } from "@connectrpc/connect";
+import fastify, { type FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MemoryRoomStorage } from "../../src/adapters/storage/memory/index.js";
+import { createAuthorizer } from "../../src/api/auth/management-auth.js";
+import { registerDashboardRoutes } from "../../src/api/dashboard/dashboard-routes.js";
+import { RoomHistorySampler } from "../../src/api/dashboard/room-history.js";
+import { findDashboardDist } from "../../src/api/dashboard/static-files.js";
+import { silentLogger } from "../../src/core/ports/logger.js";
+import { gameRoom } from "../support/core-harness.js";
+
+describe("dashboard routes", () => {
+  let root: string;
+  let dist: string;
+  let rooms: MemoryRoomStorage;
+  let names: string[];
+  let now: Date;
+  const apps: FastifyInstance[] = [];
+
+  const appWith = (opts: { distDir?: string; tokens?: boolean } = {}) => {
+    const app = fastify();
+    const authorizer = createAuthorizer({
+      host: "127.0.0.1",
+      readTokens: opts.tokens ? "reader" : "",
+      writeTokens: opts.tokens ? "writer" : "",
+    });
+    const history = new RoomHistorySampler({
+      rooms,
+      schedulers: { listSchedulerNames: async () => names },
+      clock: { now: () => now },
+      logger: silentLogger,
+    });
+    registerDashboardRoutes(app, { authorizer, history, distDir: opts.distDir ?? dist });
+    apps.push(app);
+    return { app, history };
+  };
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), "maestro-dashboard-"));
+    dist = join(root, "dist");
+    await mkdir(join(dist, "assets"), { recursive: true });
+    await writeFile(join(dist, "index.html"), "<!doctype html><title>Maestro</title>");
+    await writeFile(join(dist, "assets", "index-abc123.js"), "console.log(1)");
+    await writeFile(join(root, "secret.txt"), "not for the web");
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.close()));
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it("serves the built files under /ui/, index.html for app paths, and nothing outside the folder", async () => {
+    const { app } = appWith();
+    const redirect = await app.inject("/ui");
+    expect(redirect.statusCode).toBe(302);
+    expect(redirect.headers.location).toBe("/ui/");
+
+    const index = await app.inject("/ui/");
+    expect(index.statusCode).toBe(200);
+    expect(index.headers["content-type"]).toBe("text/html; charset=utf-8");
+    expect(index.headers["cache-control"]).toBe("no-cache");
+    expect(index.headers["content-security-policy"]).toContain("default-src 'self'");
+    expect(index.body).toContain("<title>Maestro</title>");
+
+    const asset = await app.inject("/ui/assets/index-abc123.js");
+    expect(asset.headers["content-type"]).toBe("text/javascript; charset=utf-8");
+    expect(asset.headers["cache-control"]).toContain("immutable");
+    expect(asset.body).toBe("console.log(1)");
+
+    expect((await app.inject("/ui/schedulers/some-name")).body).toContain("<title>Maestro</title>");
+    for (const url of ["/ui/..%2fsecret.txt", "/ui/%2e%2e/secret.txt", "/ui/assets/..%2f..%2fsecret.txt"]) {
+      const res = await app.inject(url);
+      expect(res.body, url).not.toContain("not for the web");
+    }
+  });
+
+  it("finds the dashboard package, and says how to build it when it is not built", async () => {
+    expect(findDashboardDist()).toBe(join(fileURLToPath(new URL("../../../dashboard", import.meta.url)), "dist"));
+    const res = await appWith({ distDir: join(root, "missing") }).app.inject("/ui/");
+    expect(res.statusCode).toBe(503);
+    expect(res.body).toContain("npm run build -w @maestro/dashboard");
+  });
+
+  it("tells the caller its role, by the management API's tokens", async () => {
+    const open = appWith().app;
+    expect((await open.inject("/ui/api/whoami")).json()).toEqual({ role: "write", tokensRequired: false });
+
+    const { app } = appWith({ tokens: true });
+    const whoami = (token?: string) =>
+      app.inject({ url: "/ui/api/whoami", headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const none = await whoami();
+    expect(none.statusCode).toBe(401);
+    expect(none.json()).toEqual({ code: Code.Unauthenticated, message: "a management API token is required" });
+    expect((await whoami("wrong")).json().message).toBe("unknown management API token");
+    expect((await whoami("reader")).json()).toEqual({ role: "read", tokensRequired: true });
+    expect((await whoami("writer")).json()).toEqual({ role: "write", tokensRequired: true });
+    expect((await app.inject("/ui/api/schedulers/x/room-history")).statusCode).toBe(401);
+  });
+
+  it("keeps an hour of room counts per scheduler and ends the history with the present", async () => {
+    rooms = new MemoryRoomStorage();
+    names = ["alpha", "beta"];
+    now = new Date("2026-01-01T10:00:00Z");
+    const { app, history } = appWith();
+    await rooms.createRoom(gameRoom({ id: "a1", schedulerName: "alpha", status: "ready" }));
+    await rooms.createRoom(gameRoom({ id: "a2", schedulerName: "alpha", status: "pending" }));
+    await history.sample();
+    now = new Date("2026-01-01T10:30:00Z");
+    await rooms.createRoom(gameRoom({ id: "a3", schedulerName: "alpha", status: "ready" }));
+    await history.sample();
+    now = new Date("2026-01-01T11:10:00Z");
+    await rooms.deleteRoom("alpha", "a2");
+
+    const res = await app.inject("/ui/api/schedulers/alpha/room-history");
+    expect(res.statusCode).toBe(200);
+    // The 10:00 sample is older than an hour by now, but samples are dropped when a new one is stored.
+    expect(res.json()).toEqual({
+      intervalSeconds: 10,
+      samples: [
+        { at: "2026-01-01T10:00:00.000Z", counts: { ready: 1, pending: 1 } },
+        { at: "2026-01-01T10:30:00.000Z", counts: { ready: 2, pending: 1 } },
+        { at: "2026-01-01T11:10:00.000Z", counts: { ready: 2 } },
+      ],
+    });
+    await history.sample();
+    const after = (await app.inject("/ui/api/schedulers/alpha/room-history")).json().samples;
+    expect(after.map((s: { at: string }) => s.at)).toEqual([
+      "2026-01-01T10:30:00.000Z",
+      "2026-01-01T11:10:00.000Z",
+      "2026-01-01T11:10:00.000Z",
+    ]);
+
+    // The samples of a scheduler that is gone are forgotten: only the present is left.
+    names = ["beta"];
+    await history.sample();
+    expect((await app.inject("/ui/api/schedulers/alpha/room-history")).json().samples).toEqual([
+      { at: "2026-01-01T11:10:00.000Z", counts: { ready: 2 } },
+    ]);
+  });
+});
