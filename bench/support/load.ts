@@ -18,6 +18,10 @@ export interface LoadPlan {
 export interface LoadResult {
   concurrency: number;
   requests: number;
+  /** Requests answered in all, warm-up included. */
+  answered: number;
+  /** Server process CPU time (user + system) per answered request, in microseconds (set by the parent). */
+  serverCpuUsPerRequest?: number;
   /** Answers other than 2xx, by status. */
   errors: Record<string, number>;
   seconds: number;
@@ -34,6 +38,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   const errors: Record<string, number> = {};
   let next = 0;
   let measured = 0;
+  let answered = 0;
   let measuring = false;
   let stop = false;
   const one = async () => {
@@ -44,6 +49,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     const res = await pool.request({ path: r.path, method: plan.method, headers, body: r.body });
     await res.body.text();
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    answered += 1;
     if (!measuring) return;
     if (res.statusCode >= 300) errors[res.statusCode] = (errors[res.statusCode] ?? 0) + 1;
     if (measured < latencies.length) latencies[measured] = ms;
@@ -69,6 +75,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   return {
     concurrency: plan.concurrency,
     requests: measured,
+    answered,
     errors,
     seconds: round(seconds),
     perSecond: Math.round(measured / seconds),

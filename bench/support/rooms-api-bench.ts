@@ -123,13 +123,17 @@ export async function runLoadChild(plan: LoadPlan): Promise<LoadResult> {
   try {
     const child = spawn(process.execPath, [process.argv[1]!, "--load", file], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
+    const cpu = process.cpuUsage();
     child.stdout.on("data", (chunk: Buffer) => {
       out += chunk.toString();
     });
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
     if (code !== 0) throw new Error(`load generator exited with ${code}`);
+    const used = process.cpuUsage(cpu);
     const line = out.trim().split("\n").pop() ?? "";
-    return JSON.parse(line) as LoadResult;
+    const result = JSON.parse(line) as LoadResult;
+    result.serverCpuUsPerRequest = Math.round((used.user + used.system) / Math.max(result.answered, 1));
+    return result;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -154,14 +158,14 @@ export function machine(): string {
 /** Prints the table and, as the last stdout line, `BENCH_RESULT <json>` for bench/run.mjs. */
 export function report(scenario: string, notes: string, rows: LoadResult[]): void {
   console.log(`\n${scenario}: ${notes}\nmachine: ${machine()}\n`);
-  console.log("| concurrency | requests | per second | p50 ms | p99 ms | max ms | errors |");
-  console.log("|---|---|---|---|---|---|---|");
+  console.log("| concurrency | requests | per second | p50 ms | p99 ms | max ms | server CPU µs/request | errors |");
+  console.log("|---|---|---|---|---|---|---|---|");
   for (const r of rows) {
     const errors = Object.entries(r.errors)
       .map(([status, n]) => `${n}×${status}`)
       .join(" ");
     console.log(
-      `| ${r.concurrency} | ${r.requests} | ${r.perSecond.toLocaleString("en-US")} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} | ${errors || "0"} |`,
+      `| ${r.concurrency} | ${r.requests} | ${r.perSecond.toLocaleString("en-US")} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.serverCpuUsPerRequest ?? "?"} | ${errors || "0"} |`,
     );
   }
   console.log(`BENCH_RESULT ${JSON.stringify({ scenario, rows })}`);
