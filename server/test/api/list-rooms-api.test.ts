@@ -17,13 +17,17 @@ describe("list and get rooms", () => {
 
   it("pages through the rooms in a stable order with the total", async () => {
     const all = (await api("GET", "/schedulers/listed/rooms")).json;
-    expect(all).toMatchObject({ total: 3, page: 1, pageSize: 100 });
+    // Without paging parameters, every room (as before paging existed).
+    expect(all).toMatchObject({ total: 3, page: 1, pageSize: 3 });
     const ids = all.rooms.map((r: { id: string }) => r.id);
     expect(ids).toHaveLength(3);
 
     const first = (await api("GET", "/schedulers/listed/rooms?page=1&pageSize=2")).json;
     const second = (await api("GET", "/schedulers/listed/rooms?page=2&page_size=2")).json;
     const beyond = (await api("GET", "/schedulers/listed/rooms?page=3&pageSize=2")).json;
+    const defaultSize = (await api("GET", "/schedulers/listed/rooms?page=1")).json;
+    expect(defaultSize).toMatchObject({ total: 3, page: 1, pageSize: 100 });
+    expect(defaultSize.rooms.map((r: { id: string }) => r.id)).toEqual(ids);
     expect(first).toMatchObject({ total: 3, page: 1, pageSize: 2 });
     expect(second).toMatchObject({ total: 3, page: 2, pageSize: 2 });
     expect([...first.rooms, ...second.rooms].map((r: { id: string }) => r.id)).toEqual(ids);

@@ -36,14 +36,14 @@ export type ListRoomsRequest = Message<"maestro.v1.ListRoomsRequest"> & {
   status?: string | undefined;
 
   /**
-   * Page to return, from 1 (query; default 1).
+   * Page to return, from 1 (query; default 1). Without page and page_size, every room is returned.
    *
    * @generated from field: optional int32 page = 3;
    */
   page?: number | undefined;
 
   /**
-   * Rooms per page, 1 to 1000 (query; default 100).
+   * Rooms per page, 1 to 1000 (query; default 100 when page is given).
    *
    * @generated from field: optional int32 page_size = 4;
    */
@@ -85,7 +85,7 @@ export type ListRoomsResponse = Message<"maestro.v1.ListRoomsResponse"> & {
   page: number;
 
   /**
-   * Page size used.
+   * Page size used (the number of rooms when the request did not page).
    *
    * @generated from field: int32 page_size = 4;
    */

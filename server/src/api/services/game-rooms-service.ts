@@ -29,6 +29,8 @@ export function gameRoomsService(d: GameRoomsServiceDeps): Partial<ServiceImpl<t
         if (req.status && !roomStatusNames.includes(req.status as RoomStatusName)) {
           violations.push({ field: "status", message: `must be one of ${roomStatusNames.join(", ")}` });
         }
+        // Without page or pageSize, every room (what clients written before paging expect).
+        const paged = req.page !== undefined || req.pageSize !== undefined;
         const page = req.page ?? 1;
         const pageSize = req.pageSize ?? DEFAULT_PAGE_SIZE;
         if (page < 1) violations.push({ field: "page", message: "must be an integer greater than or equal to 1" });
@@ -47,11 +49,12 @@ export function gameRoomsService(d: GameRoomsServiceDeps): Partial<ServiceImpl<t
           .filter((r) => !req.status || r.status === req.status)
           .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
         const now = now_();
+        const slice = paged ? matching.slice((page - 1) * pageSize, page * pageSize) : matching;
         return {
-          rooms: matching.slice((page - 1) * pageSize, page * pageSize).map((r) => roomToPb(r, byId.get(r.id), now)),
+          rooms: slice.map((r) => roomToPb(r, byId.get(r.id), now)),
           total: matching.length,
           page,
-          pageSize,
+          pageSize: paged ? pageSize : matching.length,
         };
       }),
     getRoom: (req, ctx) =>
