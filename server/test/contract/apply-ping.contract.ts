@@ -42,7 +42,20 @@ export function applyPingContract(stores: () => RoomStores) {
         pingStatusesSent.flatMap((status) =>
           instanceCases.flatMap((instance) =>
             matchCases.flatMap(([maxMatches, runningMatches]) =>
-              ttls.map((allocationTtlMs) => ({ from, status, instance, maxMatches, runningMatches, allocationTtlMs })),
+              ttls.flatMap((allocationTtlMs) =>
+                // Rooms allocated earlier (allocatedAt set) in any status, and rooms never allocated.
+                [true, false]
+                  .filter((allocated) => allocated || from !== "allocated")
+                  .map((allocated) => ({
+                    from,
+                    status,
+                    instance,
+                    maxMatches,
+                    runningMatches,
+                    allocationTtlMs,
+                    allocated,
+                  })),
+              ),
             ),
           ),
         ),
@@ -59,7 +72,7 @@ export function applyPingContract(stores: () => RoomStores) {
               pingStatus: "ready",
               metadata: { before: true },
               runningMatches: 1,
-              allocatedAt: c.from === "allocated" ? ms(50) : undefined,
+              allocatedAt: c.allocated ? ms(50) : undefined,
               occupiedAt: c.from === "occupied" ? ms(60) : undefined,
             };
             await rooms.createRoom(stored);
@@ -101,6 +114,31 @@ export function applyPingContract(stores: () => RoomStores) {
       // The table must exercise both outcomes, or it proves little.
       expect(refused).toBeGreaterThan(0);
       expect(refused).toBeLessThan(cases.length);
+    });
+
+    it("keeps a multi-match allocation's slot through pings reporting fewer matches until the TTL passes", async () => {
+      const { rooms, instances } = stores();
+      const scheduler = uniqueScheduler();
+      await rooms.createRoom(room(scheduler, "r1", "ready"));
+      await instances.upsertInstance(readyInstance(scheduler, "r1"));
+      const multi = { maxMatches: 3, allocationTtlMs: 60_000 };
+      const taken = await rooms.allocateRoom(scheduler, { now: ms(10), ttlMs: 60_000, maxMatches: 3 });
+      expect(taken).toMatchObject({ id: "r1", status: "allocated", runningMatches: 1 });
+      const early = await rooms.applyPing(scheduler, "r1", { ...ping("ready"), ...multi, now: ms(20) });
+      expect(early).toMatchObject({ status: "allocated", runningMatches: 1 });
+      const started = await rooms.applyPing(scheduler, "r1", {
+        ...ping("occupied"),
+        ...multi,
+        runningMatches: 2,
+        now: ms(30),
+      });
+      expect(started).toMatchObject({ status: "active", runningMatches: 2 });
+      const fewer = await rooms.applyPing(scheduler, "r1", { ...ping("occupied"), ...multi, now: ms(40) });
+      expect(fewer).toMatchObject({ status: "active", runningMatches: 2 });
+      const expired = await rooms.applyPing(scheduler, "r1", { ...ping("occupied"), ...multi, now: ms(71) });
+      expect(expired).toMatchObject({ status: "active", runningMatches: 1 });
+      const single = await rooms.applyPing(scheduler, "r1", { ...ping("ready"), now: ms(72), allocationTtlMs: 1e9 });
+      expect(single).toMatchObject({ status: "ready", runningMatches: 0 });
     });
 
     it("refuses an unknown room without creating anything", async () => {

@@ -28,10 +28,16 @@ export type PingOutcome = { ok: true; room: GameRoom } | { ok: false; from: Room
 
 /** The room after a ping, or the refused transition (then nothing may be written). */
 export function applyPingToRoom(room: GameRoom, instance: InstanceStatusType, ping: PingUpdate): PingOutcome {
+  // A multi-match allocation takes a slot (runningMatches + 1) before the room knows of the match; until the
+  // allocation TTL passes, a ping reporting fewer matches must not free that slot for another caller.
+  const held =
+    ping.maxMatches > 1 &&
+    room.allocatedAt !== undefined &&
+    ping.now.getTime() - room.allocatedAt.getTime() <= ping.allocationTtlMs;
   const pinged: GameRoom = {
     ...room,
     pingStatus: ping.status,
-    runningMatches: ping.runningMatches,
+    runningMatches: held ? Math.max(ping.runningMatches, room.runningMatches) : ping.runningMatches,
     metadata: ping.metadata ?? room.metadata,
     lastPingAt: ping.now,
   };

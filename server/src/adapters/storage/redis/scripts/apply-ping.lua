@@ -5,7 +5,7 @@
 -- ARGV[1] room id, ARGV[2] ping status index (pingStatuses), ARGV[3] running matches, ARGV[4] metadata JSON ('' keeps
 -- it), ARGV[5] now (epoch ms), ARGV[6] max matches, ARGV[7] allocation TTL (ms), ARGV[8] status channel
 -- Returns {'not_found'}, {'refused', from score, to score}, or {'ok', field, value, …} (the room's HGETALL).
-local fields = redis.call('HMGET', KEYS[1], 'status', 'allocated_at')
+local fields = redis.call('HMGET', KEYS[1], 'status', 'allocated_at', 'running_matches')
 if not fields[1] then
   return { 'not_found' }
 end
@@ -14,6 +14,15 @@ local ping = tonumber(ARGV[2])
 local running = tonumber(ARGV[3])
 local now = tonumber(ARGV[5])
 local maxMatches = tonumber(ARGV[6])
+local allocatedAt = tonumber(fields[2])
+
+-- A multi-match allocation's slot outlives pings reporting fewer matches until the allocation TTL passes.
+if maxMatches > 1 and allocatedAt and now - allocatedAt <= tonumber(ARGV[7]) then
+  local stored = tonumber(fields[3]) or 0
+  if stored > running then
+    running = stored
+  end
+end
 
 -- Room status scores (RoomStatus in game-room.ts).
 local PENDING, UNREADY, READY, OCCUPIED, TERMINATING, ERROR, TERMINATED, ACTIVE, ALLOCATED = 0, 1, 2, 3, 4, 5, 6, 7, 8
@@ -51,7 +60,6 @@ else
 end
 
 -- calculateRoomStatus: an allocation holds a ready room for the TTL; multi-match rooms go by running matches.
-local allocatedAt = tonumber(fields[2])
 if to == READY and from == ALLOCATED and allocatedAt and now - allocatedAt <= tonumber(ARGV[7]) then
   to = ALLOCATED
 elseif maxMatches > 1 and (to == READY or to == OCCUPIED) then
@@ -89,7 +97,7 @@ if from ~= to then
   end
 end
 
-redis.call('HSET', KEYS[1], 'status', to, 'ping_status', ARGV[2], 'running_matches', ARGV[3], 'last_ping_at', ARGV[5])
+redis.call('HSET', KEYS[1], 'status', to, 'ping_status', ARGV[2], 'running_matches', running, 'last_ping_at', ARGV[5])
 if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[1], 'metadata', ARGV[4])
 end
@@ -101,7 +109,7 @@ elseif from ~= OCCUPIED then
 end
 redis.call('ZADD', KEYS[2], to, ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
-redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[4], running, ARGV[1])
 if from ~= to then
   redis.call('PUBLISH', ARGV[8], cjson.encode({ roomId = ARGV[1], status = names[to] }))
 end
