@@ -25,7 +25,8 @@ export interface RoomStorage {
    * version's validation room and their metadata has every key/value of `metadataSelector`. With `maxMatches` > 1,
    * rooms already holding matches (`active` or `allocated`, runningMatches < maxMatches) are packed first — the
    * fullest, then the lowest id — taking one slot (runningMatches + 1; `occupied` once full); otherwise the lowest-id
-   * `ready` room becomes `allocated` at `now` (with runningMatches 1 when multi-match). With an `idempotencyKey` seen
+   * `ready` room becomes `allocated` at `now` (with runningMatches 1 when multi-match). A multi-match slot outlives
+   * pings reporting fewer matches until `ttlMs` passes (see applyPingToRoom). With an `idempotencyKey` seen
    * within `ttlMs`, returns the room that key got before instead of allocating another.
    */
   allocateRoom(schedulerName: string, request: AllocationRequest, opts?: CallOptions): Promise<GameRoom | undefined>;
