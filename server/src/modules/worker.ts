@@ -5,14 +5,19 @@ import type { MaestroContext } from "../wiring/maestro-context.js";
 import type { MaestroModule } from "./module.js";
 import { PerSchedulerSupervisor } from "./per-scheduler-supervisor.js";
 
-/** Debounce for room-change wake-ups, so a burst of room events costs one health-controller run. */
+/**
+ * Debounce for room-change wake-ups, so a burst of room events costs one health-controller run (and the queue keeps
+ * at most one pending health_controller per scheduler).
+ */
 const WAKE_DEBOUNCE_MS = 500;
 
 /**
  * One operation worker per scheduler this replica owns. Ownership is a renewable claim (SchedulerOwnership), so with
  * several replicas each scheduler's operations run on exactly one of them; a replica that dies loses its claims after
  * `workers.ownershipTtlMs` and another takes over, first recovering what the dead one left in progress. The owner
- * also runs the scheduler's health controller: periodically, and woken (debounced) when one of its rooms changes here.
+ * also runs the scheduler's health controller: periodically, and woken (debounced) when one of its rooms changes status
+ * (RoomStorage.watchRoomStatus, so pings served by a rooms API in another process count) or its runtime reports an
+ * instance event.
  */
 export function workerModule(ctx: MaestroContext): MaestroModule {
   const { config, logger } = ctx;
@@ -101,6 +106,9 @@ async function runOwnedScheduler(ctx: MaestroContext, schedulerName: string, sig
   };
   const interval = setInterval(tick, config.workers.healthControllerIntervalMs);
   ctx.events.on("room-changed", onRoomChanged);
+  const statusWatch = (async () => {
+    for await (const _ of ctx.rooms.watchRoomStatus(schedulerName, { signal })) onRoomChanged(schedulerName);
+  })().catch((err: unknown) => signal.aborted || log.warn({ err }, "room status watch ended"));
   tick();
   // Memoryless schedule (Maestro's): replicas' clean-ups spread out instead of firing together.
   let cleanup: NodeJS.Timeout | undefined;
@@ -122,6 +130,7 @@ async function runOwnedScheduler(ctx: MaestroContext, schedulerName: string, sig
     clearInterval(interval);
     clearTimeout(wake);
     ctx.events.off("room-changed", onRoomChanged);
+    await statusWatch;
   }
 }
 

@@ -268,7 +268,8 @@ async function openRoomStores(config: MaestroConfig, redis: RedisClients, logger
     const client = await redis.get(requireSetting(url, "storage.state.url"));
     return { rooms: new RedisRoomStorage(client, logger), instances: new RedisInstanceStorage(client) };
   }
-  return { rooms: new MemoryRoomStorage(), instances: new MemoryInstanceStorage() };
+  const instances = new MemoryInstanceStorage();
+  return { rooms: new MemoryRoomStorage((s, id) => instances.statusOf(s, id)), instances };
 }
 
 /** One Redis client per URL, connected before use and closed with the context. */

@@ -1,5 +1,10 @@
 import { afterAll } from "vitest";
-import { createRedisClient, RedisRoomStorage, waitUntilReady } from "../../src/adapters/storage/redis/index.js";
+import {
+  createRedisClient,
+  RedisInstanceStorage,
+  RedisRoomStorage,
+  waitUntilReady,
+} from "../../src/adapters/storage/redis/index.js";
 import type { RedisClient } from "../../src/adapters/storage/redis/redis-client.js";
 import { startRedis, type TestRedis } from "../support/redis.js";
 import { roomStorageContract } from "./room-storage.contract.js";
@@ -16,5 +21,5 @@ roomStorageContract("redis", async () => {
   redis = await startRedis();
   client = createRedisClient(redis.url, { name: "contract-room-storage" });
   await waitUntilReady(client, { timeoutMs: 10_000 });
-  return new RedisRoomStorage(client);
+  return { rooms: new RedisRoomStorage(client), instances: new RedisInstanceStorage(client) };
 });

@@ -1,22 +1,29 @@
-import { randomUUID } from "node:crypto";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { GameRoom, RoomStatusName } from "../../src/core/entities/game-room.js";
 import { roomStatusNames } from "../../src/core/entities/game-room.js";
 import type { RoomStatusEvent, RoomStorage } from "../../src/core/ports/room-storage.js";
 import { expectCode, sortById, uniqueScheduler } from "../support/contract-helpers.js";
+import { applyPingContract } from "./apply-ping.contract.js";
+import { multiMatchAllocationContract } from "./multi-match-allocation.contract.js";
+import { ms, type RoomStores, room, startWatch, waitFor, zeroCounts } from "./room-storage-helpers.js";
 
 /**
  * The RoomStorage contract, for every adapter (memory, Redis). The factory is called once per suite; tests use
  * scheduler names of their own. Dates keep millisecond precision.
  */
-export function roomStorageContract(name: string, factory: () => RoomStorage | Promise<RoomStorage>) {
+export function roomStorageContract(name: string, factory: () => RoomStores | Promise<RoomStores>) {
   describe(`RoomStorage contract: ${name}`, () => {
     let storage: RoomStorage;
+    let stores: RoomStores;
     const watches: AbortController[] = [];
 
     beforeAll(async () => {
-      storage = await factory();
+      stores = await factory();
+      storage = stores.rooms;
     });
+
+    applyPingContract(() => stores);
+    multiMatchAllocationContract(() => stores.rooms);
 
     afterEach(() => {
       for (const controller of watches.splice(0)) controller.abort();
@@ -288,79 +295,4 @@ export function roomStorageContract(name: string, factory: () => RoomStorage | P
       expect(await storage.getRoom(scheduler, "r1")).toBeUndefined();
     });
   });
-}
-
-const probePrefix = "watch-probe-";
-
-interface Watch {
-  controller: AbortController;
-  /** Events after the watch was known to be live, without those of readiness probes (of this or other watches). */
-  events(): RoomStatusEvent[];
-  /** Settles when the iteration ends; rejects if it throws. */
-  ended: Promise<void>;
-}
-
-/**
- * Starts watching and returns once the watch provably delivers: a probe room is created and its status flipped until
- * the watcher sees it (a Redis subscription becomes live asynchronously). The probe room is deleted afterwards.
- */
-async function startWatch(storage: RoomStorage, scheduler: string, watches: AbortController[]): Promise<Watch> {
-  const controller = new AbortController();
-  watches.push(controller);
-  const received: RoomStatusEvent[] = [];
-  const iterable = storage.watchRoomStatus(scheduler, { signal: controller.signal });
-  const ended = (async () => {
-    for await (const event of iterable) received.push(event);
-  })();
-  ended.catch(() => {});
-
-  const probeId = `${probePrefix}${randomUUID()}`;
-  const probe = room(scheduler, probeId, "pending");
-  await storage.createRoom(probe);
-  let status: RoomStatusName = "pending";
-  await waitFor(async () => {
-    if (received.some((e) => e.roomId === probeId)) return true;
-    status = status === "pending" ? "unready" : "pending";
-    await storage.updateRoom({ ...probe, status });
-    return false;
-  });
-  await storage.deleteRoom(scheduler, probeId);
-  const start = received.length;
-  return {
-    controller,
-    events: () => received.slice(start).filter((e) => !e.roomId.startsWith(probePrefix)),
-    ended,
-  };
-}
-
-function room(schedulerName: string, id: string, status: RoomStatusName = "pending"): GameRoom {
-  return {
-    id,
-    schedulerName,
-    version: "v1.0.0",
-    status,
-    pingStatus: "unknown",
-    metadata: {},
-    isValidationRoom: false,
-    runningMatches: 0,
-    createdAt: ms(1),
-    lastPingAt: ms(2),
-  };
-}
-
-function zeroCounts(): Record<RoomStatusName, number> {
-  return Object.fromEntries(roomStatusNames.map((s) => [s, 0])) as Record<RoomStatusName, number>;
-}
-
-/** A fixed instant with milliseconds, so adapters that drop sub-second precision fail. */
-function ms(seconds: number): Date {
-  return new Date(Date.UTC(2026, 0, 2) + seconds * 1000 + 457);
-}
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("condition not met before the deadline");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

@@ -1,4 +1,7 @@
-import { MemoryRoomStorage } from "../../src/adapters/storage/memory/index.js";
+import { MemoryInstanceStorage, MemoryRoomStorage } from "../../src/adapters/storage/memory/index.js";
 import { roomStorageContract } from "./room-storage.contract.js";
 
-roomStorageContract("memory", () => new MemoryRoomStorage());
+roomStorageContract("memory", () => {
+  const instances = new MemoryInstanceStorage();
+  return { rooms: new MemoryRoomStorage((s, id) => instances.statusOf(s, id)), instances };
+});

@@ -135,8 +135,8 @@ export interface CoreHarnessOptions {
  */
 export class CoreHarness {
   readonly clock = new ManualClock();
-  readonly rooms = new MemoryRoomStorage();
   readonly instances = new MemoryInstanceStorage();
+  readonly rooms = new MemoryRoomStorage((s, id) => this.instances.statusOf(s, id));
   readonly operationStorage = new MemoryOperationStorage();
   readonly queue = new MemoryOperationQueue();
   readonly leases = new MemoryLeaseStorage(this.clock);

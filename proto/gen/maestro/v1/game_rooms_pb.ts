@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file maestro/v1/game_rooms.proto.
  */
 export const file_maestro_v1_game_rooms: GenFile = /*@__PURE__*/
-  fileDesc("ChttYWVzdHJvL3YxL2dhbWVfcm9vbXMucHJvdG8SCm1hZXN0cm8udjEiSgoQTGlzdFJvb21zUmVxdWVzdBIWCg5zY2hlZHVsZXJfbmFtZRgBIAEoCRITCgZzdGF0dXMYAiABKAlIAIgBAUIJCgdfc3RhdHVzIjgKEUxpc3RSb29tc1Jlc3BvbnNlEiMKBXJvb21zGAEgAygLMhQubWFlc3Ryby52MS5HYW1lUm9vbSI5Cg5HZXRSb29tUmVxdWVzdBIWCg5zY2hlZHVsZXJfbmFtZRgBIAEoCRIPCgdyb29tX2lkGAIgASgJIjUKD0dldFJvb21SZXNwb25zZRIiCgRyb29tGAEgASgLMhQubWFlc3Ryby52MS5HYW1lUm9vbTKCAgoQR2FtZVJvb21zU2VydmljZRJ0CglMaXN0Um9vbXMSHC5tYWVzdHJvLnYxLkxpc3RSb29tc1JlcXVlc3QaHS5tYWVzdHJvLnYxLkxpc3RSb29tc1Jlc3BvbnNlIiqC0+STAiQSIi9zY2hlZHVsZXJzL3tzY2hlZHVsZXJfbmFtZX0vcm9vbXMSeAoHR2V0Um9vbRIaLm1hZXN0cm8udjEuR2V0Um9vbVJlcXVlc3QaGy5tYWVzdHJvLnYxLkdldFJvb21SZXNwb25zZSI0gtPkkwIuEiwvc2NoZWR1bGVycy97c2NoZWR1bGVyX25hbWV9L3Jvb21zL3tyb29tX2lkfWIGcHJvdG8z", [file_google_api_annotations, file_maestro_v1_messages]);
+  fileDesc("ChttYWVzdHJvL3YxL2dhbWVfcm9vbXMucHJvdG8SCm1hZXN0cm8udjEijAEKEExpc3RSb29tc1JlcXVlc3QSFgoOc2NoZWR1bGVyX25hbWUYASABKAkSEwoGc3RhdHVzGAIgASgJSACIAQESEQoEcGFnZRgDIAEoBUgBiAEBEhYKCXBhZ2Vfc2l6ZRgEIAEoBUgCiAEBQgkKB19zdGF0dXNCBwoFX3BhZ2VCDAoKX3BhZ2Vfc2l6ZSJoChFMaXN0Um9vbXNSZXNwb25zZRIjCgVyb29tcxgBIAMoCzIULm1hZXN0cm8udjEuR2FtZVJvb20SDQoFdG90YWwYAiABKAUSDAoEcGFnZRgDIAEoBRIRCglwYWdlX3NpemUYBCABKAUiOQoOR2V0Um9vbVJlcXVlc3QSFgoOc2NoZWR1bGVyX25hbWUYASABKAkSDwoHcm9vbV9pZBgCIAEoCSI1Cg9HZXRSb29tUmVzcG9uc2USIgoEcm9vbRgBIAEoCzIULm1hZXN0cm8udjEuR2FtZVJvb20yggIKEEdhbWVSb29tc1NlcnZpY2USdAoJTGlzdFJvb21zEhwubWFlc3Ryby52MS5MaXN0Um9vbXNSZXF1ZXN0Gh0ubWFlc3Ryby52MS5MaXN0Um9vbXNSZXNwb25zZSIqgtPkkwIkEiIvc2NoZWR1bGVycy97c2NoZWR1bGVyX25hbWV9L3Jvb21zEngKB0dldFJvb20SGi5tYWVzdHJvLnYxLkdldFJvb21SZXF1ZXN0GhsubWFlc3Ryby52MS5HZXRSb29tUmVzcG9uc2UiNILT5JMCLhIsL3NjaGVkdWxlcnMve3NjaGVkdWxlcl9uYW1lfS9yb29tcy97cm9vbV9pZH1iBnByb3RvMw", [file_google_api_annotations, file_maestro_v1_messages]);
 
 /**
  * ListRooms request.
@@ -34,6 +34,20 @@ export type ListRoomsRequest = Message<"maestro.v1.ListRoomsRequest"> & {
    * @generated from field: optional string status = 2;
    */
   status?: string | undefined;
+
+  /**
+   * Page to return, from 1 (query; default 1). Without page and page_size, every room is returned.
+   *
+   * @generated from field: optional int32 page = 3;
+   */
+  page?: number | undefined;
+
+  /**
+   * Rooms per page, 1 to 1000 (query; default 100 when page is given).
+   *
+   * @generated from field: optional int32 page_size = 4;
+   */
+  pageSize?: number | undefined;
 };
 
 /**
@@ -50,11 +64,32 @@ export const ListRoomsRequestSchema: GenMessage<ListRoomsRequest> = /*@__PURE__*
  */
 export type ListRoomsResponse = Message<"maestro.v1.ListRoomsResponse"> & {
   /**
-   * Rooms found.
+   * Rooms of the page, oldest first (then by id).
    *
    * @generated from field: repeated maestro.v1.GameRoom rooms = 1;
    */
   rooms: GameRoom[];
+
+  /**
+   * Rooms matching the filter over all pages.
+   *
+   * @generated from field: int32 total = 2;
+   */
+  total: number;
+
+  /**
+   * Page returned.
+   *
+   * @generated from field: int32 page = 3;
+   */
+  page: number;
+
+  /**
+   * Page size used (the number of rooms when the request did not page).
+   *
+   * @generated from field: int32 page_size = 4;
+   */
+  pageSize: number;
 };
 
 /**
@@ -120,7 +155,7 @@ export const GetRoomResponseSchema: GenMessage<GetRoomResponse> = /*@__PURE__*/
  */
 export const GameRoomsService: GenService<{
   /**
-   * Lists the rooms of a scheduler, optionally only those with a status.
+   * Lists the rooms of a scheduler, optionally only those with a status, one page at a time (oldest first).
    *
    * @generated from rpc maestro.v1.GameRoomsService.ListRooms
    */

@@ -3,8 +3,14 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { RoomTokens } from "../../core/ports/room-token.js";
 
+/** Expected tokens kept for verification; past this many rooms the cache starts over (a miss costs one HMAC). */
+const VERIFY_CACHE_SIZE = 50_000;
+
 /** A room's token is an HMAC of its scheduler and id: nothing to store, and a token never works for another room. */
 export class HmacRoomTokens implements RoomTokens {
+  // Every ping is verified: the HMAC was a visible share of a ping's CPU, and a room's expected token never changes.
+  private readonly expected = new Map<string, Buffer>();
+
   constructor(private readonly secret: string) {
     if (secret.length < 16) throw new Error("room token secret must be at least 16 characters");
   }
@@ -14,7 +20,13 @@ export class HmacRoomTokens implements RoomTokens {
   }
 
   verify(schedulerName: string, roomId: string, token: string): boolean {
-    const expected = Buffer.from(this.tokenFor(schedulerName, roomId));
+    const key = `${schedulerName}\n${roomId}`;
+    let expected = this.expected.get(key);
+    if (expected === undefined) {
+      expected = Buffer.from(this.tokenFor(schedulerName, roomId));
+      if (this.expected.size >= VERIFY_CACHE_SIZE) this.expected.clear();
+      this.expected.set(key, expected);
+    }
     const given = Buffer.from(token);
     return expected.length === given.length && timingSafeEqual(expected, given);
   }

@@ -3,7 +3,8 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { GameRoomSchema } from "@maestro/proto";
 import type { GameRoom, Instance } from "../../core/entities/game-room.js";
 
-export function roomToPb(room: GameRoom, instance: Instance | undefined) {
+/** `now` gives the ping age (seconds since the last ping, never negative). */
+export function roomToPb(room: GameRoom, instance: Instance | undefined, now: Date = new Date()) {
   return create(GameRoomSchema, {
     id: room.id,
     schedulerName: room.schedulerName,
@@ -20,5 +21,6 @@ export function roomToPb(room: GameRoom, instance: Instance | undefined) {
     ports: instance?.address?.ports ?? [],
     instanceStatus: instance?.status.type ?? "unknown",
     instanceStatusDescription: instance?.status.description ?? "",
+    pingAgeSeconds: Math.max(0, now.getTime() - room.lastPingAt.getTime()) / 1000,
   });
 }

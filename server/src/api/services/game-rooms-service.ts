@@ -1,7 +1,7 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { GameRoomsService } from "@maestro/proto";
 import { type RoomStatusName, roomStatusNames } from "../../core/entities/game-room.js";
-import { MaestroError } from "../../core/errors.js";
+import { type FieldViolation, MaestroError } from "../../core/errors.js";
 import type { InstanceStorage, RoomStorage } from "../../core/ports/room-storage.js";
 import type { SchedulerStorage } from "../../core/ports/scheduler-storage.js";
 import { roomToPb } from "../convert/room-convert.js";
@@ -11,28 +11,50 @@ export interface GameRoomsServiceDeps {
   schedulers: SchedulerStorage;
   rooms: RoomStorage;
   instances: InstanceStorage;
+  /** For ping ages; the system clock when absent. */
+  now?: () => Date;
 }
+
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 1000;
 
 /** Read access to rooms for operators and tools (Maestro v10 had no way to list rooms). */
 export function gameRoomsService(d: GameRoomsServiceDeps): Partial<ServiceImpl<typeof GameRoomsService>> {
+  const now_ = d.now ?? (() => new Date());
   return {
     listRooms: (req, ctx) =>
       handle(async () => {
         const opts = { signal: ctx.signal };
+        const violations: FieldViolation[] = [];
         if (req.status && !roomStatusNames.includes(req.status as RoomStatusName)) {
-          throw MaestroError.invalid([{ field: "status", message: `must be one of ${roomStatusNames.join(", ")}` }]);
+          violations.push({ field: "status", message: `must be one of ${roomStatusNames.join(", ")}` });
         }
+        // Without page or pageSize, every room (what clients written before paging expect).
+        const paged = req.page !== undefined || req.pageSize !== undefined;
+        const page = req.page ?? 1;
+        const pageSize = req.pageSize ?? DEFAULT_PAGE_SIZE;
+        if (page < 1) violations.push({ field: "page", message: "must be an integer greater than or equal to 1" });
+        if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+          violations.push({ field: "pageSize", message: `must be an integer from 1 to ${MAX_PAGE_SIZE}` });
+        }
+        if (violations.length > 0) throw MaestroError.invalid(violations);
         await d.schedulers.getScheduler(req.schedulerName, opts);
         const [rooms, instances] = await Promise.all([
           d.rooms.listRooms(req.schedulerName, opts),
           d.instances.listInstances(req.schedulerName, opts),
         ]);
         const byId = new Map(instances.map((i) => [i.id, i]));
+        // Oldest first, then by id in code-unit order: the same order on every call, whatever the storage returns.
+        const matching = rooms
+          .filter((r) => !req.status || r.status === req.status)
+          .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        const now = now_();
+        const slice = paged ? matching.slice((page - 1) * pageSize, page * pageSize) : matching;
         return {
-          rooms: rooms
-            .filter((r) => !req.status || r.status === req.status)
-            .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id))
-            .map((r) => roomToPb(r, byId.get(r.id))),
+          rooms: slice.map((r) => roomToPb(r, byId.get(r.id), now)),
+          total: matching.length,
+          page,
+          pageSize: paged ? pageSize : matching.length,
         };
       }),
     getRoom: (req, ctx) =>
@@ -40,7 +62,8 @@ export function gameRoomsService(d: GameRoomsServiceDeps): Partial<ServiceImpl<t
         const opts = { signal: ctx.signal };
         const room = await d.rooms.getRoom(req.schedulerName, req.roomId, opts);
         if (!room) throw MaestroError.notFound(`room ${req.roomId} of scheduler ${req.schedulerName}`);
-        return { room: roomToPb(room, await d.instances.getInstance(req.schedulerName, req.roomId, opts)) };
+        const instance = await d.instances.getInstance(req.schedulerName, req.roomId, opts);
+        return { room: roomToPb(room, instance, now_()) };
       }),
   };
 }

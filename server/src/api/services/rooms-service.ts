@@ -128,7 +128,7 @@ export function roomsService(d: RoomsServiceDeps): Partial<ServiceImpl<typeof Ro
     allocateRoom: (req, ctx) =>
       handle(async () => {
         const opts = { signal: ctx.signal };
-        await d.schedulers.getScheduler(req.schedulerName, opts);
+        const scheduler = await d.schedulers.getScheduler(req.schedulerName, opts);
         const room = await d.rooms.allocateRoom(
           req.schedulerName,
           {
@@ -136,6 +136,7 @@ export function roomsService(d: RoomsServiceDeps): Partial<ServiceImpl<typeof Ro
             metadataSelector: req.metadataSelector,
             idempotencyKey: req.idempotencyKey || undefined,
             ttlMs: d.allocationTtlMs,
+            maxMatches: scheduler.matchAllocation.maxMatches,
           },
           opts,
         );

@@ -1,4 +1,5 @@
 import type { GameRoom, Instance, RoomStatusName } from "../entities/game-room.js";
+import type { PingUpdate } from "../entities/room-ping.js";
 import type { CallOptions } from "./call-options.js";
 
 export interface RoomStorage {
@@ -10,13 +11,23 @@ export interface RoomStorage {
   updateRoom(room: GameRoom, opts?: CallOptions): Promise<void>;
   /** Throws not_found. */
   deleteRoom(schedulerName: string, roomId: string, opts?: CallOptions): Promise<void>;
+  /**
+   * Applies a room's ping in one atomic step against the stored room and its instance (`applyPingToRoom`): writes the
+   * ping status, running matches, metadata, lastPingAt and the composed status, publishes a status change, and returns
+   * the room. Throws not_found for an unknown room and failed_precondition for a refused transition, writing nothing.
+   */
+  applyPing(schedulerName: string, roomId: string, ping: PingUpdate, opts?: CallOptions): Promise<GameRoom>;
   listRooms(schedulerName: string, opts?: CallOptions): Promise<GameRoom[]>;
   listRoomIds(schedulerName: string, opts?: CallOptions): Promise<string[]>;
   countByStatus(schedulerName: string, opts?: CallOptions): Promise<Record<RoomStatusName, number>>;
   /**
-   * Atomically turns one `ready` room (lowest id first; never a version's validation room) whose metadata has every key/value of `metadataSelector` into
-   * `allocated` at `now`, and returns it; undefined when none qualifies. With an `idempotencyKey` seen within `ttlMs`,
-   * returns the room that key got before instead of allocating another.
+   * Atomically hands out one match slot and returns its room; undefined when none qualifies. Candidates are never a
+   * version's validation room and their metadata has every key/value of `metadataSelector`. With `maxMatches` > 1,
+   * rooms already holding matches (`active` or `allocated`, runningMatches < maxMatches) are packed first — the
+   * fullest, then the lowest id — taking one slot (runningMatches + 1; `occupied` once full); otherwise the lowest-id
+   * `ready` room becomes `allocated` at `now` (with runningMatches 1 when multi-match). A multi-match slot outlives
+   * pings reporting fewer matches until `ttlMs` passes (see applyPingToRoom). With an `idempotencyKey` seen
+   * within `ttlMs`, returns the room that key got before instead of allocating another.
    */
   allocateRoom(schedulerName: string, request: AllocationRequest, opts?: CallOptions): Promise<GameRoom | undefined>;
   /** Status changes of one scheduler's rooms, until the signal aborts. */
@@ -27,6 +38,8 @@ export interface AllocationRequest {
   now: Date;
   metadataSelector?: Record<string, string> | undefined;
   idempotencyKey?: string | undefined;
+  /** The scheduler's matchAllocation.maxMatches; 1 when absent. */
+  maxMatches?: number | undefined;
   /** How long an idempotency key is remembered (the allocation TTL). */
   ttlMs: number;
 }

@@ -4,7 +4,6 @@ import {
   type GameRoom,
   type Instance,
   isValidTransition,
-  type PingStatus,
   type RoomStatusName,
 } from "../entities/game-room.js";
 import type { Scheduler } from "../entities/scheduler.js";
@@ -137,28 +136,22 @@ export class RoomManager {
     ping: Ping,
     opts: CallOptions = {},
   ): Promise<GameRoom> {
-    const room = await this.deps.rooms.getRoom(scheduler.name, roomId, opts);
-    if (!room) throw MaestroError.notFound(`room ${roomId} of scheduler ${scheduler.name}`);
-    const instance = await this.deps.instances.getInstance(scheduler.name, roomId, opts);
     let runningMatches = ping.runningMatches ?? 0;
     if (ping.status === "occupied" && runningMatches < 1) runningMatches = 1;
-    const pinged: GameRoom = {
-      ...room,
-      pingStatus: ping.status satisfies PingStatus,
-      runningMatches,
-      metadata: ping.metadata ?? room.metadata,
-      lastPingAt: this.deps.clock.now(),
-    };
-    const status = this.statusOf(scheduler, pinged, instance);
-    if (!isValidTransition(room.status, status)) {
-      throw new MaestroError(
-        "failed_precondition",
-        `room ${roomId} cannot move from ${room.status} to ${status} (ping status ${ping.status})`,
-      );
-    }
-    const updated = { ...pinged, status, occupiedAt: nextOccupiedAt(room, status, this.deps.clock.now()) };
-    await this.deps.rooms.updateRoom(updated, opts);
-    return updated;
+    // One storage call (one Redis round trip): reading the room and instance here first would race other writers.
+    return this.deps.rooms.applyPing(
+      scheduler.name,
+      roomId,
+      {
+        status: ping.status,
+        runningMatches,
+        metadata: ping.metadata,
+        now: this.deps.clock.now(),
+        maxMatches: scheduler.matchAllocation.maxMatches,
+        allocationTtlMs: this.deps.timeouts.allocationTtlMs,
+      },
+      opts,
+    );
   }
 
   /** The runtime's view of a room changed. */

@@ -1,4 +1,4 @@
-import type { Instance } from "../../../core/entities/game-room.js";
+import type { Instance, InstanceStatusType } from "../../../core/entities/game-room.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
 import type { InstanceStorage } from "../../../core/ports/room-storage.js";
 import { throwIfAborted } from "./abort.js";
@@ -28,6 +28,11 @@ export class MemoryInstanceStorage implements InstanceStorage {
     const instances = this.instances.get(schedulerName);
     instances?.delete(roomId);
     if (instances?.size === 0) this.instances.delete(schedulerName);
+  }
+
+  /** Synchronous, for MemoryRoomStorage.applyPing. */
+  statusOf(schedulerName: string, roomId: string): InstanceStatusType | undefined {
+    return this.instances.get(schedulerName)?.get(roomId)?.status.type;
   }
 
   async listInstances(schedulerName: string, opts?: CallOptions): Promise<Instance[]> {

@@ -1,5 +1,6 @@
-import type { GameRoom, RoomStatusName } from "../../../core/entities/game-room.js";
+import type { GameRoom, InstanceStatusType, RoomStatusName } from "../../../core/entities/game-room.js";
 import { roomStatusNames } from "../../../core/entities/game-room.js";
+import { applyPingToRoom, type PingUpdate, pingTransitionRefused } from "../../../core/entities/room-ping.js";
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
 import type { AllocationRequest, RoomStatusEvent, RoomStorage } from "../../../core/ports/room-storage.js";
@@ -14,6 +15,15 @@ export class MemoryRoomStorage implements RoomStorage {
   private readonly rooms = new Map<string, Map<string, GameRoom>>();
   private readonly watchers = new Map<string, Set<EventChannel<RoomStatusEvent>>>();
   private readonly allocations = new Map<string, { roomId: string; expiresAt: number }>();
+
+  /**
+   * @param instanceStatus the instance status of a room, read synchronously by applyPing (pass
+   * `MemoryInstanceStorage.statusOf`); without it every instance counts as unknown.
+   */
+  constructor(
+    private readonly instanceStatus: (schedulerName: string, roomId: string) => InstanceStatusType | undefined = () =>
+      undefined,
+  ) {}
 
   async createRoom(room: GameRoom, opts?: CallOptions): Promise<void> {
     throwIfAborted(opts);
@@ -43,6 +53,21 @@ export class MemoryRoomStorage implements RoomStorage {
     const rooms = this.rooms.get(schedulerName);
     if (rooms?.delete(roomId) !== true) throw MaestroError.notFound(`room ${roomId}`);
     if (rooms.size === 0) this.rooms.delete(schedulerName);
+  }
+
+  async applyPing(schedulerName: string, roomId: string, ping: PingUpdate, opts?: CallOptions): Promise<GameRoom> {
+    throwIfAborted(opts);
+    // No await from the read to the write: nothing can interleave, as in the Redis script.
+    const rooms = this.rooms.get(schedulerName);
+    const room = rooms?.get(roomId);
+    if (rooms === undefined || room === undefined)
+      throw MaestroError.notFound(`room ${roomId} of scheduler ${schedulerName}`);
+    const outcome = applyPingToRoom(room, this.instanceStatus(schedulerName, roomId) ?? "unknown", ping);
+    if (!outcome.ok) throw pingTransitionRefused(roomId, outcome.from, outcome.to, ping.status);
+    const updated = structuredClone(outcome.room);
+    rooms.set(roomId, updated);
+    if (room.status !== updated.status) this.publish(updated);
+    return structuredClone(updated);
   }
 
   async listRooms(schedulerName: string, opts?: CallOptions): Promise<GameRoom[]> {
@@ -80,15 +105,22 @@ export class MemoryRoomStorage implements RoomStorage {
     }
     // Everything below runs without an await: no other call can interleave, which is what makes it atomic here.
     const selector = Object.entries(request.metadataSelector ?? {});
-    const candidate = [...(rooms?.values() ?? [])]
-      .filter(
-        (r) => r.status === "ready" && !r.isValidationRoom && selector.every(([k, v]) => String(r.metadata[k]) === v),
-      )
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))[0];
+    const maxMatches = request.maxMatches ?? 1;
+    const eligible = [...(rooms?.values() ?? [])].filter(
+      (r) => !r.isValidationRoom && selector.every(([k, v]) => String(r.metadata[k]) === v),
+    );
+    const byId = (a: GameRoom, b: GameRoom) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    const packable =
+      maxMatches > 1
+        ? eligible
+            .filter((r) => (r.status === "active" || r.status === "allocated") && r.runningMatches < maxMatches)
+            .sort((a, b) => b.runningMatches - a.runningMatches || byId(a, b))[0]
+        : undefined;
+    const candidate = packable ?? eligible.filter((r) => r.status === "ready").sort(byId)[0];
     if (!candidate) return undefined;
-    const allocated: GameRoom = { ...candidate, status: "allocated", allocatedAt: new Date(now) };
+    const allocated = allocatedSlot(candidate, maxMatches, new Date(now));
     rooms!.set(candidate.id, allocated);
-    this.publish(allocated);
+    if (allocated.status !== candidate.status) this.publish(allocated);
     if (keyed) {
       for (const [k, a] of this.allocations) if (a.expiresAt <= now) this.allocations.delete(k);
       this.allocations.set(keyed, { roomId: candidate.id, expiresAt: now + request.ttlMs });
@@ -128,4 +160,13 @@ export class MemoryRoomStorage implements RoomStorage {
       channel.push({ schedulerName: room.schedulerName, roomId: room.id, status: room.status });
     }
   }
+}
+
+/** The room after one more match slot was handed out (the Lua allocate-room script does the same). */
+function allocatedSlot(room: GameRoom, maxMatches: number, now: Date): GameRoom {
+  if (maxMatches <= 1) return { ...room, status: "allocated", allocatedAt: now };
+  const runningMatches = room.runningMatches + 1;
+  const status = runningMatches >= maxMatches ? "occupied" : room.status === "active" ? "active" : "allocated";
+  const occupiedAt = status === "occupied" ? now : room.occupiedAt;
+  return { ...room, status, runningMatches, allocatedAt: now, occupiedAt };
 }

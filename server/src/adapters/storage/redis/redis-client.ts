@@ -34,6 +34,9 @@ export function createRedisClient(url: string, opts: RedisClientOptions): RedisC
       connectTimeout: 5_000,
       commandTimeout: opts.commandTimeoutMs ?? 10_000,
       retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times - 1, 5), 2_000),
+      // Commands issued in the same tick (concurrent pings, allocations) leave in one write instead of one syscall
+      // each: the socket write was the largest cost of a ping under load. Order per connection is unchanged.
+      enableAutoPipelining: true,
       ...opts.overrides,
     });
   } catch (e) {
@@ -122,6 +125,8 @@ export async function dedicatedConnection(
     autoResendUnfulfilledCommands: false,
     // Blocking commands wait longer than a normal reply; the owner bounds each wait itself.
     commandTimeout: undefined,
+    // Nothing to batch on a connection that blocks or subscribes.
+    enableAutoPipelining: false,
   });
   conn.on("error", () => {
     // The failure reaches the caller through the rejected command.

@@ -1,5 +1,12 @@
 import type { Redis } from "ioredis";
-import { type GameRoom, RoomStatus, type RoomStatusName, roomStatusNames } from "../../../core/entities/game-room.js";
+import {
+  type GameRoom,
+  pingStatuses,
+  RoomStatus,
+  type RoomStatusName,
+  roomStatusNames,
+} from "../../../core/entities/game-room.js";
+import { type PingUpdate, pingTransitionRefused } from "../../../core/entities/room-ping.js";
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
 import { type Logger, silentLogger } from "../../../core/ports/logger.js";
@@ -7,6 +14,7 @@ import type { AllocationRequest, RoomStatusEvent, RoomStorage } from "../../../c
 import { defineLuaScript, type LuaScript } from "./lua-scripts.js";
 import { redisCall } from "./redis-errors.js";
 import {
+  instanceMapKey,
   roomAllocationKey,
   roomHashKey,
   roomHashPrefix,
@@ -15,7 +23,14 @@ import {
   roomStatusChannel,
   roomStatusKey,
 } from "./redis-keys.js";
-import { decodeRoom, encodeRoom, encodeStatusEvent, flatToRecord, statusScore } from "./room-hash.js";
+import {
+  decodeRoom,
+  encodeRoom,
+  encodeStatusEvent,
+  flatToRecord,
+  statusByScoreText,
+  statusScore,
+} from "./room-hash.js";
 import { RoomStatusWatch } from "./room-status-watch.js";
 
 // Rooms per pipeline when listing, so one listing of a huge scheduler does not build one giant reply.
@@ -31,6 +46,7 @@ export class RedisRoomStorage implements RoomStorage {
   private readonly update: LuaScript;
   private readonly remove: LuaScript;
   private readonly allocate: LuaScript;
+  private readonly ping: LuaScript;
 
   constructor(
     private readonly client: Redis,
@@ -40,6 +56,7 @@ export class RedisRoomStorage implements RoomStorage {
     this.update = defineLuaScript(client, "update-room");
     this.remove = defineLuaScript(client, "delete-room");
     this.allocate = defineLuaScript(client, "allocate-room");
+    this.ping = defineLuaScript(client, "apply-ping");
   }
 
   async createRoom(room: GameRoom, opts?: CallOptions): Promise<void> {
@@ -61,6 +78,29 @@ export class RedisRoomStorage implements RoomStorage {
   async deleteRoom(schedulerName: string, roomId: string, opts?: CallOptions): Promise<void> {
     const deleted = await redisCall(opts, () => this.remove(roomKeys(schedulerName, roomId), [roomId]));
     if (deleted === 0) throw MaestroError.notFound(`room ${roomId}`);
+  }
+
+  async applyPing(schedulerName: string, roomId: string, ping: PingUpdate, opts?: CallOptions): Promise<GameRoom> {
+    const keys = [...roomKeys(schedulerName, roomId), instanceMapKey(schedulerName)];
+    const args = [
+      roomId,
+      pingStatuses.indexOf(ping.status),
+      ping.runningMatches,
+      ping.metadata === undefined ? "" : JSON.stringify(ping.metadata),
+      ping.now.getTime(),
+      ping.maxMatches,
+      Math.ceil(ping.allocationTtlMs),
+      roomStatusChannel(schedulerName),
+    ];
+    const reply = (await redisCall(opts, () => this.ping(keys, args))) as unknown[];
+    if (reply[0] === "not_found") throw MaestroError.notFound(`room ${roomId} of scheduler ${schedulerName}`);
+    if (reply[0] === "refused") {
+      throw pingTransitionRefused(roomId, statusByScoreText(reply[1]), statusByScoreText(reply[2]), ping.status);
+    }
+    const key = roomHashKey(schedulerName, roomId);
+    const room = decodeRoom(key, flatToRecord(reply.slice(1)));
+    if (room === undefined) throw new MaestroError("internal", `apply-ping returned no room for ${key}`);
+    return room;
   }
 
   async listRooms(schedulerName: string, opts?: CallOptions): Promise<GameRoom[]> {
@@ -110,7 +150,7 @@ export class RedisRoomStorage implements RoomStorage {
         { field: "ttlMs", message: `must be a positive number of milliseconds, got ${request.ttlMs}` },
       ]);
     }
-    const keys = [roomStatusKey(schedulerName)];
+    const keys = [roomStatusKey(schedulerName), roomOccupancyKey(schedulerName)];
     if (request.idempotencyKey) keys.push(roomAllocationKey(schedulerName, request.idempotencyKey));
     const selector = request.metadataSelector ?? {};
     const args = [
@@ -121,6 +161,9 @@ export class RedisRoomStorage implements RoomStorage {
       Object.keys(selector).length === 0 ? "" : JSON.stringify(selector),
       statusScore("ready"),
       statusScore("allocated"),
+      request.maxMatches ?? 1,
+      statusScore("active"),
+      statusScore("occupied"),
     ];
     const reply = await redisCall(opts, () => this.allocate(keys, args));
     if (reply === null || reply === undefined) return undefined;

@@ -20,6 +20,13 @@ export function statusScore(status: RoomStatusName): number {
   return RoomStatus[status];
 }
 
+/** A status score as Lua returns it (number or text). */
+export function statusByScoreText(score: unknown): RoomStatusName {
+  const status = statusByScore.get(String(score));
+  if (status === undefined) throw new MaestroError("internal", `unknown room status score ${String(score)}`);
+  return status;
+}
+
 /** Hash fields of a room, as field/value pairs for HSET. Optional dates left out are absent fields. */
 export function encodeRoom(room: GameRoom): string[] {
   const fields = [

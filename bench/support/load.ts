@@ -1,0 +1,97 @@
+// The load generator of the rooms API benchmarks. It runs in a child process of its own (the same bundle started
+// with `--load <plan.json>`), so its CPU is not the server's event loop; it still shares the machine's cores.
+import { readFileSync } from "node:fs";
+import { Pool } from "undici";
+
+export interface LoadPlan {
+  origin: string;
+  method: "PUT" | "POST";
+  /** Requests cycle through these (path, authorization header or "", body). */
+  requests: { path: string; authorization: string; body: string }[];
+  concurrency: number;
+  warmupMs: number;
+  durationMs: number;
+  /** Stop a level early after this many measured requests (allocations use up rooms). */
+  maxRequests: number;
+}
+
+export interface LoadResult {
+  concurrency: number;
+  requests: number;
+  /** Requests answered in all, warm-up included. */
+  answered: number;
+  /** Server process CPU time (user + system) per answered request, in microseconds (set by the parent). */
+  serverCpuUsPerRequest?: number;
+  /** Answers other than 2xx, by status. */
+  errors: Record<string, number>;
+  seconds: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** Runs one plan on keep-alive connections (one per concurrent caller) and measures each answered request. */
+export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
+  const pool = new Pool(plan.origin, { connections: plan.concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
+  const latencies = new Float64Array(Math.max(plan.maxRequests, 1));
+  const errors: Record<string, number> = {};
+  let next = 0;
+  let measured = 0;
+  let answered = 0;
+  let measuring = false;
+  let stop = false;
+  const one = async () => {
+    const r = plan.requests[next++ % plan.requests.length]!;
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (r.authorization) headers.authorization = r.authorization;
+    const start = process.hrtime.bigint();
+    const res = await pool.request({ path: r.path, method: plan.method, headers, body: r.body });
+    await res.body.text();
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    answered += 1;
+    if (!measuring) return;
+    if (res.statusCode >= 300) errors[res.statusCode] = (errors[res.statusCode] ?? 0) + 1;
+    if (measured < latencies.length) latencies[measured] = ms;
+    measured += 1;
+    if (measured >= plan.maxRequests) stop = true;
+  };
+  const caller = async () => {
+    while (!stop) await one();
+  };
+  const callers = Array.from({ length: plan.concurrency }, caller);
+  await new Promise((r) => setTimeout(r, plan.warmupMs));
+  measuring = true;
+  const started = process.hrtime.bigint();
+  const timer = setTimeout(() => {
+    stop = true;
+  }, plan.durationMs);
+  await Promise.all(callers);
+  clearTimeout(timer);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await pool.close();
+  const sorted = latencies.slice(0, Math.min(measured, latencies.length)).sort();
+  const pct = (p: number) => round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0);
+  return {
+    concurrency: plan.concurrency,
+    requests: measured,
+    answered,
+    errors,
+    seconds: round(seconds),
+    perSecond: Math.round(measured / seconds),
+    p50Ms: pct(50),
+    p99Ms: pct(99),
+    maxMs: round(sorted[sorted.length - 1] ?? 0),
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** Child-process entry: `--load <plan.json>` runs the plan and prints its result as one JSON line. */
+export async function loadChildMain(planPath: string): Promise<void> {
+  const plan = JSON.parse(readFileSync(planPath, "utf8")) as LoadPlan;
+  const result = await runLoad(plan);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}

@@ -1,0 +1,172 @@
+// Shared part of bench/pings and bench/allocate: a real redis-server, the rooms API started in this process through
+// the server's own wiring (startMaestro with storage on Redis), 10,000 registered rooms, and a load generator in a
+// separate child process on loopback.
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadConfig } from "../../server/src/config/load-config.js";
+import type { MaestroConfig } from "../../server/src/config/schema.js";
+import type { GameRoom, Instance } from "../../server/src/core/entities/game-room.js";
+import { silentLogger } from "../../server/src/core/ports/logger.js";
+import { startMaestro } from "../../server/src/server.js";
+import { validScheduler } from "../../server/test/support/fixtures.js";
+import { startRedis, type TestRedis } from "../../server/test/support/redis.js";
+import { type LoadPlan, type LoadResult, loadChildMain } from "./load.js";
+
+export const SCHEDULER = "bench";
+
+export interface BenchServer {
+  roomsUrl: string;
+  roomIds: string[];
+  tokenFor(roomId: string): string;
+  maestro: Awaited<ReturnType<typeof startMaestro>>;
+  redis: TestRedis;
+  stop(): Promise<void>;
+}
+
+/** When this bundle was started as the load generator, runs it and returns true. */
+export async function runAsLoadChild(): Promise<boolean> {
+  const i = process.argv.indexOf("--load");
+  if (i < 0) return false;
+  await loadChildMain(process.argv[i + 1]!);
+  return true;
+}
+
+/**
+ * The server reads its SQL migrations (PGlite holds the schedulers) next to its module, i.e. next to this bundle; the
+ * bench runner copies only the Lua scripts, so bring the migrations along from the repository when missing.
+ */
+function ensureMigrationsNextToBundle(): void {
+  const target = fileURLToPath(new URL("./migrations/", import.meta.url));
+  const source = join(process.cwd(), "server/src/adapters/storage/sql/migrations");
+  if (!existsSync(target) && existsSync(source)) cpSync(source, target, { recursive: true });
+}
+
+/** Redis + rooms API (tokens on, as by default) + `rooms` ready rooms of one scheduler with a ready instance each. */
+export async function startBenchServer(rooms: number, configOverrides: Record<string, unknown> = {}) {
+  ensureMigrationsNextToBundle();
+  const redis = await startRedis();
+  const dataDir = mkdtempSync(join(tmpdir(), "maestro-bench-"));
+  const config: MaestroConfig = loadConfig({
+    env: {},
+    overrides: {
+      dataDir,
+      "roomsApi.port": 0,
+      "internalApi.port": 0,
+      "storage.state.kind": "redis",
+      "storage.state.url": redis.url,
+      "storage.operations.kind": "redis",
+      "storage.operations.url": redis.url,
+      "log.level": "warn",
+      ...configOverrides,
+    },
+  });
+  const maestro = await startMaestro(config, ["rooms-api"], silentLogger);
+  const ctx = maestro.context;
+  await ctx.schedulerStorage.createScheduler(validScheduler({ name: SCHEDULER, state: "in-sync" }));
+  const roomIds = Array.from({ length: rooms }, (_, i) => `${SCHEDULER}-${String(i).padStart(5, "0")}`);
+  const now = new Date();
+  for (let start = 0; start < roomIds.length; start += 500) {
+    await Promise.all(
+      roomIds.slice(start, start + 500).map(async (id, i) => {
+        await ctx.rooms.createRoom(readyRoom(id, now));
+        await ctx.instances.upsertInstance(readyInstance(id, 40_000 + ((start + i) % 20_000)));
+      }),
+    );
+  }
+  const server: BenchServer = {
+    roomsUrl: maestro.urls.roomsApi!,
+    roomIds,
+    tokenFor: (id) => ctx.tokens.tokenFor(SCHEDULER, id),
+    maestro,
+    redis,
+    async stop() {
+      await maestro.stop();
+      await redis.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}
+
+export function readyRoom(id: string, now: Date): GameRoom {
+  return {
+    id,
+    schedulerName: SCHEDULER,
+    version: "v1.0.0",
+    status: "ready",
+    pingStatus: "ready",
+    metadata: {},
+    isValidationRoom: false,
+    runningMatches: 0,
+    createdAt: now,
+    lastPingAt: now,
+  };
+}
+
+function readyInstance(id: string, port: number): Instance {
+  return {
+    id,
+    schedulerName: SCHEDULER,
+    status: { type: "ready", description: "" },
+    address: { host: "127.0.0.1", ports: [{ name: "game", port, protocol: "tcp" }] },
+  };
+}
+
+/** Runs one load plan in a child process (this same bundle with `--load`) and returns its figures. */
+export async function runLoadChild(plan: LoadPlan): Promise<LoadResult> {
+  const dir = mkdtempSync(join(tmpdir(), "maestro-bench-plan-"));
+  const file = join(dir, "plan.json");
+  writeFileSync(file, JSON.stringify(plan));
+  try {
+    const child = spawn(process.execPath, [process.argv[1]!, "--load", file], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    const cpu = process.cpuUsage();
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    if (code !== 0) throw new Error(`load generator exited with ${code}`);
+    const used = process.cpuUsage(cpu);
+    const line = out.trim().split("\n").pop() ?? "";
+    const result = JSON.parse(line) as LoadResult;
+    result.serverCpuUsPerRequest = Math.round((used.user + used.system) / Math.max(result.answered, 1));
+    return result;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Concurrency levels from argv (`--levels 16,64,256`), else the defaults. */
+export function levelsFromArgs(defaults: number[]): number[] {
+  const i = process.argv.indexOf("--levels");
+  if (i < 0) return defaults;
+  return process.argv[i + 1]!.split(",").map(Number);
+}
+
+export function numberArg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? fallback : Number(process.argv[i + 1]);
+}
+
+export function machine(): string {
+  return `${availableParallelism()} cores (${cpus()[0]?.model ?? "?"}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+/** Prints the table and, as the last stdout line, `BENCH_RESULT <json>` for bench/run.mjs. */
+export function report(scenario: string, notes: string, rows: LoadResult[]): void {
+  console.log(`\n${scenario}: ${notes}\nmachine: ${machine()}\n`);
+  console.log("| concurrency | requests | per second | p50 ms | p99 ms | max ms | server CPU µs/request | errors |");
+  console.log("|---|---|---|---|---|---|---|---|");
+  for (const r of rows) {
+    const errors = Object.entries(r.errors)
+      .map(([status, n]) => `${n}×${status}`)
+      .join(" ");
+    console.log(
+      `| ${r.concurrency} | ${r.requests} | ${r.perSecond.toLocaleString("en-US")} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.serverCpuUsPerRequest ?? "?"} | ${errors || "0"} |`,
+    );
+  }
+  console.log(`BENCH_RESULT ${JSON.stringify({ scenario, rows })}`);
+}
