@@ -15,9 +15,13 @@ const WAKE_DEBOUNCE_MS = 500;
  * also runs the scheduler's health controller: periodically, and woken (debounced) when one of its rooms changes here.
  */
 export function workerModule(ctx: MaestroContext): MaestroModule {
-  const { config, logger } = ctx;
+  const { config } = ctx;
+  const logger = ctx.logger.child({ module: "worker" });
   const ttl = config.workers.ownershipTtlMs;
   const stopAll = new AbortController();
+  const draining = new AbortController();
+  // Each owned scheduler's worker loop, so a drain can wait for the operations in flight.
+  const loops = new Set<Promise<void>>();
   const supervisor = new PerSchedulerSupervisor({
     name: "worker",
     schedulers: ctx.schedulerStorage,
@@ -46,7 +50,9 @@ export function workerModule(ctx: MaestroContext): MaestroModule {
       }, ttl / 3);
       try {
         await recoverAbandonedOperations(schedulerName, { ...ctx, operations: ctx.operationStorage }, owned);
-        await runOwnedScheduler(ctx, schedulerName, owned);
+        const loop = runOwnedScheduler(ctx, schedulerName, owned, draining.signal);
+        loops.add(loop);
+        await loop.finally(() => loops.delete(loop));
       } finally {
         clearInterval(renew);
         if (!lost.signal.aborted) await ctx.ownership.release(schedulerName, ctx.replicaId).catch(() => undefined);
@@ -65,6 +71,18 @@ export function workerModule(ctx: MaestroContext): MaestroModule {
       );
       await supervisor.start();
     },
+    async drain(deadline) {
+      draining.abort();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...loops]),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        }),
+      ]);
+      clearTimeout(timer);
+      if (loops.size > 0) logger.warn({}, "drain timeout: canceling the operations still running");
+    },
     async stop() {
       await supervisor.stop();
       stopAll.abort();
@@ -72,8 +90,14 @@ export function workerModule(ctx: MaestroContext): MaestroModule {
   };
 }
 
-async function runOwnedScheduler(ctx: MaestroContext, schedulerName: string, signal: AbortSignal): Promise<void> {
-  const { config, logger } = ctx;
+async function runOwnedScheduler(
+  ctx: MaestroContext,
+  schedulerName: string,
+  signal: AbortSignal,
+  draining: AbortSignal,
+): Promise<void> {
+  const { config } = ctx;
+  const logger = ctx.logger.child({ module: "worker" });
   const log = logger.child({ scheduler: schedulerName, component: "worker" });
   const worker = new OperationWorker(schedulerName, {
     operations: ctx.operationStorage,
@@ -116,7 +140,7 @@ async function runOwnedScheduler(ctx: MaestroContext, schedulerName: string, sig
   };
   scheduleCleanup();
   try {
-    await worker.run(signal);
+    await worker.run(signal, { draining });
   } finally {
     clearTimeout(cleanup);
     clearInterval(interval);

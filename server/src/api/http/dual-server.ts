@@ -31,12 +31,25 @@ export function dualProtocolServer(handler: http.RequestListener): net.Server {
     });
   });
   // fastify.close() closes only the front listener; idle keep-alive and h2 sessions would keep it open for ever.
+  // Requests in flight finish first: h2 sessions close after their streams, and h1 connections are closed as soon as
+  // they fall idle (polled, since a request in flight says nothing when its keep-alive connection becomes idle).
   const close = front.close.bind(front);
   front.close = (cb?: (err?: Error) => void) => {
-    close(cb);
+    const poll = setInterval(() => h1.closeIdleConnections(), 50);
+    close((err) => {
+      clearInterval(poll);
+      cb?.(err);
+    });
     h1.closeIdleConnections();
     for (const s of sessions) s.close();
     return front;
   };
+  // Used when the drain deadline passes (see closeGracefully).
+  Object.assign(front, {
+    closeAllConnections() {
+      h1.closeAllConnections();
+      for (const s of sessions) s.destroy();
+    },
+  });
   return front;
 }
