@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { scrape, valueOf } from "../support/prometheus.js";
+import { metricValue, scrape } from "../support/prometheus.js";
 import {
   eventually,
   http,
@@ -35,29 +35,29 @@ describe("/metrics on the internal port", () => {
         const ready = info.find((s: { name: string }) => s.name === S)?.roomsReady;
         if (ready !== 2) return false;
         const m = await scrape(maestro.urls.internalApi);
-        return valueOf(m, "maestro_worker_gru_ready", labels) === 2 ? m : false;
+        return metricValue(m, "maestro_worker_gru_ready", labels) === 2 ? m : false;
       },
       { what: "2 ready rooms in the API and in maestro_worker_gru_ready", timeoutMs: 40_000, intervalMs: 300 },
     );
-    expect(valueOf(samples, "maestro_worker_gru_pending", labels)).toBe(0);
-    expect(valueOf(samples, "maestro_worker_instance_ready", labels)).toBe(2);
-    expect(valueOf(samples, "maestro_worker_desired_rooms", labels)).toBe(2);
-    expect(valueOf(samples, "maestro_worker_current_rooms", labels)).toBe(2);
-    expect(valueOf(samples, "maestro_worker_max_matches", labels)).toBe(1);
-    expect(valueOf(samples, "maestro_worker_running_matches", labels)).toBe(0);
-    expect(valueOf(samples, "process_resident_memory_bytes")).toBeGreaterThan(0);
+    expect(metricValue(samples, "maestro_worker_gru_pending", labels)).toBe(0);
+    expect(metricValue(samples, "maestro_worker_instance_ready", labels)).toBe(2);
+    expect(metricValue(samples, "maestro_worker_desired_rooms", labels)).toBe(2);
+    expect(metricValue(samples, "maestro_worker_current_rooms", labels)).toBe(2);
+    expect(metricValue(samples, "maestro_worker_max_matches", labels)).toBe(1);
+    expect(metricValue(samples, "maestro_worker_running_matches", labels)).toBe(0);
+    expect(metricValue(samples, "process_resident_memory_bytes")).toBeGreaterThan(0);
   }, 60_000);
 
   it("counts HTTP requests by route template, for both APIs", async () => {
     const route = "/schedulers/:scheduler_name";
     const key = { service: "management-api", method: "GET", route, code: "200" };
-    const before = valueOf(await scrape(maestro.urls.internalApi), "maestro_http_requests_total", key) ?? 0;
+    const before = metricValue(await scrape(maestro.urls.internalApi), "maestro_http_requests_total", key) ?? 0;
     for (let i = 0; i < 3; i++) expect((await http(maestro.managementUrl, "GET", `/schedulers/${S}`)).status).toBe(200);
     expect((await http(maestro.managementUrl, "GET", "/schedulers/no-such-scheduler")).status).toBe(404);
     const after = await scrape(maestro.urls.internalApi);
-    expect(valueOf(after, "maestro_http_requests_total", key)).toBe(before + 3);
-    expect(valueOf(after, "maestro_http_requests_total", { ...key, code: "404" })).toBeGreaterThanOrEqual(1);
-    expect(valueOf(after, "maestro_http_request_duration_ms_count", key)).toBe(before + 3);
+    expect(metricValue(after, "maestro_http_requests_total", key)).toBe(before + 3);
+    expect(metricValue(after, "maestro_http_requests_total", { ...key, code: "404" })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(after, "maestro_http_request_duration_ms_count", key)).toBe(before + 3);
     // Raw names never become a route label: cardinality stays bounded by the route table.
     expect(after.filter((s) => s.labels.route?.includes(S) || s.labels.route?.includes("no-such"))).toEqual([]);
     // Rooms ping through the rooms API, whose requests are counted under its own service label.
@@ -74,12 +74,12 @@ describe("/metrics on the internal port", () => {
     const m = await eventually(
       async () => {
         const s = await scrape(maestro.urls.internalApi);
-        const ran = valueOf(s, "maestro_worker_operation_execution_latency_count", {
+        const ran = metricValue(s, "maestro_worker_operation_execution_latency_count", {
           ...labels,
           operation: "test_operation",
           success: "true",
         });
-        const evicted = valueOf(s, "maestro_worker_operation_evicted_total", {
+        const evicted = metricValue(s, "maestro_worker_operation_evicted_total", {
           ...labels,
           operation: "no_such_operation",
           reason: "unknown_definition",
@@ -88,20 +88,20 @@ describe("/metrics on the internal port", () => {
       },
       { what: "test_operation timed and the orphan evicted" },
     );
-    expect(valueOf(m, "maestro_worker_operation_execution_latency_count", { operation: "add_rooms" })).toBeGreaterThan(
-      0,
-    );
     expect(
-      valueOf(m, "maestro_storage_operation_latency_count", {
+      metricValue(m, "maestro_worker_operation_execution_latency_count", { operation: "add_rooms" }),
+    ).toBeGreaterThan(0);
+    expect(
+      metricValue(m, "maestro_storage_operation_latency_count", {
         storage: "room-storage",
         backend: "memory",
         operation: "updateRoom",
       }),
     ).toBeGreaterThan(0);
     expect(
-      valueOf(m, "maestro_storage_operation_latency_count", { storage: "scheduler-storage", backend: "pglite" }),
+      metricValue(m, "maestro_storage_operation_latency_count", { storage: "scheduler-storage", backend: "pglite" }),
     ).toBeGreaterThan(0);
-    expect(valueOf(m, "maestro_storage_fails_total")).toBeUndefined();
+    expect(metricValue(m, "maestro_storage_fails_total")).toBeUndefined();
   });
 
   it("reports forwarder outcomes through the ForwardingStats interface", async () => {
@@ -111,9 +111,9 @@ describe("/metrics on the internal port", () => {
     stats.delivered("matchmaker", "room-ready", "timeout", 1000);
     const m = await scrape(maestro.urls.internalApi);
     const key = { forwarder: "matchmaker", event: "room-ready" };
-    expect(valueOf(m, "maestro_forwarder_events_total", { ...key, outcome: "success" })).toBe(2);
-    expect(valueOf(m, "maestro_forwarder_events_total", { ...key, outcome: "timeout" })).toBe(1);
-    expect(valueOf(m, "maestro_forwarder_event_duration_ms_sum", { ...key, outcome: "success" })).toBe(42);
+    expect(metricValue(m, "maestro_forwarder_events_total", { ...key, outcome: "success" })).toBe(2);
+    expect(metricValue(m, "maestro_forwarder_events_total", { ...key, outcome: "timeout" })).toBe(1);
+    expect(metricValue(m, "maestro_forwarder_event_duration_ms_sum", { ...key, outcome: "success" })).toBe(42);
   });
 
   it("answers /healthz and /readyz with the checks it ran", async () => {

@@ -20,7 +20,7 @@ export function parsePrometheus(text: string): Sample[] {
 }
 
 /** Sum of the samples named `name` whose labels include every label given. */
-export function valueOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
+export function metricValue(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
   const found = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   return found.length === 0 ? undefined : found.reduce((sum, s) => sum + s.value, 0);
 }
