@@ -3,7 +3,8 @@
 // entry is bundled with tsup into .tmp/bench/<name>/main.js (storage and Kubernetes clients stay external, the Redis
 // Lua scripts and SQL migrations are copied next to it). The scenario's stdout is passed through; its LAST line must be
 // `BENCH_RESULT {"scenario":"<name>","rows":[{...}],"skipped"?:"<reason>"}`.
-// Usage (after `npm run build`): node bench/run.mjs [scenario ...]   — all scenarios when none is named.
+// Usage (after `npm run build`): node bench/run.mjs [scenario ...] [--timeout=<s>] [-- scenario args]; all
+// scenarios when none is named.
 // Writes .tmp/bench/results.json and prints one combined table.
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -36,7 +37,13 @@ const externals = [
 /** Scenarios other engineers add; listed so that a run says "missing" rather than silently skipping them. */
 const known = ["pings", "allocate", "operations", "embedded", "health-controller", "rss", "scale-process", "scale-k8s"];
 
-const requested = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const dash = argv.indexOf("--");
+/** Arguments after `--` go to every scenario run (e.g. `node bench/run.mjs rss -- 20000`). */
+const scenarioArgs = dash === -1 ? [] : argv.slice(dash + 1);
+const own = dash === -1 ? argv : argv.slice(0, dash);
+const timeoutFlag = own.find((a) => a.startsWith("--timeout="));
+const requested = own.filter((a) => !a.startsWith("--"));
 const present = readdirSync(benchDir).filter((d) => statSync(join(benchDir, d)).isDirectory() && entryOf(d));
 const names = requested.length > 0 ? requested : [...new Set([...known, ...present])];
 
@@ -48,8 +55,8 @@ function entryOf(name) {
   return undefined;
 }
 
-/** A scenario still running after this long is stopped and reported failed (BENCH_TIMEOUT_S, default 600). */
-const timeoutMs = Number(process.env["BENCH_TIMEOUT_S"] ?? 600) * 1000;
+/** A scenario still running after this long is stopped and reported failed (--timeout=<seconds>, default 600). */
+const timeoutMs = Number(timeoutFlag?.slice("--timeout=".length) ?? 600) * 1000;
 
 function run(cmd, args) {
   return new Promise((resolve) => {
@@ -96,7 +103,7 @@ async function scenario(name) {
     main = join(outDir, "main.js");
   }
   const started = performance.now();
-  const { code, last } = await run(process.execPath, [main]);
+  const { code, last } = await run(process.execPath, [main, ...scenarioArgs]);
   const durationMs = Math.round(performance.now() - started);
   const parsed = last?.startsWith("BENCH_RESULT ") ? safeParse(last.slice("BENCH_RESULT ".length)) : undefined;
   if (code !== 0 || !parsed) {

@@ -1,6 +1,6 @@
 // One health-controller cycle over 10,000 ready rooms (nothing to fix: the cost of looking), with rooms and instances
 // in memory and in Redis: cycle time p50 / max over a few cycles, and this process's RSS.
-// Usage: node bench/run.mjs health-controller   (ROOMS and CYCLES from the environment, default 10000 and 5)
+// Usage: node bench/run.mjs health-controller   [-- rooms cycles] (default 10000 5)
 import { cpus } from "node:os";
 import {
   MemoryInstanceStorage,
@@ -31,8 +31,8 @@ import { defaultRoomTimeouts } from "../../server/src/core/services/timeouts.js"
 import { validScheduler } from "../../server/test/support/fixtures.js";
 import { startRedis } from "../../server/test/support/redis.js";
 
-const ROOMS = Number(process.env["ROOMS"] ?? 10_000);
-const CYCLES = Number(process.env["CYCLES"] ?? 5);
+const ROOMS = Number(process.argv[2] ?? 10_000);
+const CYCLES = Number(process.argv[3] ?? 5);
 const S = "bench-hc";
 const mib = () => Math.round(process.memoryUsage().rss / 2 ** 20);
 const pct = (sorted: number[], p: number) =>

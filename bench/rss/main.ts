@@ -1,6 +1,6 @@
 // Server RSS with 10,000 rooms registered: a whole embedded Maestro (PGlite, memory state, process runtime) runs in
 // this process; 10,000 ready rooms and their instances are stored directly (no room processes), then the APIs and
-// /metrics are exercised over them. Usage: node bench/run.mjs rss   (ROOMS from the environment, default 10000)
+// /metrics are exercised over them. Usage: node bench/run.mjs rss   [-- rooms] (default 10000)
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +12,7 @@ import { silentLogger } from "../../server/src/core/ports/logger.js";
 import { startMaestro } from "../../server/src/server.js";
 import { schedulerBody } from "../../server/test/support/test-maestro.js";
 
-const ROOMS = Number(process.env["ROOMS"] ?? 10_000);
+const ROOMS = Number(process.argv[2] ?? 10_000);
 const S = "bench-rss";
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;

@@ -1,7 +1,7 @@
 // Scale-up on the process runtime: a spawned `maestro start` (embedded default) brings a new scheduler's N rooms to
 // Ready, timed from the create request. Each room
 // is a small Node process that pings "ready" with its token, so the figure is the runtime's and the rooms API's cost,
-// not a game's start-up. N defaults to 50 for a 2-core machine. Usage: node bench/run.mjs scale-process  (ROOMS=…)
+// not a game's start-up. N defaults to 50 for a 2-core machine. Usage: node bench/run.mjs scale-process  [-- rooms]
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { freePort } from "../../server/test/support/free-port.js";
 import { PINGING_ROOM, schedulerBody } from "../../server/test/support/test-maestro.js";
 
-const ROOMS = Number(process.env["ROOMS"] ?? 50);
+const ROOMS = Number(process.argv[2] ?? 50);
 const S = "bench-scale";
 const cli = join(process.cwd(), "server/dist/cli.js");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
