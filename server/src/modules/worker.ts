@@ -29,6 +29,8 @@ export function workerModule(ctx: MaestroContext): MaestroModule {
     events: ctx.events,
     logger,
     task: async (schedulerName, signal) => {
+      // Draining: the supervisor restarts tasks that end, but nothing new may start until the stop.
+      if (draining.signal.aborted) return untilAborted(signal);
       const log = logger.child({ scheduler: schedulerName, component: "worker", replica: ctx.replicaId });
       while (!(await ctx.ownership.acquire(schedulerName, ctx.replicaId, ttl, { signal }))) {
         await delay(ttl / 3, signal);
@@ -153,5 +155,12 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
     signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+  });
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
   });
 }
