@@ -6,9 +6,9 @@ import type { MaestroMetrics } from "./maestro-metrics.js";
  * number of series stays bounded; requests matching no route share the template `unmatched`. Register before routes.
  */
 export function registerHttpMetrics(app: FastifyInstance, metrics: MaestroMetrics, service: string): void {
+  const record = metrics.httpRecorder(service);
   app.addHook("onResponse", (request, reply, done) => {
-    metrics.httpRequest(
-      service,
+    record(
       request.method,
       request.is404 ? "unmatched" : (request.routeOptions.url ?? "unmatched"),
       reply.statusCode,

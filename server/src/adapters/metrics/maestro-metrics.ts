@@ -12,7 +12,10 @@ export interface ForwardingStats {
   delivered(forwarder: string, event: string, outcome: ForwardOutcome, durationMs: number): void;
 }
 
-type Child<T> = { counter: Counter.Internal; histogram: Histogram.Internal<string> } & T;
+/** Records one answered request of one API. */
+export type HttpRecorder = (method: string, route: string, code: number, durationMs: number) => void;
+
+type Child = { counter: Counter.Internal; histogram: Histogram.Internal<string> };
 
 /**
  * One Prometheus registry per process and the metrics every module reports into. Label children are cached by key so
@@ -83,8 +86,8 @@ export class MaestroMetrics implements ForwardingStats {
     registers: [this.registry],
   });
 
-  private readonly httpChildren = new Map<string, Child<object>>();
-  private readonly forwardChildren = new Map<string, Child<object>>();
+  private readonly httpRecorders = new Map<string, HttpRecorder>();
+  private readonly forwardChildren = new Map<string, Map<string, Map<ForwardOutcome, Child>>>();
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     // Process figures (RSS, heap, event-loop lag, GC) under their usual names, for dashboards that expect them.
@@ -93,29 +96,63 @@ export class MaestroMetrics implements ForwardingStats {
 
   /** One answered HTTP request; `route` is the route template (bounded), never the raw URL. */
   httpRequest(service: string, method: string, route: string, code: number, durationMs: number): void {
-    const key = `${service}\u0000${method}\u0000${route}\u0000${code}`;
-    let child = this.httpChildren.get(key);
-    if (!child) {
-      const c = String(code);
-      child = {
-        counter: this.httpRequests.labels(service, method, route, c),
-        histogram: this.httpDuration.labels(service, method, route, c),
-      };
-      this.httpChildren.set(key, child);
-    }
-    child.counter.inc();
-    child.histogram.observe(durationMs);
+    this.httpRecorder(service)(method, route, code, durationMs);
+  }
+
+  /**
+   * The recorder of one API. Children are found through nested maps keyed by the strings the request already holds,
+   * so recording a request allocates nothing once its label combination has been seen.
+   */
+  httpRecorder(service: string): HttpRecorder {
+    const existing = this.httpRecorders.get(service);
+    if (existing) return existing;
+    const byRoute = new Map<string, Map<string, Map<number, Child>>>();
+    const recorder: HttpRecorder = (method, route, code, durationMs) => {
+      let byMethod = byRoute.get(route);
+      if (!byMethod) {
+        byMethod = new Map();
+        byRoute.set(route, byMethod);
+      }
+      let byCode = byMethod.get(method);
+      if (!byCode) {
+        byCode = new Map();
+        byMethod.set(method, byCode);
+      }
+      let child = byCode.get(code);
+      if (!child) {
+        const c = String(code);
+        child = {
+          counter: this.httpRequests.labels(service, method, route, c),
+          histogram: this.httpDuration.labels(service, method, route, c),
+        };
+        byCode.set(code, child);
+      }
+      child.counter.inc();
+      child.histogram.observe(durationMs);
+    };
+    this.httpRecorders.set(service, recorder);
+    return recorder;
   }
 
   delivered(forwarder: string, event: string, outcome: ForwardOutcome, durationMs: number): void {
-    const key = `${forwarder}\u0000${event}\u0000${outcome}`;
-    let child = this.forwardChildren.get(key);
+    // Nested lookups on the caller's strings: no key is built per delivery (room events may follow every ping).
+    let byEvent = this.forwardChildren.get(forwarder);
+    if (!byEvent) {
+      byEvent = new Map();
+      this.forwardChildren.set(forwarder, byEvent);
+    }
+    let byOutcome = byEvent.get(event);
+    if (!byOutcome) {
+      byOutcome = new Map();
+      byEvent.set(event, byOutcome);
+    }
+    let child = byOutcome.get(outcome);
     if (!child) {
       child = {
         counter: this.forwarderEvents.labels(forwarder, event, outcome),
         histogram: this.forwarderDuration.labels(forwarder, event, outcome),
       };
-      this.forwardChildren.set(key, child);
+      byOutcome.set(outcome, child);
     }
     child.counter.inc();
     child.histogram.observe(durationMs);
