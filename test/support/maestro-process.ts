@@ -49,7 +49,11 @@ export async function startMaestroProcess(args: string[] = []): Promise<MaestroP
       String(internal),
       ...args,
     ],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, MAESTRO_LOG_LEVEL: "info" } },
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      // A test stopping Maestro mid-operation should not wait for the production drain budget (25 s).
+      env: { ...process.env, MAESTRO_LOG_LEVEL: "info", MAESTRO_SHUTDOWN_DRAINTIMEOUTMS: "2000" },
+    },
   );
   child.stdout?.on("data", (d) => (output += d));
   child.stderr?.on("data", (d) => (output += d));
