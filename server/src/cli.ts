@@ -13,6 +13,7 @@ interface CommonOptions {
   config?: string;
   set?: Record<string, string>;
   logLevel?: string;
+  logFormat?: string;
   dataDir?: string;
 }
 
@@ -32,6 +33,7 @@ function port(value: string): number {
 function configFrom(opts: CommonOptions & Record<string, unknown>, extra: Record<string, unknown> = {}): MaestroConfig {
   const overrides: Record<string, unknown> = { ...(opts.set ?? {}), ...extra };
   if (opts.logLevel) overrides["log.level"] = opts.logLevel;
+  if (opts.logFormat) overrides["log.format"] = opts.logFormat;
   if (opts.dataDir) overrides.dataDir = opts.dataDir;
   return loadConfig({ file: opts.config ?? process.env.MAESTRO_CONFIG, overrides });
 }
@@ -46,6 +48,7 @@ const withCommon = (cmd: Command) =>
     .option("-c, --config <file>", "YAML config file (also MAESTRO_CONFIG)")
     .option("--set <key=value>", "override any setting, repeatable (see `maestro settings`)", collectSet)
     .option("--log-level <level>", "trace|debug|info|warn|error")
+    .option("--log-format <format>", "pretty|json|auto (default auto: pretty on a terminal, JSON otherwise)")
     .option("--data-dir <dir>", "directory for embedded state (default .maestro)");
 
 withCommon(
@@ -64,14 +67,22 @@ withCommon(
   if (opts.internalPort !== undefined) extra["internalApi.port"] = opts.internalPort;
   if (opts.insecureRoomsApi) extra["roomsApi.roomTokens"] = false;
   const config = configFrom(opts, extra);
-  const logger = createLogger(config.log.level);
+  const logger = createLogger(config.log.level, config.log.format);
   const running = await startMaestro(config, modules, logger);
   logger.info({ modules: running.modules, ...running.urls, dataDir: resolve(config.dataDir) }, "maestro started");
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, "shutting down: stopping APIs, workers and rooms");
+    logger.info(
+      { signal, drainTimeoutMs: config.shutdown.drainTimeoutMs },
+      "shutting down: draining the operation and requests in flight, then stopping workers and rooms",
+    );
+    // Stopping rooms and closing storage come after the drain; a stuck close must not keep the process forever.
+    setTimeout(() => {
+      logger.error({}, "shutdown did not complete in time; exiting");
+      process.exit(1);
+    }, config.shutdown.drainTimeoutMs + 30_000).unref();
     running.stop().then(
       () => process.exit(0),
       (err) => {

@@ -78,10 +78,18 @@ export async function startMaestro(
     "metrics-reporter": () => metrics,
   };
   let internal: Awaited<ReturnType<typeof startInternalApi>> | undefined;
+  let stopping = false;
   const stop = async () => {
+    stopping = true;
+    // One budget for the whole drain: the operation in flight finishes while the APIs still serve (its rooms may
+    // need to ping), then the APIs finish their requests in flight.
+    const deadline = Date.now() + config.shutdown.drainTimeoutMs;
+    await Promise.all(
+      started.map((m) => m.drain?.(deadline).catch((err) => logger.error({ err, module: m.name }, "drain failed"))),
+    );
     // Reverse order: APIs stop taking requests first, the runtime (rooms) goes last with the context.
     for (const m of started.reverse()) {
-      await m.stop().catch((err) => logger.error({ err, module: m.name }, "module stop failed"));
+      await m.stop(deadline).catch((err) => logger.error({ err, module: m.name }, "module stop failed"));
     }
     started.length = 0;
     await internal?.close();
@@ -95,7 +103,12 @@ export async function startMaestro(
       await mod.start();
       started.push(mod);
     }
-    internal = await startInternalApi(context, names.includes("metrics-reporter") ? metrics.render : undefined);
+    internal = await startInternalApi(context, {
+      // Every process exposes its own HTTP, storage and operation metrics; the per-scheduler gauges come with the
+      // metrics-reporter module.
+      render: names.includes("metrics-reporter") ? metrics.render : () => context.metrics.render(),
+      stopping: () => stopping,
+    });
   } catch (err) {
     await stop();
     throw err;

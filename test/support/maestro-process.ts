@@ -54,7 +54,12 @@ export async function startMaestroProcess(args: string[] = [], opts: { cwd?: str
       String(internal),
       ...args,
     ],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, MAESTRO_LOG_LEVEL: "info" }, cwd: opts.cwd },
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      // A test stopping Maestro mid-operation should not wait for the production drain budget (25 s).
+      env: { ...process.env, MAESTRO_LOG_LEVEL: "info", MAESTRO_SHUTDOWN_DRAINTIMEOUTMS: "2000" },
+      cwd: opts.cwd,
+    },
   );
   child.stdout?.on("data", (d) => (output += d));
   child.stderr?.on("data", (d) => (output += d));

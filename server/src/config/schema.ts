@@ -21,6 +21,18 @@ export const schema = {
       values: ["trace", "debug", "info", "warn", "error", "fatal"],
       help: "log level",
     },
+    format: {
+      type: "enum",
+      default: "auto",
+      values: ["auto", "pretty", "json"],
+      help: "log format: pretty (one readable line per entry), json (one JSON object per line), auto (pretty on a TTY)",
+    },
+  },
+  shutdown: {
+    drainTimeoutMs: ms(
+      25_000,
+      "on SIGTERM, how long the operation in flight and HTTP requests in flight may take before they are cut",
+    ),
   },
   managementApi: {
     host: { type: "string", default: "127.0.0.1", help: "management API bind address" },

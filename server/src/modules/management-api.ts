@@ -9,14 +9,17 @@ import { gameRoomsService } from "../api/services/game-rooms-service.js";
 import { operationsService } from "../api/services/operations-service.js";
 import { schedulersService } from "../api/services/schedulers-service.js";
 import type { MaestroContext } from "../wiring/maestro-context.js";
+import { readyOrThrow } from "../wiring/readiness.js";
+import { closeGracefully } from "./close-gracefully.js";
 import { listen } from "./listen.js";
 import type { MaestroModule } from "./module.js";
 
 export function managementApiModule(ctx: MaestroContext): MaestroModule & { url?: string } {
-  let close: (() => Promise<void>) | undefined;
+  let close: ((deadline: number) => Promise<unknown>) | undefined;
   const mod: MaestroModule & { url?: string } = {
     name: "management-api",
     async start() {
+      const logger = ctx.logger.child({ module: "management-api" });
       const { host, readTokens, writeTokens } = ctx.config.managementApi;
       const authorizer = createAuthorizer({ host, readTokens, writeTokens });
       const { app, restRoutes } = await createHttpApp({
@@ -37,8 +40,9 @@ export function managementApiModule(ctx: MaestroContext): MaestroModule & { url?
             gameRoomsService({ schedulers: ctx.schedulerStorage, rooms: ctx.rooms, instances: ctx.instances }),
           ),
         ],
-        logger: ctx.logger,
-        ready: async () => void (await ctx.schedulerStorage.listSchedulerNames()),
+        logger,
+        ready: () => readyOrThrow(ctx.readiness),
+        metrics: ctx.metrics,
       });
       registerOpenApiRoute(
         app,
@@ -52,28 +56,28 @@ export function managementApiModule(ctx: MaestroContext): MaestroModule & { url?
         rooms: ctx.rooms,
         schedulers: ctx.schedulerStorage,
         clock: ctx.clock,
-        logger: ctx.logger,
+        logger,
       });
       registerDashboardRoutes(app, { authorizer, history });
       mod.url = await listen(app, host, ctx.config.managementApi.port);
       history.start();
       if (authorizer.open) {
-        ctx.logger.warn(
+        logger.warn(
           { url: mod.url },
           "management API is open (no tokens configured): anyone on this machine can manage schedulers; it listens on loopback only",
         );
       }
-      ctx.logger.info(
+      logger.info(
         { url: mod.url, routes: restRoutes.length },
         "management API listening (REST, Connect, gRPC-Web, gRPC)",
       );
-      close = async () => {
+      close = async (deadline) => {
         await history.stop();
-        await app.close();
+        await closeGracefully(app, deadline);
       };
     },
-    async stop() {
-      await close?.();
+    async stop(deadline = Date.now()) {
+      await close?.(deadline);
       close = undefined;
     },
   };

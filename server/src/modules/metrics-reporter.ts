@@ -1,67 +1,111 @@
+import { Gauge } from "prom-client";
 import { instanceStatuses, roomStatusNames } from "../core/entities/game-room.js";
 import type { MaestroContext } from "../wiring/maestro-context.js";
 import type { MaestroModule } from "./module.js";
 
+/** Scrapes closer together than this reuse the last figures (a scrape lists every room of every scheduler). */
+const MIN_REFRESH_MS = 1_000;
+const REFRESH_TIMEOUT_MS = 5_000;
+
+const perScheduler = ["game", "scheduler"] as const;
+
 /**
- * Maestro's per-scheduler room gauges (maestro_worker_gru_<status>, maestro_worker_instance_<status>), recomputed
- * periodically and exposed in Prometheus text format on the internal API's /metrics.
+ * Maestro's per-scheduler gauges (rooms and instances by status, matches, desired vs current rooms, autoscaling
+ * targets), computed from storage when /metrics is scraped and rendered with the process's other metrics.
  */
-export function metricsReporterModule(ctx: MaestroContext): MaestroModule & { render(): string } {
-  let text = "";
-  let timer: NodeJS.Timeout | undefined;
+export function metricsReporterModule(ctx: MaestroContext): MaestroModule & { render(): Promise<string> } {
+  const registers = [ctx.metrics.registry];
+  const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames: perScheduler, registers });
+  const gru = Object.fromEntries(
+    roomStatusNames.map((s) => [s, gauge(`maestro_worker_gru_${s}`, `Game rooms in status ${s}.`)]),
+  );
+  const inst = Object.fromEntries(
+    instanceStatuses.map((s) => [s, gauge(`maestro_worker_instance_${s}`, `Runtime instances in status ${s}.`)]),
+  );
+  const runningMatches = gauge("maestro_worker_running_matches", "Matches running in the scheduler's rooms.");
+  const maxMatches = gauge("maestro_worker_max_matches", "Matches one room can hold (matchAllocation.maxMatches).");
+  const readyTarget = gauge("maestro_worker_ready_target", "roomOccupancy readyTarget (0 without that policy).");
+  const fixedBuffer = gauge("maestro_worker_fixed_buffer", "fixedBuffer amount (0 without that policy).");
+  const currentRooms = gauge("maestro_worker_current_rooms", "Rooms not terminating and not in error.");
+  const desiredRooms = gauge("maestro_worker_desired_rooms", "Rooms the scheduler should have (replicas or policy).");
+  const all = [
+    ...Object.values(gru),
+    ...Object.values(inst),
+    runningMatches,
+    maxMatches,
+    readyTarget,
+    fixedBuffer,
+    currentRooms,
+    desiredRooms,
+  ];
+
+  let last = 0;
+  let inflight: Promise<void> | undefined;
   const refresh = async () => {
-    const lines: string[] = [];
-    const schedulers = await ctx.schedulerStorage.listSchedulers();
-    const gru = new Map<string, string[]>();
-    const inst = new Map<string, string[]>();
+    const signal = AbortSignal.timeout(REFRESH_TIMEOUT_MS);
+    const schedulers = await ctx.schedulerStorage.listSchedulers(undefined, { signal });
+    const sets: Array<() => void> = [];
     for (const s of schedulers) {
-      const labels = `{game="${esc(s.game)}",scheduler="${esc(s.name)}"}`;
-      const counts = await ctx.rooms.countByStatus(s.name);
-      for (const status of roomStatusNames)
-        push(gru, status, `maestro_worker_gru_${status}${labels} ${counts[status] ?? 0}`);
-      const instances = await ctx.instances.listInstances(s.name);
-      for (const status of instanceStatuses) {
-        const n = instances.filter((i) => i.status.type === status).length;
-        push(inst, status, `maestro_worker_instance_${status}${labels} ${n}`);
+      const labels = { game: s.game, scheduler: s.name };
+      const [rooms, instances] = await Promise.all([
+        ctx.rooms.listRooms(s.name, { signal }),
+        ctx.instances.listInstances(s.name, { signal }),
+      ]);
+      const byStatus = Object.fromEntries(roomStatusNames.map((st) => [st, 0])) as Record<string, number>;
+      let matches = 0;
+      for (const r of rooms) {
+        byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+        matches += r.runningMatches;
       }
+      const byInstance = Object.fromEntries(instanceStatuses.map((st) => [st, 0])) as Record<string, number>;
+      for (const i of instances) byInstance[i.status.type] = (byInstance[i.status.type] ?? 0) + 1;
+      let desired = s.roomsReplicas;
+      if (s.autoscaling?.enabled) {
+        try {
+          desired = ctx.autoscaler.decide(s, rooms, ctx.clock.now()).desired;
+        } catch {
+          // A policy with bad parameters: the health controller reports it; keep the replicas figure here.
+        }
+      }
+      const current = rooms.length - (byStatus.terminating ?? 0) - (byStatus.error ?? 0);
+      const params = s.autoscaling?.enabled ? s.autoscaling.policy.parameters : undefined;
+      sets.push(() => {
+        for (const st of roomStatusNames) gru[st]!.set(labels, byStatus[st] ?? 0);
+        for (const st of instanceStatuses) inst[st]!.set(labels, byInstance[st] ?? 0);
+        runningMatches.set(labels, matches);
+        maxMatches.set(labels, s.matchAllocation.maxMatches);
+        readyTarget.set(labels, params?.roomOccupancy?.readyTarget ?? 0);
+        fixedBuffer.set(labels, params?.fixedBuffer?.amount ?? 0);
+        currentRooms.set(labels, current);
+        desiredRooms.set(labels, desired);
+      });
     }
-    for (const [status, samples] of gru) {
-      lines.push(
-        `# HELP maestro_worker_gru_${status} Game rooms in status ${status}.`,
-        `# TYPE maestro_worker_gru_${status} gauge`,
-        ...samples,
-      );
+    // Swapped in one synchronous step: a deleted scheduler's series disappear, a scrape never sees half an update.
+    for (const g of all) g.reset();
+    for (const set of sets) set();
+  };
+  const refreshOnce = () => {
+    if (!inflight && Date.now() - last >= MIN_REFRESH_MS) {
+      inflight = refresh()
+        .catch((err) => ctx.logger.warn({ err, module: "metrics-reporter" }, "scheduler metrics refresh failed"))
+        .finally(() => {
+          last = Date.now();
+          inflight = undefined;
+        });
     }
-    for (const [status, samples] of inst) {
-      lines.push(
-        `# HELP maestro_worker_instance_${status} Runtime instances in status ${status}.`,
-        `# TYPE maestro_worker_instance_${status} gauge`,
-        ...samples,
-      );
-    }
-    text = lines.length ? `${lines.join("\n")}\n` : "";
+    return inflight ?? Promise.resolve();
   };
   return {
     name: "metrics-reporter",
     async start() {
-      await refresh();
-      timer = setInterval(() => {
-        refresh().catch((err) => ctx.logger.warn({ err }, "metrics refresh failed"));
-      }, ctx.config.workers.syncIntervalMs);
+      await refreshOnce();
     },
     async stop() {
-      clearInterval(timer);
+      await inflight;
     },
-    render: () => text,
+    async render() {
+      await refreshOnce();
+      return ctx.metrics.render();
+    },
   };
-}
-
-function push(map: Map<string, string[]>, key: string, line: string): void {
-  const list = map.get(key) ?? [];
-  list.push(line);
-  map.set(key, list);
-}
-
-function esc(v: string): string {
-  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }

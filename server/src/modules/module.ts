@@ -2,8 +2,16 @@
 export interface MaestroModule {
   readonly name: ModuleName;
   start(): Promise<void>;
-  /** Idempotent; resolves when the module's work has stopped. */
-  stop(): Promise<void>;
+  /**
+   * Stops taking new work and waits for work in progress (an operation) until `deadline` (epoch ms) while the other
+   * modules keep running; called on every module before any stop().
+   */
+  drain?(deadline: number): Promise<void>;
+  /**
+   * Idempotent; resolves when the module's work has stopped. Requests in flight may finish until `deadline` (epoch
+   * ms, default now), then are cut.
+   */
+  stop(deadline?: number): Promise<void>;
 }
 
 export const moduleNames = ["management-api", "rooms-api", "worker", "runtime-watcher", "metrics-reporter"] as const;

@@ -4,6 +4,8 @@ import { bind } from "../api/service-binding.js";
 import { roomsService } from "../api/services/rooms-service.js";
 import { SchedulerCache } from "../core/services/scheduler-cache.js";
 import type { MaestroContext } from "../wiring/maestro-context.js";
+import { readyOrThrow } from "../wiring/readiness.js";
+import { closeGracefully } from "./close-gracefully.js";
 import { listen } from "./listen.js";
 import type { MaestroModule } from "./module.js";
 
@@ -11,7 +13,7 @@ import type { MaestroModule } from "./module.js";
 const SCHEDULER_CACHE_TTL_MS = 10_000;
 
 export function roomsApiModule(ctx: MaestroContext): MaestroModule & { url?: string } {
-  let close: (() => Promise<void>) | undefined;
+  let close: ((deadline: number) => Promise<unknown>) | undefined;
   const mod: MaestroModule & { url?: string } = {
     name: "rooms-api",
     async start() {
@@ -19,6 +21,7 @@ export function roomsApiModule(ctx: MaestroContext): MaestroModule & { url?: str
       // In one process a version switch reaches the cache at once; across processes the TTL bounds staleness.
       const onVersionChanged = (name: string) => schedulers.invalidate(name);
       ctx.events.on("scheduler-version-changed", onVersionChanged);
+      const logger = ctx.logger.child({ module: "rooms-api" });
       const { app } = await createHttpApp({
         name: "rooms-api",
         bindings: [
@@ -36,24 +39,25 @@ export function roomsApiModule(ctx: MaestroContext): MaestroModule & { url?: str
             }),
           ),
         ],
-        logger: ctx.logger,
-        ready: async () => void (await ctx.schedulerStorage.listSchedulerNames()),
+        logger,
+        ready: () => readyOrThrow(ctx.readiness),
+        metrics: ctx.metrics,
       });
       mod.url = await listen(app, ctx.config.roomsApi.host, ctx.config.roomsApi.port);
       if (!ctx.config.roomsApi.publicUrl) ctx.roomsApiUrl = reachable(mod.url);
-      ctx.logger.info(
+      logger.info(
         { url: mod.url, roomTokens: ctx.config.roomsApi.roomTokens },
         ctx.config.roomsApi.roomTokens
           ? "rooms API listening; rooms must send their MAESTRO_ROOM_TOKEN"
           : "rooms API listening WITHOUT room authentication (Maestro-compatible mode)",
       );
-      close = async () => {
+      close = async (deadline) => {
         ctx.events.off("scheduler-version-changed", onVersionChanged);
-        await app.close();
+        await closeGracefully(app, deadline);
       };
     },
-    async stop() {
-      await close?.();
+    async stop(deadline = Date.now()) {
+      await close?.(deadline);
       close = undefined;
     },
   };

@@ -13,9 +13,9 @@ export function runtimeWatcherModule(ctx: MaestroContext): MaestroModule {
     schedulers: ctx.schedulerStorage,
     syncIntervalMs: ctx.config.workers.syncIntervalMs,
     events: ctx.events,
-    logger: ctx.logger,
+    logger: ctx.logger.child({ module: "runtime-watcher" }),
     task: async (schedulerName, signal) => {
-      const log = ctx.logger.child({ scheduler: schedulerName, component: "runtime-watcher" });
+      const log = ctx.logger.child({ module: "runtime-watcher", scheduler: schedulerName });
       let scheduler: Scheduler = await ctx.schedulerStorage.getScheduler(schedulerName, { signal });
       let loadedAt = Date.now();
       for await (const event of ctx.runtime.watch(schedulerName, { signal })) {

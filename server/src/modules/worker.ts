@@ -20,9 +20,13 @@ const WAKE_DEBOUNCE_MS = 500;
  * instance event.
  */
 export function workerModule(ctx: MaestroContext): MaestroModule {
-  const { config, logger } = ctx;
+  const { config } = ctx;
+  const logger = ctx.logger.child({ module: "worker" });
   const ttl = config.workers.ownershipTtlMs;
   const stopAll = new AbortController();
+  const draining = new AbortController();
+  // Each owned scheduler's worker loop, so a drain can wait for the operations in flight.
+  const loops = new Set<Promise<void>>();
   const supervisor = new PerSchedulerSupervisor({
     name: "worker",
     schedulers: ctx.schedulerStorage,
@@ -30,6 +34,8 @@ export function workerModule(ctx: MaestroContext): MaestroModule {
     events: ctx.events,
     logger,
     task: async (schedulerName, signal) => {
+      // Draining: the supervisor restarts tasks that end, but nothing new may start until the stop.
+      if (draining.signal.aborted) return untilAborted(signal);
       const log = logger.child({ scheduler: schedulerName, component: "worker", replica: ctx.replicaId });
       while (!(await ctx.ownership.acquire(schedulerName, ctx.replicaId, ttl, { signal }))) {
         await delay(ttl / 3, signal);
@@ -51,7 +57,9 @@ export function workerModule(ctx: MaestroContext): MaestroModule {
       }, ttl / 3);
       try {
         await recoverAbandonedOperations(schedulerName, { ...ctx, operations: ctx.operationStorage }, owned);
-        await runOwnedScheduler(ctx, schedulerName, owned);
+        const loop = runOwnedScheduler(ctx, schedulerName, owned, draining.signal);
+        loops.add(loop);
+        await loop.finally(() => loops.delete(loop));
       } finally {
         clearInterval(renew);
         if (!lost.signal.aborted) await ctx.ownership.release(schedulerName, ctx.replicaId).catch(() => undefined);
@@ -70,6 +78,18 @@ export function workerModule(ctx: MaestroContext): MaestroModule {
       );
       await supervisor.start();
     },
+    async drain(deadline) {
+      draining.abort();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...loops]),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        }),
+      ]);
+      clearTimeout(timer);
+      if (loops.size > 0) logger.warn({}, "drain timeout: canceling the operations still running");
+    },
     async stop() {
       await supervisor.stop();
       stopAll.abort();
@@ -77,8 +97,14 @@ export function workerModule(ctx: MaestroContext): MaestroModule {
   };
 }
 
-async function runOwnedScheduler(ctx: MaestroContext, schedulerName: string, signal: AbortSignal): Promise<void> {
-  const { config, logger } = ctx;
+async function runOwnedScheduler(
+  ctx: MaestroContext,
+  schedulerName: string,
+  signal: AbortSignal,
+  draining: AbortSignal,
+): Promise<void> {
+  const { config } = ctx;
+  const logger = ctx.logger.child({ module: "worker" });
   const log = logger.child({ scheduler: schedulerName, component: "worker" });
   const worker = new OperationWorker(schedulerName, {
     operations: ctx.operationStorage,
@@ -124,7 +150,7 @@ async function runOwnedScheduler(ctx: MaestroContext, schedulerName: string, sig
   };
   scheduleCleanup();
   try {
-    await worker.run(signal);
+    await worker.run(signal, { draining });
   } finally {
     clearTimeout(cleanup);
     clearInterval(interval);
@@ -138,5 +164,12 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
     signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+  });
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
   });
 }

@@ -1,6 +1,10 @@
 import { EventEmitter } from "node:events";
+import { access, constants } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
+import { MaestroMetrics } from "../adapters/metrics/maestro-metrics.js";
+import { countingEvictions, type GameOf, timedOperation } from "../adapters/metrics/timed-operations.js";
+import { timedStorage } from "../adapters/metrics/timed-storage.js";
 import { isPortFree, RandomPortAllocator } from "../adapters/port-allocator/random-port-allocator.js";
 import { ProcessRuntime } from "../adapters/runtime/process/process-runtime.js";
 import { lockDataDir } from "../adapters/security/data-dir-lock.js";
@@ -50,6 +54,7 @@ import { SchedulerManager } from "../core/services/scheduler-manager.js";
 import type { RoomTimeouts } from "../core/services/timeouts.js";
 import { loadConfiguredPlugins } from "../plugins/load-plugins.js";
 import { PluginRegistry } from "../plugins/plugin-registry.js";
+import type { ReadinessProbe } from "./readiness.js";
 
 /** In-process notifications between modules running in the same process (a shortcut; periodic syncs remain). */
 export interface LocalEvents {
@@ -90,6 +95,11 @@ export interface MaestroContext {
   plugins: PluginRegistry;
   /** Forwards room and player events to the schedulers' forwarders. */
   eventsService: EventsService;
+  /** This process's Prometheus registry and the metrics every module reports into. */
+  metrics: MaestroMetrics;
+  autoscaler: Autoscaler;
+  /** What /readyz checks: storage, Redis and the runtime this process uses. */
+  readiness: ReadinessProbe[];
   close(): Promise<void>;
 }
 
@@ -101,15 +111,43 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
   await loadConfiguredPlugins(config.plugins, plugins, logger);
   const dataDir = resolve(config.dataDir);
   const lock = await lockDataDir(dataDir);
-  const schedulerStorage = await openSchedulerStorage(
-    config.storage.schedulers.kind === "postgres"
-      ? { kind: "postgres", url: requireSetting(config.storage.schedulers.url, "storage.schedulers.url") }
-      : { kind: "pglite", dataDir: join(dataDir, "pglite") },
+  const metrics = new MaestroMetrics();
+  const schedulerStorage = timedStorage(
+    metrics,
+    "scheduler-storage",
+    config.storage.schedulers.kind,
+    await openSchedulerStorage(
+      config.storage.schedulers.kind === "postgres"
+        ? { kind: "postgres", url: requireSetting(config.storage.schedulers.url, "storage.schedulers.url") }
+        : { kind: "pglite", dataDir: join(dataDir, "pglite") },
+    ),
   );
   const redis = new RedisClients(logger);
-  const { rooms, instances } = await openRoomStores(config, redis, logger);
+  const stores = await openRoomStores(config, redis, logger);
+  const stateKind = config.storage.state.kind;
+  const rooms = timedStorage(metrics, "room-storage", stateKind, stores.rooms);
+  const instances = timedStorage(metrics, "instance-storage", stateKind, stores.instances);
   const ops = await openOperationStores(config, clock, redis, logger);
-  const { operationStorage, queue, leases, cancelSignals, ownership } = ops;
+  const opsKind = config.storage.operations.kind;
+  const { cancelSignals } = ops;
+  const games = new Map<string, string>();
+  const gameOf: GameOf = async (name) => {
+    let game = games.get(name);
+    if (game === undefined) {
+      game = (await schedulerStorage.getScheduler(name)).game;
+      games.set(name, game);
+    }
+    return game;
+  };
+  const operationStorage = countingEvictions(
+    metrics,
+    gameOf,
+    timedStorage(metrics, "operation-storage", opsKind, ops.operationStorage),
+  );
+  // `next` blocks until an operation arrives: its duration is idle time, not storage latency.
+  const queue = timedStorage(metrics, "operation-queue", opsKind, ops.queue, ["next", "close"]);
+  const leases = timedStorage(metrics, "operation-lease-storage", opsKind, ops.leases);
+  const ownership = timedStorage(metrics, "scheduler-ownership", opsKind, ops.ownership);
   const replicaId = config.workers.replicaId || `${hostname()}:${process.pid}`;
 
   const runtime = new ProcessRuntime({
@@ -140,6 +178,7 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
     forwarders: plugins,
     logger: logger.child({ component: "events" }),
     limits: config.forwarding,
+    stats: metrics,
   });
   const roomManager = new RoomManager({
     events: eventsService,
@@ -188,7 +227,7 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
       attempts: config.rooms.validationAttempts,
     },
   };
-  for (const definition of builtinOperations(services)) registry.register(definition);
+  for (const definition of builtinOperations(services)) registry.register(timedOperation(metrics, gameOf, definition));
   const schedulerManager = new SchedulerManager({
     schedulers: schedulerStorage,
     rooms,
@@ -223,6 +262,20 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
     replicaId,
     plugins,
     eventsService,
+    metrics,
+    autoscaler,
+    readiness: [
+      {
+        name: `scheduler-storage (${config.storage.schedulers.kind})`,
+        check: (signal) => schedulerStorage.listSchedulerNames({ signal }).then(() => undefined),
+      },
+      ...redis.probes(),
+      {
+        name: `runtime (${runtime.name})`,
+        // The process runtime needs its rooms directory; a full or read-only disk shows up here.
+        check: () => access(join(dataDir, "rooms"), constants.W_OK),
+      },
+    ],
     async close() {
       await eventsService.close();
       await runtime.close();
@@ -292,6 +345,17 @@ class RedisClients {
     return client;
   }
 
+  /** A PING per Redis this process uses; fails at once while disconnected (no offline queue). */
+  probes(): ReadinessProbe[] {
+    return [...this.clients].map(([url, client]) => ({
+      name: `redis ${redactUrl(url)}`,
+      check: async () => {
+        if (client.status !== "ready") throw new Error(`connection ${client.status}`);
+        await client.ping();
+      },
+    }));
+  }
+
   close(): void {
     for (const c of this.clients.values()) c.disconnect();
     this.clients.clear();
@@ -304,6 +368,10 @@ const EVENTS_SCHEDULER_CACHE_TTL_MS = 10_000;
 function requireSetting(value: string, path: string): string {
   if (!value) throw new Error(`${path} is required`);
   return value;
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, "//***@");
 }
 
 function urlHost(host: string): string {

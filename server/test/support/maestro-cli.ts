@@ -33,7 +33,11 @@ export async function startMaestroCli(
   const management = ports.management ?? (await freePort());
   const rooms = ports.rooms ?? (await freePort());
   const internal = await freePort();
-  const sets = Object.entries(settings).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
+  // A test stopping Maestro mid-operation should not wait for the production drain budget.
+  const sets = Object.entries({ "shutdown.drainTimeoutMs": 2_000, ...settings }).flatMap(([k, v]) => [
+    "--set",
+    `${k}=${v}`,
+  ]);
   let output = "";
   const child = spawn(
     process.execPath,

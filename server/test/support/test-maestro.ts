@@ -23,6 +23,8 @@ export async function startTestMaestro(overrides: Record<string, unknown> = {}):
       "internalApi.port": 0,
       "workers.healthControllerIntervalMs": 500,
       "log.level": "warn",
+      // A test stopping Maestro mid-operation should not wait for the production drain budget.
+      "shutdown.drainTimeoutMs": 2_000,
       ...overrides,
     },
   });

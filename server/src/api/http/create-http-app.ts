@@ -1,5 +1,7 @@
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import fastify, { type FastifyInstance } from "fastify";
+import { registerHttpMetrics } from "../../adapters/metrics/http-metrics.js";
+import type { MaestroMetrics } from "../../adapters/metrics/maestro-metrics.js";
 import type { Logger } from "../../core/ports/logger.js";
 import type { Authorizer } from "../auth/management-auth.js";
 import { toConnectError } from "../errors.js";
@@ -15,6 +17,8 @@ export interface HttpAppOptions {
   ready: () => Promise<void>;
   /** Checks the caller of every RPC, on every protocol; none = open. */
   authorizer?: Authorizer | undefined;
+  /** Request counter and duration histogram per route template. */
+  metrics?: MaestroMetrics | undefined;
 }
 
 /** One Fastify app serving the given services as REST/JSON, Connect, gRPC-Web and gRPC, plus /healthz and /readyz. */
@@ -23,8 +27,10 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Fastif
     serverFactory: dualProtocolServer as never,
     // Route-level logs are too chatty for a ping hot path; errors are logged by our own handlers.
     logger: false,
-    forceCloseConnections: true,
+    // Requests in flight are drained on close (closeGracefully cuts what is left at the deadline).
+    forceCloseConnections: false,
   });
+  if (opts.metrics) registerHttpMetrics(app, opts.metrics, opts.name);
   await app.register(fastifyConnectPlugin, {
     routes: (router) => {
       for (const b of opts.bindings) router.service(b.service, b.impl);
@@ -50,7 +56,8 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Fastif
       return "OK";
     } catch (err) {
       opts.logger.warn({ err }, `${opts.name} is not ready`);
-      return reply.code(503).send("Service Unavailable");
+      const reason = err instanceof Error ? err.message : String(err);
+      return reply.code(503).send({ status: "unavailable", reasons: reason.split("; ") });
     }
   });
   let restRoutes: RestRoute[] = [];

@@ -28,21 +28,25 @@ export class OperationWorker {
     this.log = deps.logger.child({ scheduler: schedulerName, component: "operation-worker" });
   }
 
-  /** Runs until the signal aborts; an operation in flight at that point ends `canceled` after its rollback. */
-  async run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
+  /**
+   * Runs until the signal aborts; an operation in flight at that point ends `canceled` after its rollback. When
+   * `draining` aborts, it takes no new operation and returns once the one in flight has finished (graceful shutdown).
+   */
+  async run(signal: AbortSignal, opts: { draining?: AbortSignal } = {}): Promise<void> {
+    const stopTaking = opts.draining ? AbortSignal.any([signal, opts.draining]) : signal;
+    while (!stopTaking.aborted) {
       let id: string;
       try {
-        id = await this.deps.queue.next(this.schedulerName, { signal });
+        id = await this.deps.queue.next(this.schedulerName, { signal: stopTaking });
       } catch (err) {
-        if (signal.aborted) return;
+        if (stopTaking.aborted) return;
         this.log.error({ err }, "reading the operation queue failed; retrying");
         await sleep(1000, signal);
         continue;
       }
       let taken = true;
       try {
-        taken = await this.runOne(id, signal);
+        taken = await this.runOne(id, signal, stopTaking);
       } catch (err) {
         this.log.error({ err, operationId: id }, "operation bookkeeping failed");
       } finally {
@@ -55,9 +59,9 @@ export class OperationWorker {
   }
 
   /** Runs one queued operation to a final status; false when the worker stopped before starting it. */
-  private async runOne(id: string, workerSignal: AbortSignal): Promise<boolean> {
+  private async runOne(id: string, workerSignal: AbortSignal, stopTaking: AbortSignal): Promise<boolean> {
     const { operations, registry, clock } = this.deps;
-    if (workerSignal.aborted) return false;
+    if (stopTaking.aborted) return false;
     const op = await operations.getOperation(this.schedulerName, id);
     if (op?.status !== "pending") return true; // canceled while queued, or already handled
     const log = this.log.child({ operationId: id, operation: op.definitionName });
@@ -78,7 +82,7 @@ export class OperationWorker {
       await operations.updateStatus(this.schedulerName, id, "evicted");
       return true;
     }
-    if (workerSignal.aborted) return false;
+    if (stopTaking.aborted) return false;
     if (definition.shouldExecute) {
       const pending = await operations.listOperations(this.schedulerName, "pending");
       if (!definition.shouldExecute(input, { pending: pending.filter((p) => p.id !== id) })) {

@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   createRedisClient,
@@ -12,13 +12,13 @@ import {
   RedisOperationQueue,
   RedisOperationStorage,
   RedisSchedulerOwnership,
-} from "../server/src/adapters/storage/redis/index.js";
-import { OperationRegistry } from "../server/src/core/operations/definition.js";
-import { testOperation } from "../server/src/core/operations/test-operation/test-operation.js";
-import { systemClock } from "../server/src/core/ports/clock.js";
-import { OperationManager } from "../server/src/core/services/operation-manager.js";
-import { startPostgres } from "../server/test/support/postgres.js";
-import { startRedis } from "../server/test/support/redis.js";
+} from "../../server/src/adapters/storage/redis/index.js";
+import { OperationRegistry } from "../../server/src/core/operations/definition.js";
+import { testOperation } from "../../server/src/core/operations/test-operation/test-operation.js";
+import { systemClock } from "../../server/src/core/ports/clock.js";
+import { OperationManager } from "../../server/src/core/services/operation-manager.js";
+import { startPostgres } from "../../server/test/support/postgres.js";
+import { startRedis } from "../../server/test/support/redis.js";
 
 const OPS = Number(process.argv[2] ?? 2000);
 const OWNERSHIP_TTL_MS = Number(process.argv[3] ?? 3000);
@@ -32,6 +32,7 @@ const freePort = () =>
     });
   });
 
+let result: unknown;
 const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
 const client = createRedisClient(redis.url, { name: "bench" });
 const storage = new RedisOperationStorage(client);
@@ -142,13 +143,22 @@ try {
   await until(next.id, ["in_progress", "finished"]);
   const takeover = performance.now() - k0;
 
-  console.log(`machine: 2 cores, node ${process.version}; operations on Redis, schedulers on PostgreSQL`);
+  console.log(
+    `machine: ${cpus().length} cores, node ${process.version}; operations on Redis, schedulers on PostgreSQL`,
+  );
   console.log(
     `no-op operations: ${OPS} enqueued in ${(enqueued / 1000).toFixed(2)} s, all finished after ${(total / 1000).toFixed(2)} s → ${(OPS / (total / 1000)).toFixed(0)} ops/s through one replica`,
   );
   console.log(
     `takeover: SIGKILL of the owning replica → next operation started on the other in ${(takeover / 1000).toFixed(2)} s (ownership TTL ${OWNERSHIP_TTL_MS} ms)`,
   );
+  result = {
+    scenario: "operations",
+    rows: [
+      { case: `${OPS} no-op test_operations, Redis`, "operations/s": Math.round(OPS / (total / 1000)) },
+      { case: `takeover after SIGKILL (TTL ${OWNERSHIP_TTL_MS} ms)`, seconds: Number((takeover / 1000).toFixed(2)) },
+    ],
+  };
 } finally {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
   await Promise.all(
@@ -160,3 +170,4 @@ try {
   await Promise.all([pg.stop(), redis.stop()]);
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }
+console.log(`BENCH_RESULT ${JSON.stringify(result)}`);

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Figures for the embedded default (not a test): time to N example game rooms ready, ping throughput and latency on
-// the rooms API, server RSS, time to delete. Run after `npm run build`: node bench/embedded.mjs [rooms] [seconds]
+// the rooms API, server RSS, time to delete. Run after `npm run build`: node bench/run.mjs embedded
+// (or node bench/embedded/main.mjs [rooms] [seconds]).
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +13,7 @@ import { fileURLToPath } from "node:url";
 const ROOMS = Number(process.argv[2] ?? 40);
 const PING_SECONDS = Number(process.argv[3] ?? 5);
 const CONCURRENCY = 32;
-const root = fileURLToPath(new URL("../", import.meta.url));
+const root = fileURLToPath(new URL("../../", import.meta.url));
 const secret = "bench-secret-bench-secret";
 
 const freePort = () =>
@@ -26,6 +27,15 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const rss = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
+const gameRoom = join(root, "examples/game-room/dist/main.js");
+if (!existsSync(gameRoom)) {
+  console.log("examples/game-room is not built: run `npm run build` first");
+  console.log(
+    `BENCH_RESULT ${JSON.stringify({ scenario: "embedded", rows: [], skipped: "examples/game-room not built" })}`,
+  );
+  process.exit(0);
+}
+let result;
 const dataDir = mkdtempSync(join(tmpdir(), "maestro-bench-"));
 const [mgmt, rooms, internal] = [await freePort(), await freePort(), await freePort()];
 const server = spawn(
@@ -77,7 +87,7 @@ try {
             name: "game-room",
             image: "local",
             imagePullPolicy: "IfNotPresent",
-            command: [process.execPath, join(root, "examples/game-room/dist/main.js")],
+            command: [process.execPath, gameRoom],
             requests: { memory: "64Mi", cpu: "100m" },
             limits: { memory: "128Mi", cpu: "200m" },
             ports: [{ name: "game", protocol: "tcp", port: 7000 }],
@@ -87,9 +97,10 @@ try {
     }),
   });
   if (!res.ok) throw new Error(`create failed: ${await res.text()}`);
-  for (;;) {
+  for (const deadline = performance.now() + 180_000; ; ) {
     const info = await (await fetch(`${M}/schedulers/info`)).json();
     if (info.schedulers[0]?.roomsReady === ROOMS) break;
+    if (performance.now() > deadline) throw new Error(`rooms not all ready after 180 s: ${JSON.stringify(info)}`);
     await sleep(50);
   }
   const readyMs = performance.now() - t0;
@@ -133,8 +144,24 @@ try {
     `server RSS: ${idleRss.toFixed(0)} MiB idle, ${loadedRss.toFixed(0)} MiB with ${ROOMS} rooms after pings`,
   );
   console.log(`delete scheduler (stop ${ROOMS} rooms): ${(deleteMs / 1000).toFixed(2)} s`);
+  result = {
+    scenario: "embedded",
+    rows: [
+      {
+        case: `${ROOMS} example rooms, embedded default`,
+        "ready s": Number((readyMs / 1000).toFixed(2)),
+        "pings/s": Math.round(latencies.length / PING_SECONDS),
+        "ping p50 ms": Number(pct(latencies, 50).toFixed(2)),
+        "ping p99 ms": Number(pct(latencies, 99).toFixed(2)),
+        "RSS idle MiB": Math.round(idleRss),
+        "RSS loaded MiB": Math.round(loadedRss),
+        "delete s": Number((deleteMs / 1000).toFixed(2)),
+      },
+    ],
+  };
 } finally {
   server.kill("SIGTERM");
   await new Promise((r) => server.once("exit", r));
   rmSync(dataDir, { recursive: true, force: true });
 }
+console.log(`BENCH_RESULT ${JSON.stringify(result)}`);

@@ -1,0 +1,104 @@
+// Server RSS with 10,000 rooms registered: a whole embedded Maestro (PGlite, memory state, process runtime) runs in
+// this process; 10,000 ready rooms and their instances are stored directly (no room processes), then the APIs and
+// /metrics are exercised over them. Usage: node bench/run.mjs rss   [-- rooms] (default 10000)
+import { mkdtemp, rm } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { loadConfig } from "../../server/src/config/load-config.js";
+import type { GameRoom, Instance } from "../../server/src/core/entities/game-room.js";
+import { silentLogger } from "../../server/src/core/ports/logger.js";
+import { startMaestro } from "../../server/src/server.js";
+import { schedulerBody } from "../../server/test/support/test-maestro.js";
+
+const ROOMS = Number(process.argv[2] ?? 10_000);
+const S = "bench-rss";
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+const settledMiB = () => {
+  gc();
+  gc();
+  return Math.round(process.memoryUsage().rss / 2 ** 20);
+};
+
+const dataDir = await mkdtemp(join(tmpdir(), "maestro-bench-rss-"));
+const config = loadConfig({
+  env: {},
+  overrides: {
+    dataDir,
+    "managementApi.port": 0,
+    "roomsApi.port": 0,
+    "internalApi.port": 0,
+    // Rooms are stored directly: the health controller must not be woken to "fix" them during the measurement.
+    "workers.healthControllerIntervalMs": 3_600_000,
+  },
+});
+const maestro = await startMaestro(config, ["all"], silentLogger);
+try {
+  const M = maestro.urls.managementApi!;
+  const res = await fetch(`${M}/schedulers`, { method: "POST", body: JSON.stringify(schedulerBody(S)) });
+  if (!res.ok) throw new Error(await res.text());
+  while ((await (await fetch(`${M}/schedulers/${S}`)).json()).scheduler?.state !== "in-sync") {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const before = settledMiB();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const now = new Date();
+  for (let i = 0; i < ROOMS; i++) {
+    const id = `room-${String(i).padStart(6, "0")}`;
+    const room: GameRoom = {
+      id,
+      schedulerName: S,
+      version: "v1.0.0",
+      status: "ready",
+      pingStatus: "ready",
+      metadata: { region: "eu", mode: "ranked" },
+      isValidationRoom: false,
+      runningMatches: 0,
+      createdAt: now,
+      lastPingAt: now,
+    };
+    const instance: Instance = {
+      id,
+      schedulerName: S,
+      status: { type: "ready", description: "ready" },
+      address: { host: "127.0.0.1", ports: [{ name: "game", protocol: "tcp", port: 40000 + (i % 20000) }] },
+    } as Instance;
+    await maestro.context.rooms.createRoom(room);
+    await maestro.context.instances.upsertInstance(instance);
+  }
+  const stored = settledMiB();
+  // RSS moves in heap-sized steps; the live heap says what the rooms themselves take.
+  const heapPerRoomKiB = Number(((process.memoryUsage().heapUsed - heapBefore) / 1024 / ROOMS).toFixed(2));
+  const list = await (await fetch(`${M}/schedulers/${S}/rooms`)).json();
+  const metrics = await (await fetch(`${maestro.urls.internalApi}/metrics`)).text();
+  if (!metrics.includes(`maestro_worker_gru_ready{game="test-game",scheduler="${S}"} ${ROOMS}`)) {
+    throw new Error("maestro_worker_gru_ready does not show the stored rooms");
+  }
+  const afterUse = settledMiB();
+  const listed = Array.isArray(list.rooms) ? list.rooms.length : 0;
+  console.log(`machine: ${cpus().length} cores, node ${process.version}; embedded default (PGlite, memory state)`);
+  console.log(
+    `server RSS: ${before} MiB with the scheduler and no rooms, ${stored} MiB with ${ROOMS} rooms stored, ` +
+      `${afterUse} MiB after listing ${listed} rooms and a /metrics scrape ` +
+      `(live heap ≈ ${heapPerRoomKiB} KiB per room)`,
+  );
+  console.log(
+    `BENCH_RESULT ${JSON.stringify({
+      scenario: "rss",
+      rows: [
+        {
+          case: `${ROOMS} rooms registered, embedded`,
+          "RSS no rooms MiB": before,
+          "RSS rooms stored MiB": stored,
+          "RSS after list+scrape MiB": afterUse,
+          "heap KiB per room": heapPerRoomKiB,
+        },
+      ],
+    })}`,
+  );
+} finally {
+  await maestro.stop();
+  await rm(dataDir, { recursive: true, force: true });
+}

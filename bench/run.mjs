@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+// One runner over the benchmark scenarios (figures, not tests). A scenario is bench/<name>/main.ts or main.mjs; a .ts
+// entry is bundled with tsup into .tmp/bench/<name>/main.js (storage and Kubernetes clients stay external, the Redis
+// Lua scripts and SQL migrations are copied next to it). The scenario's stdout is passed through; its LAST line must be
+// `BENCH_RESULT {"scenario":"<name>","rows":[{...}],"skipped"?:"<reason>"}`.
+// Usage (after `npm run build`): node bench/run.mjs [scenario ...] [--timeout=<s>] [-- scenario args]; all
+// scenarios when none is named.
+// Writes .tmp/bench/results.json and prints one combined table.
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../", import.meta.url));
+const benchDir = join(root, "bench");
+const outRoot = join(root, ".tmp/bench");
+const luaDir = join(root, "server/src/adapters/storage/redis/scripts");
+const migrationsDir = join(root, "server/src/adapters/storage/sql/migrations");
+/**
+ * Left to Node's resolution from the root node_modules: the storage and Kubernetes clients (always), and every runtime
+ * dependency of the workspace packages, since bundling CommonJS packages into an ES module breaks their `require`s.
+ */
+const externals = [
+  ...new Set([
+    "ioredis",
+    "pg",
+    "@electric-sql/pglite",
+    "@kubernetes/client-node",
+    ...["server", "proto", "sdk-room", "sdk-management"].flatMap((pkg) => {
+      const file = join(root, pkg, "package.json");
+      return existsSync(file) ? Object.keys(JSON.parse(readFileSync(file, "utf8")).dependencies ?? {}) : [];
+    }),
+  ]),
+];
+/** Scenarios other engineers add; listed so that a run says "missing" rather than silently skipping them. */
+const known = ["pings", "allocate", "operations", "embedded", "health-controller", "rss", "scale-process", "scale-k8s"];
+
+const argv = process.argv.slice(2);
+const dash = argv.indexOf("--");
+/** Arguments after `--` go to every scenario run (e.g. `node bench/run.mjs rss -- 20000`). */
+const scenarioArgs = dash === -1 ? [] : argv.slice(dash + 1);
+const own = dash === -1 ? argv : argv.slice(0, dash);
+const timeoutFlag = own.find((a) => a.startsWith("--timeout="));
+const requested = own.filter((a) => !a.startsWith("--"));
+const present = readdirSync(benchDir).filter((d) => statSync(join(benchDir, d)).isDirectory() && entryOf(d));
+const names = requested.length > 0 ? requested : [...new Set([...known, ...present])];
+
+function entryOf(name) {
+  for (const file of ["main.ts", "main.mjs"]) {
+    const path = join(benchDir, name, file);
+    if (existsSync(path)) return path;
+  }
+  return undefined;
+}
+
+/** A scenario still running after this long is stopped and reported failed (--timeout=<seconds>, default 600). */
+const timeoutMs = Number(timeoutFlag?.slice("--timeout=".length) ?? 600) * 1000;
+
+function run(cmd, args) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+    const timer = setTimeout(() => {
+      process.stdout.write(`timeout: stopping after ${timeoutMs / 1000} s\n`);
+      child.kill("SIGTERM");
+    }, timeoutMs);
+    let last;
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      process.stdout.write(`${line}\n`);
+      if (line.trim() !== "") last = line;
+    });
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), last });
+    });
+  });
+}
+
+async function scenario(name) {
+  const entry = entryOf(name);
+  if (!entry) return { scenario: name, status: "missing" };
+  const outDir = join(outRoot, name);
+  let main = entry;
+  if (entry.endsWith(".ts")) {
+    mkdirSync(outDir, { recursive: true });
+    const tsup = join(root, "node_modules/.bin/tsup");
+    const args = [
+      entry,
+      "--no-config",
+      "--format",
+      "esm",
+      "--out-dir",
+      outDir,
+      "--silent",
+      ...externals.flatMap((e) => ["--external", e]),
+    ];
+    const built = await run(tsup, args);
+    if (built.code !== 0) return { scenario: name, status: "failed", error: `tsup exited ${built.code}` };
+    // Read at run time next to the bundle, as in server/dist.
+    cpSync(luaDir, join(outDir, "scripts"), { recursive: true });
+    cpSync(migrationsDir, join(outDir, "migrations"), { recursive: true });
+    main = join(outDir, "main.js");
+  }
+  const started = performance.now();
+  const { code, last } = await run(process.execPath, [main, ...scenarioArgs]);
+  const durationMs = Math.round(performance.now() - started);
+  const parsed = last?.startsWith("BENCH_RESULT ") ? safeParse(last.slice("BENCH_RESULT ".length)) : undefined;
+  if (code !== 0 || !parsed) {
+    const why = code !== 0 ? `exited ${code}` : "no BENCH_RESULT line at the end of its output";
+    return { scenario: name, status: "failed", error: why, durationMs };
+  }
+  if (parsed.skipped) return { scenario: name, status: "skipped", skipped: parsed.skipped, rows: [], durationMs };
+  return { scenario: name, status: "ok", rows: parsed.rows ?? [], durationMs };
+}
+
+function safeParse(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function table(results) {
+  const lines = [["scenario", "figure", "value"]];
+  for (const r of results) {
+    if (r.status !== "ok") {
+      lines.push([r.scenario, r.status, r.skipped ?? r.error ?? ""]);
+      continue;
+    }
+    for (const row of r.rows) {
+      // A row may name its case (`case`, e.g. "redis"); every other key is a figure.
+      const prefix = row.case === undefined ? "" : `${row.case}: `;
+      for (const [k, v] of Object.entries(row)) if (k !== "case") lines.push([r.scenario, `${prefix}${k}`, String(v)]);
+    }
+  }
+  const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  const fmt = (l) => `| ${l.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  return [fmt(lines[0]), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...lines.slice(1).map(fmt)].join("\n");
+}
+
+const results = [];
+for (const name of names) {
+  process.stdout.write(`\n== ${name} ==\n`);
+  const result = await scenario(name);
+  if (result.status === "missing") process.stdout.write(`missing: no bench/${name}/main.ts or main.mjs\n`);
+  results.push(result);
+}
+mkdirSync(outRoot, { recursive: true });
+const report = {
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  results,
+};
+writeFileSync(join(outRoot, "results.json"), `${JSON.stringify(report, null, 2)}\n`);
+process.stdout.write(`\n${table(results)}\n\nwritten: .tmp/bench/results.json\n`);
+process.exitCode = results.some((r) => r.status === "failed") ? 1 : 0;
