@@ -18,14 +18,15 @@ export function timedStorage<T extends object>(
   target: T,
   skip: readonly string[] = [],
 ): T {
-  const wrapped = new Map<PropertyKey, unknown>();
+  // Keyed by the method itself, not its name: a method replaced on the target (tests, late binding) is wrapped anew.
+  const wrapped = new WeakMap<object, unknown>();
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value = Reflect.get(obj, prop, receiver);
       if (typeof value !== "function" || typeof prop !== "string" || skip.includes(prop) || prop === "constructor") {
         return value;
       }
-      let fn = wrapped.get(prop);
+      let fn = wrapped.get(value);
       if (!fn) {
         fn = timedMethod(
           value as (...args: unknown[]) => unknown,
@@ -33,7 +34,7 @@ export function timedStorage<T extends object>(
           metrics.storageLatency.labels(storage, backend, prop),
           metrics.storageFails.labels(storage, backend, prop),
         );
-        wrapped.set(prop, fn);
+        wrapped.set(value, fn);
       }
       return fn;
     },
