@@ -18,6 +18,7 @@ export function runtimeWatcherModule(ctx: MaestroContext): MaestroModule {
       const log = ctx.logger.child({ scheduler: schedulerName, component: "runtime-watcher" });
       let scheduler: Scheduler = await ctx.schedulerStorage.getScheduler(schedulerName, { signal });
       let loadedAt = Date.now();
+      if (ctx.runtime.mitigateDisruption) keepDisruptionBudget(ctx, schedulerName, signal, log);
       for await (const event of ctx.runtime.watch(schedulerName, { signal })) {
         try {
           if (Date.now() - loadedAt > SCHEDULER_REFRESH_MS) {
@@ -38,4 +39,26 @@ export function runtimeWatcherModule(ctx: MaestroContext): MaestroModule {
     },
   });
   return { name: "runtime-watcher", start: () => supervisor.start(), stop: () => supervisor.stop() };
+}
+
+/** Sets the scheduler's disruption budget from its live room count now and then, until the signal aborts. */
+function keepDisruptionBudget(
+  ctx: MaestroContext,
+  schedulerName: string,
+  signal: AbortSignal,
+  log: Pick<MaestroContext["logger"], "warn">,
+): void {
+  const run = async () => {
+    try {
+      const counts = await ctx.rooms.countByStatus(schedulerName, { signal });
+      const live = Object.entries(counts).reduce((n, [status, c]) => (status === "terminated" ? n : n + c), 0);
+      await ctx.runtime.mitigateDisruption?.(schedulerName, live, { signal });
+    } catch (err) {
+      if (!signal.aborted) log.warn({ err }, "could not update the pod disruption budget");
+    }
+  };
+  void run();
+  const timer = setInterval(() => void run(), ctx.config.runtime.kubernetes.disruptionIntervalMs);
+  timer.unref();
+  signal.addEventListener("abort", () => clearInterval(timer), { once: true });
 }
