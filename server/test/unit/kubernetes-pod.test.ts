@@ -205,7 +205,8 @@ describe("pod spec", () => {
     expect(byName.MAESTRO_SCHEDULER_NAME?.value).toBe("game-a");
     expect(byName.MAESTRO_ROOMS_API_URL?.value).toBe("http://maestro:8070");
     expect(byName.MAESTRO_ROOM_TOKEN?.value).toBe("tok");
-    expect(byName.MAESTRO_PORT_GAME?.value).toBe("31234");
+    // Where the room listens inside the pod; clients reach it on the node's host port 31234.
+    expect(byName.MAESTRO_PORT_GAME?.value).toBe("7000");
   });
 
   it("refuses sctp before any request", () => {

@@ -69,7 +69,8 @@ function containerEnv(
     { name: "MAESTRO_ROOM_ID", value: room.id },
     { name: "MAESTRO_ROOMS_API_URL", value: env.roomsApiUrl },
     { name: "MAESTRO_ROOM_TOKEN", value: env.roomToken },
-    ...ports.map((p) => ({ name: portVariableName(p.name), value: String(p.hostPort) })),
+    // The port to listen on inside the pod: the node's hostPort is mapped onto the declared container port.
+    ...ports.map((p) => ({ name: portVariableName(p.name), value: String(p.containerPort) })),
   ];
   // Maestro's own variables win over a user variable of the same name: a room must not be able to pose as another.
   const fixedNames = new Set(fixed.map((v) => v.name));
