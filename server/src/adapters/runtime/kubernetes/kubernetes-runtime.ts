@@ -77,13 +77,16 @@ export class KubernetesRuntime implements Runtime {
         opts.signal,
       ),
     );
-    await this.ignoreNotFound(
-      this.api.call(
+    try {
+      await this.api.call(
         `namespace ${namespace}`,
         (c) => this.api.core.deleteNamespace({ name: namespace }, c),
         opts.signal,
-      ),
-    );
+      );
+    } catch (err) {
+      // 409: the namespace is already being deleted, which is what was asked.
+      if (!(err instanceof MaestroError && (err.code === "not_found" || err.code === "already_exists"))) throw err;
+    }
   }
 
   async createRoom(
@@ -143,6 +146,8 @@ export class KubernetesRuntime implements Runtime {
   async listInstances(schedulerName: string, opts: CallOptions = {}): Promise<Instance[]> {
     this.checkOpen(opts);
     if (!dnsLabel.test(schedulerName)) return [];
+    // The node cache comes with the watch; without it every pod would cost a node read.
+    await this.watcher.start();
     const list = await this.api.call(
       `pods of ${schedulerName}`,
       (c) =>
