@@ -103,8 +103,12 @@ function isAbort(err: unknown): boolean {
 function retryable(err: unknown, callerSignal: AbortSignal | undefined): boolean {
   if (callerSignal?.aborted) return false;
   if (err instanceof ApiException) return retryableStatuses.has(err.code);
-  // Our own per-request timeout or a connection failure (node-fetch FetchError): the request may be repeated.
-  return true;
+  // Our own per-request timeout, or a connection failure (node-fetch's FetchError, socket errors): worth repeating.
+  // Anything else (a broken kubeconfig, a bug) would fail the same way again.
+  const e = err as { name?: string; code?: string };
+  return (
+    e?.name === "AbortError" || e?.name === "FetchError" || (typeof e?.code === "string" && e.code.startsWith("E"))
+  );
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
