@@ -26,6 +26,8 @@ down() {
       kill -9 "$pid" 2>/dev/null || true
     fi
   done
+  # etcd's data lives in /dev/shm when it can (see `up`); the link in <dir> points at it.
+  if [ -L "$dir/etcd-data" ]; then rm -rf "$(readlink "$dir/etcd-data")"; fi
   rm -rf "$dir"
 }
 
