@@ -50,14 +50,18 @@ describe("deploy/k8s manifests", () => {
     );
     expect(all.filter((m) => m.object.kind === "Service" && m.file === "maestro.yaml")).toHaveLength(2);
 
-    // Namespaced objects can only be dry-run into a namespace that exists.
-    try {
-      await core.createNamespace({ body: { metadata: { name: "maestro" } } });
-      createdNamespace = true;
-    } catch (err) {
-      if ((err as { code?: number }).code !== 409) throw err;
-    }
-    for (const { file, object } of all) {
+    // Namespaced objects can only be dry-run into a namespace that exists: dry-run the Namespace, then create it.
+    const dryRunFirst = all.filter((m) => m.object.kind === "Namespace");
+    const rest = all.filter((m) => m.object.kind !== "Namespace");
+    for (const { file, object } of [...dryRunFirst, ...rest]) {
+      if (object.kind !== "Namespace" && !createdNamespace) {
+        try {
+          await core.createNamespace({ body: { metadata: { name: "maestro" } } });
+          createdNamespace = true;
+        } catch (err) {
+          if ((err as { code?: number }).code !== 409) throw err;
+        }
+      }
       const what = `${file}: ${object.kind} ${object.metadata?.name}`;
       const created = await objects.create(object, undefined, "All").catch((err: unknown) => {
         throw new Error(`${what} refused: ${(err as { body?: string }).body ?? err}`);
