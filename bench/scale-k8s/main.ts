@@ -7,9 +7,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import { loadConfig } from "../../server/src/config/load-config.js";
-import { silentLogger } from "../../server/src/core/ports/logger.js";
-import { startMaestro } from "../../server/src/server.js";
+import { createLogger, loadConfig, startMaestro } from "@maestro/server";
 
 const ROOMS = Number(process.argv[2] ?? 1000);
 const SCHEDULER = "bench-scale";
@@ -70,7 +68,7 @@ try {
       "log.level": "warn",
     },
   });
-  const maestro = await startMaestro(config, ["all"], silentLogger);
+  const maestro = await startMaestro(config, ["all"], createLogger("warn"));
   const management = maestro.urls.managementApi as string;
   const roomsApi = maestro.urls.roomsApi as string;
 

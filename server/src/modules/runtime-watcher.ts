@@ -21,7 +21,8 @@ export function runtimeWatcherModule(ctx: MaestroContext): MaestroModule {
       if (ctx.runtime.mitigateDisruption) keepDisruptionBudget(ctx, schedulerName, signal, log);
       for await (const event of ctx.runtime.watch(schedulerName, { signal })) {
         try {
-          if (Date.now() - loadedAt > SCHEDULER_REFRESH_MS) {
+          // A deletion needs no scheduler, and arrives after the scheduler itself is gone when it is being deleted.
+          if (event.type !== "deleted" && Date.now() - loadedAt > SCHEDULER_REFRESH_MS) {
             scheduler = await ctx.schedulerStorage.getScheduler(schedulerName, { signal });
             loadedAt = Date.now();
           }
