@@ -1,4 +1,5 @@
 import type { Scheduler } from "../core/entities/scheduler.js";
+import { isMaestroError } from "../core/errors.js";
 import type { MaestroContext } from "../wiring/maestro-context.js";
 import type { MaestroModule } from "./module.js";
 import { PerSchedulerSupervisor } from "./per-scheduler-supervisor.js";
@@ -23,7 +24,11 @@ export function runtimeWatcherModule(ctx: MaestroContext): MaestroModule {
         try {
           // A deletion needs no scheduler, and arrives after the scheduler itself is gone when it is being deleted.
           if (event.type !== "deleted" && Date.now() - loadedAt > SCHEDULER_REFRESH_MS) {
-            scheduler = await ctx.schedulerStorage.getScheduler(schedulerName, { signal });
+            // A scheduler being deleted is gone from storage while its pods still report: keep the last copy.
+            const current = scheduler;
+            scheduler = await ctx.schedulerStorage
+              .getScheduler(schedulerName, { signal })
+              .catch((err: unknown) => (isMaestroError(err, "not_found") ? current : Promise.reject(err)));
             loadedAt = Date.now();
           }
           if (event.type === "deleted") {
