@@ -136,7 +136,15 @@ start kcm "$BIN/kube-controller-manager" --kubeconfig="$dir/admin.kubeconfig" --
   --authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics --kube-api-qps=500 --kube-api-burst=1000
 start scheduler "$BIN/kube-scheduler" --config="$dir/scheduler.yaml" --bind-address=127.0.0.1 --secure-port="$SP" \
   --authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics
-start kwok "$BIN/kwok" --kubeconfig="$dir/admin.kubeconfig" --config="$BIN/kwok-stages.yaml" \
+# kwok's default stages plus ours (test/k8s/kwok/*.yaml).
+{
+  cat "$BIN/kwok-stages.yaml"
+  for f in "$here"/kwok/*.yaml; do
+    cat "$f"
+    echo '---'
+  done
+} >"$dir/kwok.yaml"
+start kwok "$BIN/kwok" --kubeconfig="$dir/admin.kubeconfig" --config="$dir/kwok.yaml" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
   --cidr=10.244.0.0/16 --node-lease-duration-seconds=40 --server-address="127.0.0.1:$KP"
 waitfor 120 curl -fsk "https://127.0.0.1:$KCMP/healthz" || fail "kube-controller-manager not healthy"
