@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { minAvailable } from "../../src/adapters/runtime/kubernetes/disruption-budget.js";
 import { buildPod, validatePodInputs } from "../../src/adapters/runtime/kubernetes/pod-spec.js";
 import { convertPodStatus, nodeAddress, podToInstance } from "../../src/adapters/runtime/kubernetes/pod-status.js";
+import { loadConfig } from "../../src/config/load-config.js";
 import type { GameRoom } from "../../src/core/entities/game-room.js";
 import { isMaestroError } from "../../src/core/errors.js";
 import { validContainer, validScheduler } from "../support/fixtures.js";
@@ -231,5 +232,33 @@ describe("disruption budget", () => {
     expect(minAvailable(2, 0.05)).toBe(1);
     expect(minAvailable(100, 0.05)).toBe(95);
     expect(minAvailable(10, 0.5)).toBe(5);
+  });
+});
+
+describe("Kubernetes runtime settings", () => {
+  it("read from MAESTRO_RUNTIME_KUBERNETES_* with defaults, and bad values are refused naming the setting", () => {
+    const config = loadConfig({
+      env: {
+        MAESTRO_RUNTIME_KIND: "kubernetes",
+        MAESTRO_RUNTIME_KUBERNETES_INCLUSTER: "true",
+        MAESTRO_RUNTIME_KUBERNETES_QPS: "50",
+      },
+    });
+    expect(config.runtime.kind).toBe("kubernetes");
+    expect(config.runtime.kubernetes).toMatchObject({
+      inCluster: true,
+      qps: 50,
+      burst: 200,
+      kubeconfig: "",
+      disruptionSafetyPercentage: 0.05,
+    });
+    let caught: unknown;
+    try {
+      loadConfig({ env: {}, overrides: { "runtime.kubernetes.disruptionSafetyPercentage": 1.5 } });
+    } catch (err) {
+      caught = err;
+    }
+    expect(isMaestroError(caught, "invalid_argument")).toBe(true);
+    expect((caught as Error).message).toContain("runtime.kubernetes.disruptionSafetyPercentage");
   });
 });
