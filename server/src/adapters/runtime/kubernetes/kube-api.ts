@@ -1,3 +1,5 @@
+import { type AgentOptions, Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions } from "node:https";
 import {
   ApiException,
   AppsV1Api,
@@ -129,12 +131,14 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 /** Per-call client options: the request's abort signal (caller's, or the timeout's). */
 export type CallConfig = ConfigurationOptions;
 
-function withSignal(signal: AbortSignal): CallConfig {
+function withSignal(signal: AbortSignal, agents: KeepAliveAgents): CallConfig {
   return {
     middleware: [
       {
         pre: (ctx: RequestContext) => {
           ctx.setSignal(signal);
+          const agent = agents.reuse(ctx.getAgent());
+          if (agent) ctx.setAgent(agent);
           return new Observable(Promise.resolve(ctx));
         },
         post: (ctx: ResponseContext) => new Observable(Promise.resolve(ctx)),
@@ -142,6 +146,35 @@ function withSignal(signal: AbortSignal): CallConfig {
     ],
     middlewareMergeStrategy: "append",
   };
+}
+
+/**
+ * client-node 1.4 builds a new https.Agent (without keep-alive) for every request, so each API call would pay a TCP
+ * connection and a TLS handshake with client certificates. This swaps in one keep-alive agent per set of TLS options.
+ * Proxy agents and anything else unusual are left alone.
+ */
+class KeepAliveAgents {
+  private readonly agents = new Map<string, HttpAgent>();
+
+  reuse(fresh: HttpAgent | undefined): HttpAgent | undefined {
+    if (!fresh || (fresh.constructor !== HttpsAgent && fresh.constructor !== HttpAgent)) return undefined;
+    const options = (fresh as HttpAgent & { options: AgentOptions & HttpsAgentOptions }).options;
+    const key = [fresh.constructor.name, options.ca, options.cert, options.key, options.pfx, options.rejectUnauthorized]
+      .map((v) => (v === undefined ? "" : String(v)))
+      .join("\u0000");
+    let agent = this.agents.get(key);
+    if (!agent) {
+      const Agent = fresh.constructor as typeof HttpsAgent;
+      agent = new Agent({ ...options, keepAlive: true, maxSockets: 64 });
+      this.agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  destroy(): void {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
 }
 
 /**
@@ -156,6 +189,7 @@ export class KubeApi {
   private readonly bucket: TokenBucket;
   private readonly timeoutMs: number;
   private readonly attempts: number;
+  private readonly agents = new KeepAliveAgents();
 
   constructor(opts: KubeApiOptions = {}) {
     this.kc = loadKubeConfig(opts);
@@ -165,6 +199,11 @@ export class KubeApi {
     this.bucket = new TokenBucket(opts.qps ?? 100, opts.burst ?? 200);
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.attempts = Math.max(1, opts.attempts ?? 6);
+  }
+
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.agents.destroy();
   }
 
   /** Runs one API request (`fn` gets the per-call config to pass on), retrying what is retryable. */
@@ -177,7 +216,7 @@ export class KubeApi {
       const timeout = AbortSignal.timeout(this.timeoutMs);
       const requestSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
       try {
-        return await fn(withSignal(requestSignal));
+        return await fn(withSignal(requestSignal, this.agents));
       } catch (err) {
         if (attempt >= this.attempts || !retryable(err, signal)) throw toMaestroError(err, what);
         const retryAfter = err instanceof ApiException ? Number(err.headers?.["retry-after"]) : Number.NaN;

@@ -189,6 +189,7 @@ export class KubernetesRuntime implements Runtime {
   async close(): Promise<void> {
     this.closed = true;
     await this.watcher.close();
+    this.api.close();
   }
 
   private async upsertDisruptionBudget(namespace: string, min: number, signal?: AbortSignal): Promise<void> {
