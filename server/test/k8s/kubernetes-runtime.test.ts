@@ -39,6 +39,21 @@ describe("Kubernetes runtime on a real API server", () => {
     expect((err as MaestroError).violations[0]?.message).toMatch(/quantities must match the regular expression/);
   });
 
+  it("a scheduler name of 63 characters gets its namespace, and its rooms (longer ids) their pods", async () => {
+    const k8s = runtime();
+    const name = `${uniqueName("long")}-${"x".repeat(63)}`.slice(0, 63).replace(/-+$/, "");
+    const scheduler = validScheduler({ name });
+    await k8s.createScheduler(scheduler);
+    const room = gameRoom(scheduler, `${name}-abcde`);
+    expect(room.id.length).toBeGreaterThan(63);
+    const instance = await k8s.createRoom(scheduler, room, portsFor(scheduler), roomEnv);
+    expect(instance.id).toBe(room.id);
+    const bad = await k8s
+      .createRoom(scheduler, gameRoom(scheduler, "Not_A_Pod_Name"), portsFor(scheduler), roomEnv)
+      .catch((e) => e);
+    expect(isMaestroError(bad, "invalid_argument")).toBe(true);
+  });
+
   it("keeps the scheduler's pod disruption budget at the room count less the safety share", async () => {
     const k8s = runtime();
     const scheduler = validScheduler({ name: uniqueName("pdb") });

@@ -58,7 +58,11 @@ export class KubernetesRuntime implements Runtime {
       }
       throw err;
     }
-    await this.upsertDisruptionBudget(scheduler.name, 0, opts.signal);
+    // The runtime watcher keeps the budget in line with the room count: a failure here is repaired on its next pass.
+    await this.upsertDisruptionBudget(scheduler.name, 0, opts.signal).catch((err: unknown) => {
+      if (opts.signal?.aborted) throw err;
+      this.logger.warn({ err, scheduler: scheduler.name }, "cannot create the scheduler's pod disruption budget yet");
+    });
   }
 
   async deleteScheduler(scheduler: Scheduler, opts: CallOptions = {}): Promise<void> {
@@ -98,7 +102,7 @@ export class KubernetesRuntime implements Runtime {
   ): Promise<Instance> {
     this.checkOpen(opts);
     checkName("name", scheduler.name);
-    checkName("room id", room.id);
+    checkPodName(room.id);
     validatePodInputs(scheduler, ports);
     const body = buildPod(scheduler, room, ports, env);
     const key = `${scheduler.name}/${room.id}`;
@@ -268,6 +272,17 @@ export class KubernetesRuntime implements Runtime {
   private checkOpen(opts: CallOptions): void {
     if (opts.signal?.aborted) throw MaestroError.from(opts.signal.reason, "canceled");
     if (this.closed) throw new MaestroError("unavailable", "the Kubernetes runtime is closed");
+  }
+}
+
+/** Pod names are DNS subdomains (room ids are `<scheduler>-<suffix>`, longer than a label may be). */
+const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function checkPodName(id: string): void {
+  if (id.length > 253 || !dnsSubdomain.test(id)) {
+    throw MaestroError.invalid([
+      { field: "room id", message: `${JSON.stringify(id)} must be a DNS-1123 subdomain (a-z, 0-9, '-', '.')` },
+    ]);
   }
 }
 
