@@ -100,8 +100,23 @@ export const schema = {
     },
   },
   runtime: {
-    kind: { type: "enum", default: "process", values: ["process"], help: "where rooms run" },
+    kind: { type: "enum", default: "process", values: ["process", "kubernetes"], help: "where rooms run" },
     host: { type: "string", default: "127.0.0.1", help: "address rooms are reachable at (process runtime)" },
+    kubernetes: {
+      kubeconfig: { type: "string", default: "", help: "kubeconfig file (default $KUBECONFIG or ~/.kube/config)" },
+      inCluster: { type: "bool", default: false, help: "use the pod's service account instead of a kubeconfig" },
+      qps: { type: "number", default: 100, min: 1, help: "sustained Kubernetes API requests per second" },
+      burst: { type: "int", default: 200, min: 1, help: "Kubernetes API requests allowed above qps in a burst" },
+      requestTimeoutMs: ms(30_000, "one Kubernetes API request's time limit before it is retried"),
+      disruptionSafetyPercentage: {
+        type: "number",
+        default: 0.05,
+        min: 0.05,
+        max: 0.99,
+        help: "share of a scheduler's rooms a voluntary disruption (node drain) may take at once",
+      },
+      disruptionIntervalMs: ms(60_000, "how often each scheduler's pod disruption budget is set to its room count"),
+    },
   },
   workers: {
     syncIntervalMs: ms(10_000, "how often workers pick up new and deleted schedulers"),

@@ -1,4 +1,5 @@
 import type { Scheduler } from "../core/entities/scheduler.js";
+import { isMaestroError } from "../core/errors.js";
 import type { MaestroContext } from "../wiring/maestro-context.js";
 import type { MaestroModule } from "./module.js";
 import { PerSchedulerSupervisor } from "./per-scheduler-supervisor.js";
@@ -18,10 +19,16 @@ export function runtimeWatcherModule(ctx: MaestroContext): MaestroModule {
       const log = ctx.logger.child({ module: "runtime-watcher", scheduler: schedulerName });
       let scheduler: Scheduler = await ctx.schedulerStorage.getScheduler(schedulerName, { signal });
       let loadedAt = Date.now();
+      if (ctx.runtime.mitigateDisruption) keepDisruptionBudget(ctx, schedulerName, signal, log);
       for await (const event of ctx.runtime.watch(schedulerName, { signal })) {
         try {
-          if (Date.now() - loadedAt > SCHEDULER_REFRESH_MS) {
-            scheduler = await ctx.schedulerStorage.getScheduler(schedulerName, { signal });
+          // A deletion needs no scheduler, and arrives after the scheduler itself is gone when it is being deleted.
+          if (event.type !== "deleted" && Date.now() - loadedAt > SCHEDULER_REFRESH_MS) {
+            // A scheduler being deleted is gone from storage while its pods still report: keep the last copy.
+            const current = scheduler;
+            scheduler = await ctx.schedulerStorage
+              .getScheduler(schedulerName, { signal })
+              .catch((err: unknown) => (isMaestroError(err, "not_found") ? current : Promise.reject(err)));
             loadedAt = Date.now();
           }
           if (event.type === "deleted") {
@@ -38,4 +45,26 @@ export function runtimeWatcherModule(ctx: MaestroContext): MaestroModule {
     },
   });
   return { name: "runtime-watcher", start: () => supervisor.start(), stop: () => supervisor.stop() };
+}
+
+/** Sets the scheduler's disruption budget from its live room count now and then, until the signal aborts. */
+function keepDisruptionBudget(
+  ctx: MaestroContext,
+  schedulerName: string,
+  signal: AbortSignal,
+  log: Pick<MaestroContext["logger"], "warn">,
+): void {
+  const run = async () => {
+    try {
+      const counts = await ctx.rooms.countByStatus(schedulerName, { signal });
+      const live = Object.entries(counts).reduce((n, [status, c]) => (status === "terminated" ? n : n + c), 0);
+      await ctx.runtime.mitigateDisruption?.(schedulerName, live, { signal });
+    } catch (err) {
+      if (!signal.aborted) log.warn({ err }, "could not update the pod disruption budget");
+    }
+  };
+  void run();
+  const timer = setInterval(() => void run(), ctx.config.runtime.kubernetes.disruptionIntervalMs);
+  timer.unref();
+  signal.addEventListener("abort", () => clearInterval(timer), { once: true });
 }

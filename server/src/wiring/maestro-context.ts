@@ -6,6 +6,7 @@ import { MaestroMetrics } from "../adapters/metrics/maestro-metrics.js";
 import { countingEvictions, type GameOf, timedOperation } from "../adapters/metrics/timed-operations.js";
 import { timedStorage } from "../adapters/metrics/timed-storage.js";
 import { isPortFree, RandomPortAllocator } from "../adapters/port-allocator/random-port-allocator.js";
+import { KubernetesRuntime } from "../adapters/runtime/kubernetes/kubernetes-runtime.js";
 import { ProcessRuntime } from "../adapters/runtime/process/process-runtime.js";
 import { lockDataDir } from "../adapters/security/data-dir-lock.js";
 import { HmacRoomTokens, loadOrCreateSecret } from "../adapters/security/hmac-room-tokens.js";
@@ -150,15 +151,12 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
   const ownership = timedStorage(metrics, "scheduler-ownership", opsKind, ops.ownership);
   const replicaId = config.workers.replicaId || `${hostname()}:${process.pid}`;
 
-  const runtime = new ProcessRuntime({
-    dataDir: join(dataDir, "rooms"),
-    host: config.runtime.host,
-    logger: logger.child({ component: "process-runtime" }),
-  });
-  await runtime.start();
+  const runtime = await openRuntime(config, dataDir, logger);
   const ports = new RandomPortAllocator({
     portsInUse: (opts) => runtime.portsInUse(opts),
-    isFree: (port, protocol) => isPortFree(port, protocol),
+    // Pods bind host ports on their nodes, not here: only the process runtime can check a port by binding it.
+    ...(runtime.name === "process" ? { isFree: (port: number, protocol: string) => isPortFree(port, protocol) } : {}),
+    ...(runtime.name === "kubernetes" ? { containerPort: "declared" as const } : {}),
   });
   const secret = config.roomsApi.tokenSecret || (await loadOrCreateSecret(join(dataDir, "room-token-secret")));
   const tokens = new HmacRoomTokens(secret);
@@ -286,6 +284,29 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
     },
   };
   return context;
+}
+
+/** Where rooms run: child processes under dataDir, or pods through the Kubernetes API. */
+async function openRuntime(config: MaestroConfig, dataDir: string, logger: Logger): Promise<Runtime> {
+  if (config.runtime.kind === "kubernetes") {
+    const k = config.runtime.kubernetes;
+    return new KubernetesRuntime({
+      kubeconfig: k.kubeconfig,
+      inCluster: k.inCluster,
+      qps: k.qps,
+      burst: k.burst,
+      requestTimeoutMs: k.requestTimeoutMs,
+      disruptionSafetyPercentage: k.disruptionSafetyPercentage,
+      logger: logger.child({ component: "kubernetes-runtime" }),
+    });
+  }
+  const runtime = new ProcessRuntime({
+    dataDir: join(dataDir, "rooms"),
+    host: config.runtime.host,
+    logger: logger.child({ component: "process-runtime" }),
+  });
+  await runtime.start();
+  return runtime;
 }
 
 /** Operations, their queue, leases, cancel signals and ownership claims: in this process, or shared through Redis. */

@@ -43,6 +43,11 @@ export interface Runtime {
   watch(schedulerName: string, opts: Required<CallOptions>): AsyncIterable<InstanceEvent>;
   /** Host ports held by live rooms of every scheduler, so allocation can avoid them. */
   portsInUse(opts?: CallOptions): Promise<Set<number>>;
+  /**
+   * Protects a scheduler's rooms against voluntary disruptions (Kubernetes: its PodDisruptionBudget follows the room
+   * count). Runtimes without such disruptions leave it out.
+   */
+  mitigateDisruption?(schedulerName: string, rooms: number, opts?: CallOptions): Promise<void>;
   /** Stops every room this runtime started in this process (process runtime) or releases clients (Kubernetes). */
   close(): Promise<void>;
 }

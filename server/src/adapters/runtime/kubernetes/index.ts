@@ -1,0 +1,3 @@
+export { KubeApi, type KubeApiOptions, loadKubeConfig } from "./kube-api.js";
+export { KubernetesRuntime, type KubernetesRuntimeOptions } from "./kubernetes-runtime.js";
+export { convertPodStatus, nodeAddress, podToInstance } from "./pod-status.js";

@@ -1,0 +1,295 @@
+import type { V1Pod } from "@kubernetes/client-node";
+import type { GameRoom, Instance, InstanceEvent } from "../../../core/entities/game-room.js";
+import type { Scheduler } from "../../../core/entities/scheduler.js";
+import { MaestroError } from "../../../core/errors.js";
+import type { CallOptions } from "../../../core/ports/call-options.js";
+import { type Logger, silentLogger } from "../../../core/ports/logger.js";
+import type { AllocatedPort, RoomEnvironment, Runtime } from "../../../core/ports/runtime.js";
+import { disruptionBudget, minAvailable } from "./disruption-budget.js";
+import { KubeApi, type KubeApiOptions } from "./kube-api.js";
+import { buildPod, HERITAGE_LABEL, HERITAGE_VALUE, MANAGED_BY_LABEL, validatePodInputs } from "./pod-spec.js";
+import { podToInstance } from "./pod-status.js";
+import { PodWatch } from "./pod-watch.js";
+
+export interface KubernetesRuntimeOptions extends KubeApiOptions {
+  logger?: Pick<Logger, "info" | "warn" | "error">;
+  /** Share of rooms a voluntary disruption (node drain) may take at once; Maestro clamps it to [0.05, 1). */
+  disruptionSafetyPercentage?: number;
+}
+
+/** A namespace or pod name Kubernetes accepts (DNS-1123 label); checked here so the message names the field. */
+const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Rooms as pods: one namespace per scheduler, one pod per room (Maestro's Kubernetes runtime). */
+export class KubernetesRuntime implements Runtime {
+  readonly name = "kubernetes";
+  private readonly api: KubeApi;
+  private readonly watcher: PodWatch;
+  private readonly logger: Pick<Logger, "info" | "warn" | "error">;
+  private readonly safety: number;
+  /** Host ports of pods created here that the watch has not shown yet: portsInUse must not miss them. */
+  private readonly fresh = new Map<string, { ports: number[]; at: number }>();
+  private closed = false;
+
+  constructor(opts: KubernetesRuntimeOptions = {}) {
+    this.api = new KubeApi(opts);
+    this.logger = opts.logger ?? silentLogger;
+    this.watcher = new PodWatch(this.api, this.logger);
+    this.safety = Math.min(Math.max(opts.disruptionSafetyPercentage ?? 0.05, 0.05), 0.99);
+  }
+
+  async createScheduler(scheduler: Scheduler, opts: CallOptions = {}): Promise<void> {
+    this.checkOpen(opts);
+    checkName("name", scheduler.name);
+    const what = `namespace ${scheduler.name}`;
+    try {
+      await this.api.call(
+        what,
+        (c) =>
+          this.api.core.createNamespace(
+            { body: { metadata: { name: scheduler.name, labels: { [HERITAGE_LABEL]: HERITAGE_VALUE } } } },
+            c,
+          ),
+        opts.signal,
+      );
+    } catch (err) {
+      if (err instanceof MaestroError && err.code === "already_exists") {
+        throw new MaestroError("already_exists", `scheduler ${scheduler.name} already exists in Kubernetes`);
+      }
+      throw err;
+    }
+    // The runtime watcher keeps the budget in line with the room count: a failure here is repaired on its next pass.
+    await this.upsertDisruptionBudget(scheduler.name, 0, opts.signal).catch((err: unknown) => {
+      if (opts.signal?.aborted) throw err;
+      this.logger.warn({ err, scheduler: scheduler.name }, "cannot create the scheduler's pod disruption budget yet");
+    });
+  }
+
+  async deleteScheduler(scheduler: Scheduler, opts: CallOptions = {}): Promise<void> {
+    this.checkOpen(opts);
+    checkName("name", scheduler.name);
+    const namespace = scheduler.name;
+    // Deleting the pods first makes rooms go at once; the namespace controller would only get to them in its own time.
+    await this.ignoreNotFound(
+      this.api.call(
+        `pods of ${namespace}`,
+        (c) =>
+          this.api.core.deleteCollectionNamespacedPod(
+            { namespace, labelSelector: `${HERITAGE_LABEL}=${HERITAGE_VALUE}` },
+            c,
+          ),
+        opts.signal,
+      ),
+    );
+    try {
+      await this.api.call(
+        `namespace ${namespace}`,
+        (c) => this.api.core.deleteNamespace({ name: namespace }, c),
+        opts.signal,
+      );
+    } catch (err) {
+      // 409: the namespace is already being deleted, which is what was asked.
+      if (!(err instanceof MaestroError && (err.code === "not_found" || err.code === "already_exists"))) throw err;
+    }
+  }
+
+  async createRoom(
+    scheduler: Scheduler,
+    room: GameRoom,
+    ports: AllocatedPort[],
+    env: RoomEnvironment,
+    opts: CallOptions = {},
+  ): Promise<Instance> {
+    this.checkOpen(opts);
+    checkName("name", scheduler.name);
+    checkPodName(room.id);
+    validatePodInputs(scheduler, ports);
+    const body = buildPod(scheduler, room, ports, env);
+    const key = `${scheduler.name}/${room.id}`;
+    this.fresh.set(key, { ports: ports.map((p) => p.hostPort), at: Date.now() });
+    let created: V1Pod;
+    try {
+      created = await this.api.call(
+        `pod ${key}`,
+        (c) => this.api.core.createNamespacedPod({ namespace: scheduler.name, body }, c),
+        opts.signal,
+      );
+    } catch (err) {
+      this.fresh.delete(key);
+      if (err instanceof MaestroError && err.code === "already_exists") {
+        throw new MaestroError("already_exists", `room ${room.id} of scheduler ${scheduler.name} already exists`);
+      }
+      if (err instanceof MaestroError && err.code === "not_found") {
+        throw new MaestroError("failed_precondition", `namespace ${scheduler.name} does not exist`, { cause: err });
+      }
+      throw err;
+    }
+    return podToInstance(created, undefined);
+  }
+
+  async deleteRoom(schedulerName: string, roomId: string, reason: string, opts: CallOptions = {}): Promise<void> {
+    this.checkOpen(opts);
+    const key = `${schedulerName}/${roomId}`;
+    try {
+      await this.api.call(
+        `pod ${key}`,
+        (c) => this.api.core.deleteNamespacedPod({ name: roomId, namespace: schedulerName }, c),
+        opts.signal,
+      );
+    } catch (err) {
+      if (err instanceof MaestroError && err.code === "not_found") {
+        throw MaestroError.notFound(`room ${roomId} of scheduler ${schedulerName}`);
+      }
+      throw err;
+    }
+    this.fresh.delete(key);
+    // The reason is for people reading `kubectl get events`; losing it must not fail the deletion.
+    void this.recordDeletion(schedulerName, roomId, reason);
+  }
+
+  async listInstances(schedulerName: string, opts: CallOptions = {}): Promise<Instance[]> {
+    this.checkOpen(opts);
+    if (!dnsLabel.test(schedulerName)) return [];
+    // The node cache comes with the watch; without it every pod would cost a node read.
+    await this.watcher.start();
+    const list = await this.api.call(
+      `pods of ${schedulerName}`,
+      (c) =>
+        this.api.core.listNamespacedPod(
+          { namespace: schedulerName, labelSelector: `${HERITAGE_LABEL}=${HERITAGE_VALUE}` },
+          c,
+        ),
+      opts.signal,
+    );
+    return Promise.all(list.items.map(async (pod) => podToInstance(pod, await this.watcher.node(pod))));
+  }
+
+  watch(schedulerName: string, opts: Required<CallOptions>): AsyncIterable<InstanceEvent> {
+    return this.watcher.watch(schedulerName, opts.signal);
+  }
+
+  async portsInUse(opts: CallOptions = {}): Promise<Set<number>> {
+    this.checkOpen(opts);
+    const ports = await this.watcher.hostPorts();
+    const now = Date.now();
+    for (const [key, entry] of this.fresh) {
+      const [namespace = "", name = ""] = key.split("/");
+      // Once the watch has the pod, it reports the ports; a pod it never showed in a minute is not coming.
+      if (this.watcher.knows(namespace, name) || now - entry.at > 60_000) this.fresh.delete(key);
+      else for (const p of entry.ports) ports.add(p);
+    }
+    return ports;
+  }
+
+  /**
+   * Keeps the scheduler's PodDisruptionBudget in line with its room count, so a node drain cannot take more than the
+   * safety share of its rooms at once (Maestro's MitigateDisruption).
+   */
+  async mitigateDisruption(schedulerName: string, rooms: number, opts: CallOptions = {}): Promise<void> {
+    this.checkOpen(opts);
+    await this.upsertDisruptionBudget(schedulerName, minAvailable(rooms, this.safety), opts.signal);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.watcher.close();
+    this.api.close();
+  }
+
+  private async upsertDisruptionBudget(namespace: string, min: number, signal?: AbortSignal): Promise<void> {
+    const what = `pod disruption budget of ${namespace}`;
+    const body = disruptionBudget(namespace, min, MANAGED_BY_LABEL);
+    let current: Awaited<ReturnType<typeof this.api.policy.readNamespacedPodDisruptionBudget>> | undefined;
+    try {
+      current = await this.api.call(
+        what,
+        (c) => this.api.policy.readNamespacedPodDisruptionBudget({ name: namespace, namespace }, c),
+        signal,
+      );
+    } catch (err) {
+      if (!(err instanceof MaestroError && err.code === "not_found")) throw err;
+    }
+    if (!current) {
+      await this.api
+        .call(what, (c) => this.api.policy.createNamespacedPodDisruptionBudget({ namespace, body }, c), signal)
+        .catch((err: unknown) => {
+          // Another replica created it meanwhile: its next pass sets the count.
+          if (!(err instanceof MaestroError && err.code === "already_exists")) throw err;
+        });
+      return;
+    }
+    if (current.spec?.minAvailable === min) return;
+    await this.api.call(
+      what,
+      (c) =>
+        this.api.policy.replaceNamespacedPodDisruptionBudget(
+          {
+            name: namespace,
+            namespace,
+            body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } },
+          },
+          c,
+        ),
+      signal,
+    );
+  }
+
+  private async recordDeletion(namespace: string, roomId: string, reason: string): Promise<void> {
+    const now = new Date();
+    try {
+      await this.api.call(`event of ${namespace}/${roomId}`, (c) =>
+        this.api.core.createNamespacedEvent(
+          {
+            namespace,
+            body: {
+              metadata: { generateName: `${roomId}.`, namespace },
+              involvedObject: { kind: "Pod", name: roomId, namespace, apiVersion: "v1" },
+              type: "Normal",
+              reason: "GameRoomDeleted",
+              message: reason,
+              source: { component: "maestro" },
+              firstTimestamp: now,
+              lastTimestamp: now,
+              count: 1,
+            },
+          },
+          c,
+        ),
+      );
+    } catch (err) {
+      this.logger.warn({ err, room: roomId }, "cannot record the room's deletion event");
+    }
+  }
+
+  private async ignoreNotFound(work: Promise<unknown>): Promise<void> {
+    try {
+      await work;
+    } catch (err) {
+      if (!(err instanceof MaestroError && err.code === "not_found")) throw err;
+    }
+  }
+
+  private checkOpen(opts: CallOptions): void {
+    if (opts.signal?.aborted) throw MaestroError.from(opts.signal.reason, "canceled");
+    if (this.closed) throw new MaestroError("unavailable", "the Kubernetes runtime is closed");
+  }
+}
+
+/** Pod names are DNS subdomains (room ids are `<scheduler>-<suffix>`, longer than a label may be). */
+const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function checkPodName(id: string): void {
+  if (id.length > 253 || !dnsSubdomain.test(id)) {
+    throw MaestroError.invalid([
+      { field: "room id", message: `${JSON.stringify(id)} must be a DNS-1123 subdomain (a-z, 0-9, '-', '.')` },
+    ]);
+  }
+}
+
+function checkName(field: string, name: string): void {
+  if (name.length > 63 || !dnsLabel.test(name)) {
+    throw MaestroError.invalid([
+      { field, message: `${JSON.stringify(name)} must be a DNS-1123 label (a-z, 0-9, '-'; at most 63 characters)` },
+    ]);
+  }
+}

@@ -1,0 +1,104 @@
+import { CoreV1Api, KubeConfig, PolicyV1Api } from "@kubernetes/client-node";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { isMaestroError, type MaestroError } from "../../src/core/errors.js";
+import { EventRecorder, gameRoom, portsFor, roomEnv, uniqueName } from "../contract/runtime.contract.js";
+import { validContainer, validScheduler } from "../support/fixtures.js";
+import { eventually } from "../support/test-maestro.js";
+import { testKubeconfig, trackedRuntime } from "./local-cluster.js";
+
+/** What the Kubernetes runtime does beyond the Runtime contract, on the local control plane. */
+describe("Kubernetes runtime on a real API server", () => {
+  let core: CoreV1Api;
+  let pdbs: PolicyV1Api;
+  const cleanUps: (() => Promise<void>)[] = [];
+  const runtime = () => {
+    const tracked = trackedRuntime();
+    cleanUps.push(tracked.cleanUp);
+    return tracked.runtime;
+  };
+
+  beforeAll(() => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(testKubeconfig());
+    core = kc.makeApiClient(CoreV1Api);
+    pdbs = kc.makeApiClient(PolicyV1Api);
+  });
+  afterEach(async () => {
+    for (const cleanUp of cleanUps.splice(0)) await cleanUp();
+  });
+
+  it("a pod the API server refuses (422) is invalid_argument carrying the server's message", async () => {
+    const k8s = runtime();
+    const scheduler = validScheduler({
+      name: uniqueName("invalid"),
+      spec: { containers: [validContainer({ requests: { memory: "lots", cpu: "100m" } })] },
+    });
+    await k8s.createScheduler(scheduler);
+    const err = await k8s.createRoom(scheduler, gameRoom(scheduler), portsFor(scheduler), roomEnv).catch((e) => e);
+    expect(isMaestroError(err, "invalid_argument")).toBe(true);
+    expect((err as MaestroError).violations[0]?.message).toMatch(/quantities must match the regular expression/);
+  });
+
+  it("a scheduler name of 63 characters gets its namespace, and its rooms (longer ids) their pods", async () => {
+    const k8s = runtime();
+    const name = `${uniqueName("long")}-${"x".repeat(63)}`.slice(0, 63).replace(/-+$/, "");
+    const scheduler = validScheduler({ name });
+    await k8s.createScheduler(scheduler);
+    const room = gameRoom(scheduler, `${name}-abcde`);
+    expect(room.id.length).toBeGreaterThan(63);
+    const instance = await k8s.createRoom(scheduler, room, portsFor(scheduler), roomEnv);
+    expect(instance.id).toBe(room.id);
+    const bad = await k8s
+      .createRoom(scheduler, gameRoom(scheduler, "Not_A_Pod_Name"), portsFor(scheduler), roomEnv)
+      .catch((e) => e);
+    expect(isMaestroError(bad, "invalid_argument")).toBe(true);
+  });
+
+  it("keeps the scheduler's pod disruption budget at the room count less the safety share", async () => {
+    const k8s = runtime();
+    const scheduler = validScheduler({ name: uniqueName("pdb") });
+    await k8s.createScheduler(scheduler);
+    const read = () => pdbs.readNamespacedPodDisruptionBudget({ name: scheduler.name, namespace: scheduler.name });
+    expect((await read()).spec).toMatchObject({
+      minAvailable: 0,
+      selector: { matchLabels: { "maestro-scheduler": scheduler.name } },
+    });
+    await k8s.mitigateDisruption(scheduler.name, 40);
+    expect((await read()).spec?.minAvailable).toBe(38);
+    await k8s.mitigateDisruption(scheduler.name, 1);
+    expect((await read()).spec?.minAvailable).toBe(0);
+  });
+
+  it("records why a room was deleted as a Kubernetes event", async () => {
+    const k8s = runtime();
+    const scheduler = validScheduler({ name: uniqueName("events"), spec: { terminationGracePeriodSeconds: 1 } });
+    await k8s.createScheduler(scheduler);
+    const room = gameRoom(scheduler);
+    await k8s.createRoom(scheduler, room, portsFor(scheduler), roomEnv);
+    await k8s.deleteRoom(scheduler.name, room.id, "scaled down by the autoscaler");
+    const event = await eventually(
+      async () =>
+        (await core.listNamespacedEvent({ namespace: scheduler.name })).items.find(
+          (e) => e.reason === "GameRoomDeleted" && e.involvedObject.name === room.id,
+        ),
+      { timeoutMs: 30_000, what: "the GameRoomDeleted event" },
+    );
+    expect(event.message).toBe("scaled down by the autoscaler");
+  });
+
+  it("another replica's rooms count in portsInUse, so host ports never collide across replicas", async () => {
+    const [a, b] = [runtime(), runtime()];
+    const scheduler = validScheduler({ name: uniqueName("replicas") });
+    await a.createScheduler(scheduler);
+    const ports = portsFor(scheduler);
+    const room = gameRoom(scheduler);
+    const recorder = new EventRecorder(b, scheduler.name);
+    await a.createRoom(scheduler, room, ports, roomEnv);
+    await recorder.waitForStatus(room.id, "ready");
+    await recorder.stop();
+    const seenByB = await b.portsInUse();
+    for (const p of ports) expect(seenByB.has(p.hostPort)).toBe(true);
+    const [instance] = await b.listInstances(scheduler.name);
+    expect(instance?.address?.host).toMatch(/^203\.0\.113\.1[01]$/);
+  });
+});
