@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // Adds up vitest's per-package "Tests  N passed | M failed" lines from a turbo log into one closing line that any CI
-// reader understands: "N passed, M failed[, K skipped]".
+// reader understands (several logs add up): "N passed, M failed[, K skipped]".
 import { readFileSync } from "node:fs";
 
 const ESC = String.fromCharCode(27);
-const text = readFileSync(process.argv[2], "utf8").replaceAll(new RegExp(`${ESC}\\[[0-9;]*m`, "g"), "");
+const text = process.argv
+  .slice(2)
+  .map((file) => readFileSync(file, "utf8"))
+  .join("\n")
+  .replaceAll(new RegExp(`${ESC}\\[[0-9;]*m`, "g"), "");
 let passed = 0;
 let failed = 0;
 let skipped = 0;
