@@ -122,22 +122,33 @@ function safeParse(text) {
   }
 }
 
+/** One table per scenario: a row per measured case, a column per figure (the union of the rows' keys). */
 function table(results) {
-  const lines = [["scenario", "figure", "value"]];
+  const cell = (v) => {
+    if (v === undefined) return "";
+    if (v !== null && typeof v === "object") return Object.keys(v).length === 0 ? "-" : JSON.stringify(v);
+    return typeof v === "number" ? v.toLocaleString("en-US", { maximumFractionDigits: 2 }) : String(v);
+  };
+  const blocks = [];
   for (const r of results) {
     if (r.status !== "ok") {
-      lines.push([r.scenario, r.status, r.skipped ?? r.error ?? ""]);
+      blocks.push(`${r.scenario}: ${r.status}${r.skipped || r.error ? ` (${r.skipped ?? r.error})` : ""}`);
       continue;
     }
-    for (const row of r.rows) {
-      // A row may name its case (`case`, e.g. "redis"); every other key is a figure.
-      const prefix = row.case === undefined ? "" : `${row.case}: `;
-      for (const [k, v] of Object.entries(row)) if (k !== "case") lines.push([r.scenario, `${prefix}${k}`, String(v)]);
-    }
+    const keys = [...new Set(r.rows.flatMap((row) => Object.keys(row)))];
+    const lines = [keys, ...r.rows.map((row) => keys.map((k) => cell(row[k])))];
+    const widths = keys.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+    const fmt = (l) => `| ${l.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+    blocks.push(
+      [
+        `${r.scenario}:`,
+        fmt(lines[0]),
+        `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
+        ...lines.slice(1).map(fmt),
+      ].join("\n"),
+    );
   }
-  const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
-  const fmt = (l) => `| ${l.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
-  return [fmt(lines[0]), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...lines.slice(1).map(fmt)].join("\n");
+  return blocks.join("\n\n");
 }
 
 const results = [];
