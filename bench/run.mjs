@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // One runner over the benchmark scenarios (figures, not tests). A scenario is bench/<name>/main.ts or main.mjs; a .ts
 // entry is bundled with tsup into .tmp/bench/<name>/main.js (storage and Kubernetes clients stay external, the Redis
-// Lua scripts and SQL migrations are copied next to it). The scenario's stdout is passed through; its LAST line must be
-// `BENCH_RESULT {"scenario":"<name>","rows":[{...}],"skipped"?:"<reason>"}`.
+// Lua scripts and SQL migrations are copied next to it). The scenario's stdout is passed through; it prints one line
+// `BENCH_RESULT {"scenario":"<name>","rows":[{...}],"skipped"?:"<reason>"}` (the last such line counts).
 // Usage (after `npm run build`): node bench/run.mjs [scenario ...] [--timeout=<s>] [-- scenario args]; all
 // scenarios when none is named.
 // Writes .tmp/bench/results.json and prints one combined table.
@@ -68,7 +68,8 @@ function run(cmd, args) {
     let last;
     createInterface({ input: child.stdout }).on("line", (line) => {
       process.stdout.write(`${line}\n`);
-      if (line.trim() !== "") last = line;
+      // The last result line wins; log lines a scenario's shutdown prints after it do not hide it.
+      if (line.startsWith("BENCH_RESULT ")) last = line;
     });
     child.on("exit", (code, signal) => {
       clearTimeout(timer);
@@ -107,7 +108,7 @@ async function scenario(name) {
   const durationMs = Math.round(performance.now() - started);
   const parsed = last?.startsWith("BENCH_RESULT ") ? safeParse(last.slice("BENCH_RESULT ".length)) : undefined;
   if (code !== 0 || !parsed) {
-    const why = code !== 0 ? `exited ${code}` : "no BENCH_RESULT line at the end of its output";
+    const why = code !== 0 ? `exited ${code}` : "no BENCH_RESULT line in its output";
     return { scenario: name, status: "failed", error: why, durationMs };
   }
   if (parsed.skipped) return { scenario: name, status: "skipped", skipped: parsed.skipped, rows: [], durationMs };

@@ -1,5 +1,5 @@
 // Server RSS with 10,000 rooms registered: a whole embedded Maestro (PGlite, memory state, process runtime) runs in
-// this process; 10,000 ready rooms and their instances are stored directly (no room processes), then the APIs and
+// this process; 10,000 occupied rooms and their instances are stored directly (no room processes), then the APIs and
 // /metrics are exercised over them. Usage: node bench/run.mjs rss   [-- rooms] (default 10000)
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
@@ -8,7 +8,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { loadConfig } from "../../server/src/config/load-config.js";
 import type { GameRoom, Instance } from "../../server/src/core/entities/game-room.js";
-import { silentLogger } from "../../server/src/core/ports/logger.js";
+import { createLogger } from "../../server/src/logging.js";
 import { startMaestro } from "../../server/src/server.js";
 import { schedulerBody } from "../../server/test/support/test-maestro.js";
 
@@ -34,10 +34,21 @@ const config = loadConfig({
     "workers.healthControllerIntervalMs": 3_600_000,
   },
 });
-const maestro = await startMaestro(config, ["all"], silentLogger);
+const maestro = await startMaestro(config, ["all"], createLogger("warn"));
 try {
   const M = maestro.urls.managementApi!;
-  const res = await fetch(`${M}/schedulers`, { method: "POST", body: JSON.stringify(schedulerBody(S)) });
+  // Busy rooms under a fixedBuffer policy: the health controller, woken as rooms are stored, wants every stored room
+  // plus one spare (one real room process) and so removes none of them.
+  const body = schedulerBody(S, {
+    autoscaling: {
+      enabled: true,
+      min: 1,
+      max: -1,
+      cooldown: 0,
+      policy: { type: "fixedBuffer", parameters: { fixedBuffer: { amount: 1 } } },
+    },
+  });
+  const res = await fetch(`${M}/schedulers`, { method: "POST", body: JSON.stringify(body) });
   if (!res.ok) throw new Error(await res.text());
   while ((await (await fetch(`${M}/schedulers/${S}`)).json()).scheduler?.state !== "in-sync") {
     await new Promise((r) => setTimeout(r, 50));
@@ -51,11 +62,11 @@ try {
       id,
       schedulerName: S,
       version: "v1.0.0",
-      status: "ready",
-      pingStatus: "ready",
+      status: "occupied",
+      pingStatus: "occupied",
       metadata: { region: "eu", mode: "ranked" },
       isValidationRoom: false,
-      runningMatches: 0,
+      runningMatches: 1,
       createdAt: now,
       lastPingAt: now,
     };
@@ -72,9 +83,12 @@ try {
   // RSS moves in heap-sized steps; the live heap says what the rooms themselves take.
   const heapPerRoomKiB = Number(((process.memoryUsage().heapUsed - heapBefore) / 1024 / ROOMS).toFixed(2));
   const list = await (await fetch(`${M}/schedulers/${S}/rooms`)).json();
+  // The reporter reuses figures computed less than a second ago: let those from before the rooms age out.
+  await new Promise((r) => setTimeout(r, 1_100));
   const metrics = await (await fetch(`${maestro.urls.internalApi}/metrics`)).text();
-  if (!metrics.includes(`maestro_worker_gru_ready{game="test-game",scheduler="${S}"} ${ROOMS}`)) {
-    throw new Error("maestro_worker_gru_ready does not show the stored rooms");
+  const gauge = metrics.split("\n").find((l) => l.startsWith(`maestro_worker_gru_occupied{`) && l.includes(`"${S}"`));
+  if (!gauge || Number(gauge.split(" ").at(-1)) < ROOMS) {
+    throw new Error(`maestro_worker_gru_occupied does not show the ${ROOMS} stored rooms: ${gauge ?? "no series"}`);
   }
   const afterUse = settledMiB();
   const listed = Array.isArray(list.rooms) ? list.rooms.length : 0;
