@@ -7,7 +7,7 @@ import { freePort } from "../support/free-port.js";
 import {
   eventually,
   http,
-  PINGING_ROOM,
+  pingingSchedulerBody,
   schedulerBody,
   startTestMaestro,
   type TestMaestro,
@@ -231,22 +231,15 @@ describe("events forwarding through the rooms API (Maestro's events_forwarding s
   });
 
   it("refuses a forwarder type no plugin provides, and an address its plugin refuses, naming the field", async () => {
-    const unknown = await http(
-      maestro.managementUrl,
-      "POST",
-      "/schedulers",
-      schedulerBody("fwd-bad-type", { forwarders: [grpcForwarder("mm:9090", { type: "kafka" })] }),
-    );
-    expect(unknown.status).toBe(400);
-    expect(unknown.json.message).toContain("forwarders[0].type: must be one of gRPC, webhook");
-    const badUrl = await http(
-      maestro.managementUrl,
-      "POST",
-      "/schedulers",
-      schedulerBody("fwd-bad-url", { forwarders: [grpcForwarder("mm:9090", { type: "webhook" })] }),
-    );
-    expect(badUrl.status).toBe(400);
-    expect(badUrl.json.message).toContain("forwarders[0].address: must be an http:// or https:// URL");
+    for (const [name, type, message] of [
+      ["fwd-bad-type", "kafka", "forwarders[0].type: must be one of gRPC, webhook"],
+      ["fwd-bad-url", "webhook", "forwarders[0].address: must be an http:// or https:// URL"],
+    ] as const) {
+      const body = schedulerBody(name, { forwarders: [grpcForwarder("mm:9090", { type })] });
+      const res = await http(maestro.managementUrl, "POST", "/schedulers", body);
+      expect([name, res.status]).toEqual([name, 400]);
+      expect(res.json.message).toContain(message);
+    }
     const patch = await http(maestro.managementUrl, "PATCH", "/schedulers/fwd-grpc", {
       forwarders: [grpcForwarder("mm:9090", { type: "kafka" })],
     });
@@ -311,8 +304,7 @@ describe("forwarders added by a new version take effect at once", () => {
   });
 
   it("the cached scheduler is dropped when the active version changes", async () => {
-    const pinging = schedulerBody("fwd-version", { roomsReplicas: 1 });
-    (pinging.spec as { containers: { command: readonly string[] }[] }).containers[0]!.command = PINGING_ROOM;
+    const pinging = pingingSchedulerBody("fwd-version", { roomsReplicas: 1 });
     expect((await http(maestro.managementUrl, "POST", "/schedulers", pinging)).status).toBe(200);
     const readyRoom = async () =>
       eventually(async () => {
