@@ -35,6 +35,14 @@ const { startGrpcForwarderReceiver, failWith } = (await import(grpcTesting)) as 
   failWith(): never;
 };
 
+/** One call to each rooms API endpoint that can forward: method, path under the room, body. */
+const EVERY_ENDPOINT = [
+  ["PUT", "ping", { status: "ready" }],
+  ["POST", "roomevent", { event: "x" }],
+  ["POST", "playerevent", { event: "playerJoin", metadata: { playerId: "p" } }],
+  ["PUT", "status", { status: "ready" }],
+] as const;
+
 function grpcForwarder(address: string, extra: Record<string, unknown> = {}) {
   return {
     name: "matchmaker",
@@ -193,12 +201,7 @@ describe("events forwarding through the rooms API (Maestro's events_forwarding s
   });
 
   it("unknown room: 404 on every endpoint", async () => {
-    for (const [method, path, body] of [
-      ["PUT", "ping", { status: "ready" }],
-      ["POST", "roomevent", { event: "x" }],
-      ["POST", "playerevent", { event: "playerJoin", metadata: { playerId: "p" } }],
-      ["PUT", "status", { status: "ready" }],
-    ] as const) {
+    for (const [method, path, body] of EVERY_ENDPOINT) {
       const res = await http(maestro.roomsUrl, method, `${base("fwd-grpc", "no-such-room")}/${path}`, body);
       expect([path, res.status]).toEqual([path, 404]);
     }
@@ -218,12 +221,7 @@ describe("events forwarding through the rooms API (Maestro's events_forwarding s
 
   it("without forwarder: every event succeeds and nothing is sent", async () => {
     const id = (await roomOf(maestro, "fwd-none", { roomsReplicas: 1 })).id;
-    for (const [method, path, body] of [
-      ["PUT", "ping", { status: "ready" }],
-      ["POST", "roomevent", { event: "x" }],
-      ["POST", "playerevent", { event: "playerJoin", metadata: { playerId: "p" } }],
-      ["PUT", "status", { status: "ready" }],
-    ] as const) {
+    for (const [method, path, body] of EVERY_ENDPOINT) {
       const res = await http(maestro.roomsUrl, method, `${base("fwd-none", id)}/${path}`, body);
       expect([path, res.status, res.json.success]).toEqual([path, 200, true]);
     }
