@@ -17,7 +17,6 @@ import {
   waitUntilReady,
 } from "../../server/src/adapters/storage/redis/index.js";
 import { Autoscaler } from "../../server/src/core/autoscaling/autoscaler.js";
-import type { GameRoom, Instance } from "../../server/src/core/entities/game-room.js";
 import type { Operation } from "../../server/src/core/entities/operation.js";
 import { builtinOperations } from "../../server/src/core/operations/all.js";
 import { OperationRegistry } from "../../server/src/core/operations/definition.js";
@@ -28,7 +27,7 @@ import type { InstanceStorage, RoomStorage } from "../../server/src/core/ports/r
 import { OperationManager } from "../../server/src/core/services/operation-manager.js";
 import type { RoomManager } from "../../server/src/core/services/room-manager.js";
 import { defaultRoomTimeouts } from "../../server/src/core/services/timeouts.js";
-import { validScheduler } from "../../server/test/support/fixtures.js";
+import { gameRoom, instanceOf, validScheduler } from "../../server/test/support/fixtures.js";
 import { startRedis } from "../../server/test/support/redis.js";
 
 const ROOMS = Number(process.argv[2] ?? 10_000);
@@ -45,20 +44,10 @@ async function fill(rooms: RoomStorage, instances: InstanceStorage): Promise<voi
     const jobs: Promise<void>[] = [];
     for (let i = start; i < Math.min(ROOMS, start + batch); i++) {
       const id = `room-${String(i).padStart(6, "0")}`;
-      const room: GameRoom = {
-        id,
-        schedulerName: S,
-        version: "v1.0.0",
-        status: "ready",
-        pingStatus: "ready",
-        metadata: {},
-        isValidationRoom: false,
-        runningMatches: 0,
-        createdAt: now,
-        lastPingAt: now,
-      };
-      const instance: Instance = { id, schedulerName: S, status: { type: "ready", description: "ready" } };
-      jobs.push(rooms.createRoom(room), instances.upsertInstance(instance));
+      jobs.push(
+        rooms.createRoom(gameRoom({ id, schedulerName: S }, now)),
+        instances.upsertInstance(instanceOf(id, "ready", S)),
+      );
     }
     await Promise.all(jobs);
   }

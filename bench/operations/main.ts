@@ -1,11 +1,8 @@
 // Figures for the operations engine on Redis (not a test): no-op operations per second through one replica, and the
 // time from SIGKILL of the replica owning a scheduler to the next operation starting on the other replica.
 // Run: npm run bench:operations   (needs redis-server and PostgreSQL binaries, as the test suite does)
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { cpus } from "node:os";
 import {
   createRedisClient,
   RedisLeaseStorage,
@@ -19,18 +16,12 @@ import { systemClock } from "../../server/src/core/ports/clock.js";
 import { OperationManager } from "../../server/src/core/services/operation-manager.js";
 import { startPostgres } from "../../server/test/support/postgres.js";
 import { startRedis } from "../../server/test/support/redis.js";
+import { schedulerBody } from "../../server/test/support/test-maestro.js";
+import { type MaestroProcess, startMaestroProcess } from "../support/maestro-process.js";
 
 const OPS = Number(process.argv[2] ?? 2000);
 const OWNERSHIP_TTL_MS = Number(process.argv[3] ?? 3000);
-const cli = join(process.cwd(), "server/dist/cli.js");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 let result: unknown;
 const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
@@ -43,49 +34,23 @@ const manager = new OperationManager({
   registry: new OperationRegistry([testOperation()]),
   clock: systemClock,
 });
-const children: ChildProcess[] = [];
-const dirs: string[] = [];
+const replicas: MaestroProcess[] = [];
 
 async function replica(id: string): Promise<{ id: string; url: string; child: ChildProcess }> {
-  const dataDir = mkdtempSync(join(tmpdir(), "maestro-bench-"));
-  dirs.push(dataDir);
-  const [m, r, i] = [await freePort(), await freePort(), await freePort()];
-  const set = (kv: string) => ["--set", kv];
-  const child = spawn(
-    process.execPath,
-    [
-      cli,
-      "start",
-      "--data-dir",
-      dataDir,
-      "--management-port",
-      `${m}`,
-      "--rooms-port",
-      `${r}`,
-      "--internal-port",
-      `${i}`,
-      "--log-level",
-      "error",
-      ...set("storage.schedulers.kind=postgres"),
-      ...set(`storage.schedulers.url=${pg.url}`),
-      ...set("storage.operations.kind=redis"),
-      ...set(`storage.operations.url=${redis.url}`),
-      ...set(`workers.replicaId=${id}`),
-      ...set(`workers.ownershipTtlMs=${OWNERSHIP_TTL_MS}`),
-      ...set("workers.syncIntervalMs=500"),
-    ],
-    { stdio: ["ignore", "inherit", "inherit"] },
+  const started = await startMaestroProcess(
+    {
+      "storage.schedulers.kind": "postgres",
+      "storage.schedulers.url": pg.url,
+      "storage.operations.kind": "redis",
+      "storage.operations.url": redis.url,
+      "workers.replicaId": id,
+      "workers.ownershipTtlMs": OWNERSHIP_TTL_MS,
+      "workers.syncIntervalMs": 500,
+    },
+    ["--log-level", "error"],
   );
-  children.push(child);
-  const url = `http://127.0.0.1:${m}`;
-  while (
-    !(await fetch(`${url}/readyz`).then(
-      (x) => x.ok,
-      () => false,
-    ))
-  )
-    await sleep(50);
-  return { id, url, child };
+  replicas.push(started);
+  return { id, url: started.managementUrl, child: started.child };
 }
 
 async function until(id: string, statuses: string[]): Promise<void> {
@@ -100,27 +65,8 @@ try {
   const a = await replica("bench-a");
   const res = await fetch(`${a.url}/schedulers`, {
     method: "POST",
-    body: JSON.stringify({
-      name: "bench",
-      game: "bench",
-      maxSurge: "1",
-      roomsReplicas: 0,
-      portRange: { start: 49000, end: 49999 },
-      spec: {
-        terminationGracePeriod: 5,
-        containers: [
-          {
-            name: "c",
-            image: "local",
-            imagePullPolicy: "Never",
-            command: ["node", "-e", "0"],
-            requests: { memory: "1Mi", cpu: "1m" },
-            limits: { memory: "1Mi", cpu: "1m" },
-            ports: [{ name: "game", protocol: "tcp", port: 7000 }],
-          },
-        ],
-      },
-    }),
+    // No rooms: the operations measured are test_operations, the scheduler only has to exist.
+    body: JSON.stringify(schedulerBody("bench", { maxSurge: "1" })),
   });
   if (!res.ok) throw new Error(await res.text());
   while ((await (await fetch(`${a.url}/schedulers/bench`)).json()).scheduler?.state !== "in-sync") await sleep(20);
@@ -160,14 +106,8 @@ try {
     ],
   };
 } finally {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
-  await Promise.all(
-    children.map((c) =>
-      c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : undefined,
-    ),
-  );
+  await Promise.all(replicas.map((r) => r.stop()));
   client.disconnect();
   await Promise.all([pg.stop(), redis.stop()]);
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }
 console.log(`BENCH_RESULT ${JSON.stringify(result)}`);

@@ -1,16 +1,12 @@
 // Server RSS with 10,000 rooms registered: a whole embedded Maestro (PGlite, memory state, process runtime) runs in
 // this process; 10,000 occupied rooms and their instances are stored directly (no room processes), then the APIs and
 // /metrics are exercised over them. Usage: node bench/run.mjs rss   [-- rooms] (default 10000)
-import { mkdtemp, rm } from "node:fs/promises";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { cpus } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { loadConfig } from "../../server/src/config/load-config.js";
-import type { GameRoom, Instance } from "../../server/src/core/entities/game-room.js";
-import { createLogger } from "../../server/src/logging.js";
-import { startMaestro } from "../../server/src/server.js";
-import { schedulerBody } from "../../server/test/support/test-maestro.js";
+import type { Instance } from "../../server/src/core/entities/game-room.js";
+import { gameRoom } from "../../server/test/support/fixtures.js";
+import { schedulerBody, startTestMaestro } from "../../server/test/support/test-maestro.js";
 
 const ROOMS = Number(process.argv[2] ?? 10_000);
 const S = "bench-rss";
@@ -22,21 +18,10 @@ const settledMiB = () => {
   return Math.round(process.memoryUsage().rss / 2 ** 20);
 };
 
-const dataDir = await mkdtemp(join(tmpdir(), "maestro-bench-rss-"));
-const config = loadConfig({
-  env: {},
-  overrides: {
-    dataDir,
-    "managementApi.port": 0,
-    "roomsApi.port": 0,
-    "internalApi.port": 0,
-    // Rooms are stored directly: the health controller must not be woken to "fix" them during the measurement.
-    "workers.healthControllerIntervalMs": 3_600_000,
-  },
-});
-const maestro = await startMaestro(config, ["all"], createLogger("warn"));
+// Rooms are stored directly: the periodic health controller must not "fix" them during the measurement.
+const maestro = await startTestMaestro({ "workers.healthControllerIntervalMs": 3_600_000 });
 try {
-  const M = maestro.urls.managementApi!;
+  const M = maestro.managementUrl;
   // Busy rooms under a fixedBuffer policy: the health controller, woken as rooms are stored, wants every stored room
   // plus one spare (one real room process) and so removes none of them.
   const body = schedulerBody(S, {
@@ -58,18 +43,17 @@ try {
   const now = new Date();
   for (let i = 0; i < ROOMS; i++) {
     const id = `room-${String(i).padStart(6, "0")}`;
-    const room: GameRoom = {
-      id,
-      schedulerName: S,
-      version: "v1.0.0",
-      status: "occupied",
-      pingStatus: "occupied",
-      metadata: { region: "eu", mode: "ranked" },
-      isValidationRoom: false,
-      runningMatches: 1,
-      createdAt: now,
-      lastPingAt: now,
-    };
+    const room = gameRoom(
+      {
+        id,
+        schedulerName: S,
+        status: "occupied",
+        pingStatus: "occupied",
+        runningMatches: 1,
+        metadata: { region: "eu", mode: "ranked" },
+      },
+      now,
+    );
     const instance: Instance = {
       id,
       schedulerName: S,
@@ -114,5 +98,4 @@ try {
   );
 } finally {
   await maestro.stop();
-  await rm(dataDir, { recursive: true, force: true });
 }

@@ -11,7 +11,7 @@ import type { MaestroConfig } from "../../server/src/config/schema.js";
 import type { GameRoom, Instance } from "../../server/src/core/entities/game-room.js";
 import { silentLogger } from "../../server/src/core/ports/logger.js";
 import { startMaestro } from "../../server/src/server.js";
-import { validScheduler } from "../../server/test/support/fixtures.js";
+import { gameRoom, validScheduler } from "../../server/test/support/fixtures.js";
 import { startRedis, type TestRedis } from "../../server/test/support/redis.js";
 import { type LoadPlan, type LoadResult, loadChildMain } from "./load.js";
 
@@ -92,18 +92,7 @@ export async function startBenchServer(rooms: number, configOverrides: Record<st
 }
 
 export function readyRoom(id: string, now: Date): GameRoom {
-  return {
-    id,
-    schedulerName: SCHEDULER,
-    version: "v1.0.0",
-    status: "ready",
-    pingStatus: "ready",
-    metadata: {},
-    isValidationRoom: false,
-    runningMatches: 0,
-    createdAt: now,
-    lastPingAt: now,
-  };
+  return gameRoom({ id, schedulerName: SCHEDULER }, now);
 }
 
 function readyInstance(id: string, port: number): Instance {
@@ -169,4 +158,36 @@ export function report(scenario: string, notes: string, rows: LoadResult[]): voi
     );
   }
   console.log(`BENCH_RESULT ${JSON.stringify({ scenario, rows })}`);
+}
+
+export interface RoomsApiBench {
+  scenario: string;
+  notes(rooms: number): string;
+  /** What one concurrency level sends; its concurrency and duration come from the command line. */
+  plan(server: BenchServer, rooms: number): Omit<LoadPlan, "origin" | "concurrency" | "durationMs">;
+  /** Puts the rooms back as they were before the next level (allocations use them up). */
+  afterLevel?(server: BenchServer): Promise<void>;
+}
+
+/**
+ * A rooms API benchmark's whole main: as the load child, runs the plan it is given; otherwise starts the server with
+ * `--rooms` rooms, runs the plan once per `--levels` concurrency for `--seconds`, and reports.
+ */
+export async function runRoomsApiBench(bench: RoomsApiBench): Promise<void> {
+  if (await runAsLoadChild()) return;
+  const rooms = numberArg("rooms", 10_000);
+  const seconds = numberArg("seconds", 5);
+  const server = await startBenchServer(rooms);
+  try {
+    const origin = new URL(server.roomsUrl).origin;
+    const plan = bench.plan(server, rooms);
+    const rows: LoadResult[] = [];
+    for (const concurrency of levelsFromArgs([16, 64, 256])) {
+      rows.push(await runLoadChild({ ...plan, origin, concurrency, durationMs: seconds * 1000 }));
+      await bench.afterLevel?.(server);
+    }
+    report(bench.scenario, bench.notes(rooms), rows);
+  } finally {
+    await server.stop();
+  }
 }

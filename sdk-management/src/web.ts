@@ -5,26 +5,7 @@
 import { createMaestroClientWith, type MaestroClient, type MaestroClientOptions } from "./client.js";
 import { fetchTransport } from "./fetch-client.js";
 
-export type {
-  GameRoom,
-  ListOperationItem,
-  ListOperationsResponse,
-  Operation,
-  Scheduler,
-  SchedulerInfo,
-  SchedulerVersion,
-  SchedulerWithoutSpec,
-} from "@maestro/proto";
-export type {
-  CallOptions,
-  MaestroClient,
-  MaestroClientOptions,
-  OperationStage,
-  OperationsApi,
-  RoomsApi,
-  SchedulersApi,
-} from "./client.js";
-export { type ClientErrorCode, isMaestroClientError, MaestroClientError } from "./errors.js";
+export * from "./client-exports.js";
 
 /** A client over `options.fetch`, or the page's fetch. */
 export function createMaestroClient(options: MaestroClientOptions): MaestroClient {

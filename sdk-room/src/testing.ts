@@ -8,3 +8,4 @@ export {
   startFakeRoomsApi,
   type WaitForOptions,
 } from "./fake-rooms-api.js";
+export { type EventuallyOptions, eventually, freePort, type NodeProcess, spawnNode } from "./node-process.js";

@@ -8,8 +8,7 @@ import {
   type MaestroRoomError,
   type TerminationContext,
 } from "../src/index.js";
-import { type FakeRoomsApi, startFakeRoomsApi } from "../src/testing.js";
-import { eventually, spawnNode } from "./support.js";
+import { eventually, type FakeRoomsApi, spawnNode, startFakeRoomsApi } from "../src/testing.js";
 
 let api: FakeRoomsApi;
 const rooms: MaestroRoom[] = [];
@@ -144,7 +143,7 @@ describe("termination of a real process (built SDK)", () => {
     "%s: SIGTERM → terminating, terminated, exit code 0",
     async (fixture) => {
       const script = fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url));
-      const proc = spawnNode(script, {
+      const proc = spawnNode(script, [], {
         MAESTRO_ROOMS_API_URL: api.url,
         MAESTRO_SCHEDULER_NAME: "arena",
         MAESTRO_ROOM_ID: `proc-${fixture}`,
@@ -177,7 +176,7 @@ describe("termination of a real process (built SDK)", () => {
 describe("reconnection of a real process (built SDK)", () => {
   it("keeps retrying while the rooms API is down, resumes with the same status and token, then drains on SIGTERM", async () => {
     const script = fileURLToPath(new URL("./fixtures/room-process.mjs", import.meta.url));
-    const proc = spawnNode(script, {
+    const proc = spawnNode(script, [], {
       MAESTRO_ROOMS_API_URL: api.url,
       MAESTRO_SCHEDULER_NAME: "arena",
       MAESTRO_ROOM_ID: "proc-reconnect",

@@ -3,9 +3,10 @@
  * `maestroPlugin` (or a default export) of type `MaestroPlugin` and is named in the server's `plugins` setting.
  */
 
-export type {
-  AutoscalingPolicyImpl as AutoscalingPolicy,
-  RoomsSnapshot,
+export {
+  type AutoscalingPolicyImpl as AutoscalingPolicy,
+  type RoomsSnapshot,
+  roomsSnapshot,
 } from "./core/autoscaling/policy.js";
 export type { GameRoom, Instance } from "./core/entities/game-room.js";
 export type {

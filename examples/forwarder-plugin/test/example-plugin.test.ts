@@ -1,28 +1,11 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Logger, RoomsSnapshot } from "@maestro/server/plugin";
+import { type Logger, roomsSnapshot } from "@maestro/server/plugin";
 import { afterAll, describe, expect, it } from "vitest";
 import { jsonlForwarder, maestroPlugin, spareRoomsPolicy } from "../src/index.js";
 
 const logger: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => logger };
-
-function snapshot(counts: Partial<RoomsSnapshot["byStatus"]>): RoomsSnapshot {
-  const byStatus = {
-    pending: 0,
-    unready: 0,
-    ready: 0,
-    occupied: 0,
-    terminating: 0,
-    error: 0,
-    terminated: 0,
-    active: 0,
-    allocated: 0,
-    ...counts,
-  };
-  const total = Object.values(byStatus).reduce((a, b) => a + b, 0);
-  return { byStatus, runningMatches: 0, maxMatches: 1, total };
-}
 
 describe("example plugin", () => {
   const dirs: string[] = [];
@@ -54,8 +37,8 @@ describe("example plugin", () => {
 
   it("keeps two spare ready rooms beyond the busy ones", () => {
     const policy = { type: "spareRooms", parameters: {} };
-    expect(spareRoomsPolicy.desiredRooms(snapshot({ occupied: 3, ready: 1 }), policy)).toBe(5);
-    expect(spareRoomsPolicy.canDownscale(snapshot({ ready: 2 }), policy, 2)).toBe(false);
-    expect(spareRoomsPolicy.canDownscale(snapshot({ ready: 5 }), policy, 2)).toBe(true);
+    expect(spareRoomsPolicy.desiredRooms(roomsSnapshot({ occupied: 3, ready: 1 }), policy)).toBe(5);
+    expect(spareRoomsPolicy.canDownscale(roomsSnapshot({ ready: 2 }), policy, 2)).toBe(false);
+    expect(spareRoomsPolicy.canDownscale(roomsSnapshot({ ready: 5 }), policy, 2)).toBe(true);
   });
 });

@@ -1,53 +1,16 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createConnection, createServer, type Socket } from "node:net";
+import { createConnection, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
+import { type NodeProcess, spawnNode } from "@maestro/sdk-room/testing";
 
 export const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 
-/** Polls `check` until it returns something other than undefined/false, or fails after a generous deadline. */
-export async function eventually<T>(
-  check: () => T | undefined | false,
-  { timeoutMs = 15_000, what = "condition" } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { eventually, freePort } from "@maestro/sdk-room/testing";
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (typeof address !== "object" || address === null) throw new Error("no port");
-  return address.port;
-}
-
-export interface GameProcess {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+export type GameProcess = NodeProcess;
 
 export function startGame(env: Record<string, string>): GameProcess {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env["PATH"] ?? "", ...env } });
-  let output = "";
-  const append = (chunk: string): void => {
-    output += chunk;
-  };
-  child.stdout.setEncoding("utf8").on("data", append);
-  child.stderr.setEncoding("utf8").on("data", append);
-  const exited = once(child, "exit").then(([code, signal]) => ({
-    code: code as number | null,
-    signal: signal as NodeJS.Signals | null,
-  }));
-  return { child, output: () => output, exited };
+  return spawnNode(MAIN, [], env);
 }
 
 export interface TcpClient {

@@ -1,3 +1,4 @@
+import { delay } from "../core/delay.js";
 import type { Logger } from "../core/ports/logger.js";
 import type { SchedulerStorage } from "../core/ports/scheduler-storage.js";
 import type { LocalEvents } from "../wiring/maestro-context.js";
@@ -95,11 +96,4 @@ export class PerSchedulerSupervisor {
     })();
     this.tasks.set(name, { abort, done });
   }
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
-  });
 }

@@ -1,3 +1,4 @@
+import { delay } from "../core/delay.js";
 import { OperationCanceled } from "../core/services/operation-manager.js";
 import { recoverAbandonedOperations } from "../core/services/operation-recovery.js";
 import { OperationWorker } from "../core/services/operation-worker.js";
@@ -158,13 +159,6 @@ async function runOwnedScheduler(
     ctx.events.off("room-changed", onRoomChanged);
     await statusWatch;
   }
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
-  });
 }
 
 function untilAborted(signal: AbortSignal): Promise<void> {

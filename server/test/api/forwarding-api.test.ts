@@ -7,7 +7,7 @@ import { freePort } from "../support/free-port.js";
 import {
   eventually,
   http,
-  PINGING_ROOM,
+  pingingSchedulerBody,
   schedulerBody,
   startTestMaestro,
   type TestMaestro,
@@ -34,6 +34,14 @@ const { startGrpcForwarderReceiver, failWith } = (await import(grpcTesting)) as 
   startGrpcForwarderReceiver(): Promise<GrpcForwarderReceiver>;
   failWith(): never;
 };
+
+/** One call to each rooms API endpoint that can forward: method, path under the room, body. */
+const EVERY_ENDPOINT = [
+  ["PUT", "ping", { status: "ready" }],
+  ["POST", "roomevent", { event: "x" }],
+  ["POST", "playerevent", { event: "playerJoin", metadata: { playerId: "p" } }],
+  ["PUT", "status", { status: "ready" }],
+] as const;
 
 function grpcForwarder(address: string, extra: Record<string, unknown> = {}) {
   return {
@@ -193,12 +201,7 @@ describe("events forwarding through the rooms API (Maestro's events_forwarding s
   });
 
   it("unknown room: 404 on every endpoint", async () => {
-    for (const [method, path, body] of [
-      ["PUT", "ping", { status: "ready" }],
-      ["POST", "roomevent", { event: "x" }],
-      ["POST", "playerevent", { event: "playerJoin", metadata: { playerId: "p" } }],
-      ["PUT", "status", { status: "ready" }],
-    ] as const) {
+    for (const [method, path, body] of EVERY_ENDPOINT) {
       const res = await http(maestro.roomsUrl, method, `${base("fwd-grpc", "no-such-room")}/${path}`, body);
       expect([path, res.status]).toEqual([path, 404]);
     }
@@ -218,12 +221,7 @@ describe("events forwarding through the rooms API (Maestro's events_forwarding s
 
   it("without forwarder: every event succeeds and nothing is sent", async () => {
     const id = (await roomOf(maestro, "fwd-none", { roomsReplicas: 1 })).id;
-    for (const [method, path, body] of [
-      ["PUT", "ping", { status: "ready" }],
-      ["POST", "roomevent", { event: "x" }],
-      ["POST", "playerevent", { event: "playerJoin", metadata: { playerId: "p" } }],
-      ["PUT", "status", { status: "ready" }],
-    ] as const) {
+    for (const [method, path, body] of EVERY_ENDPOINT) {
       const res = await http(maestro.roomsUrl, method, `${base("fwd-none", id)}/${path}`, body);
       expect([path, res.status, res.json.success]).toEqual([path, 200, true]);
     }
@@ -231,22 +229,15 @@ describe("events forwarding through the rooms API (Maestro's events_forwarding s
   });
 
   it("refuses a forwarder type no plugin provides, and an address its plugin refuses, naming the field", async () => {
-    const unknown = await http(
-      maestro.managementUrl,
-      "POST",
-      "/schedulers",
-      schedulerBody("fwd-bad-type", { forwarders: [grpcForwarder("mm:9090", { type: "kafka" })] }),
-    );
-    expect(unknown.status).toBe(400);
-    expect(unknown.json.message).toContain("forwarders[0].type: must be one of gRPC, webhook");
-    const badUrl = await http(
-      maestro.managementUrl,
-      "POST",
-      "/schedulers",
-      schedulerBody("fwd-bad-url", { forwarders: [grpcForwarder("mm:9090", { type: "webhook" })] }),
-    );
-    expect(badUrl.status).toBe(400);
-    expect(badUrl.json.message).toContain("forwarders[0].address: must be an http:// or https:// URL");
+    for (const [name, type, message] of [
+      ["fwd-bad-type", "kafka", "forwarders[0].type: must be one of gRPC, webhook"],
+      ["fwd-bad-url", "webhook", "forwarders[0].address: must be an http:// or https:// URL"],
+    ] as const) {
+      const body = schedulerBody(name, { forwarders: [grpcForwarder("mm:9090", { type })] });
+      const res = await http(maestro.managementUrl, "POST", "/schedulers", body);
+      expect([name, res.status]).toEqual([name, 400]);
+      expect(res.json.message).toContain(message);
+    }
     const patch = await http(maestro.managementUrl, "PATCH", "/schedulers/fwd-grpc", {
       forwarders: [grpcForwarder("mm:9090", { type: "kafka" })],
     });
@@ -311,8 +302,7 @@ describe("forwarders added by a new version take effect at once", () => {
   });
 
   it("the cached scheduler is dropped when the active version changes", async () => {
-    const pinging = schedulerBody("fwd-version", { roomsReplicas: 1 });
-    (pinging.spec as { containers: { command: readonly string[] }[] }).containers[0]!.command = PINGING_ROOM;
+    const pinging = pingingSchedulerBody("fwd-version", { roomsReplicas: 1 });
     expect((await http(maestro.managementUrl, "POST", "/schedulers", pinging)).status).toBe(200);
     const readyRoom = async () =>
       eventually(async () => {

@@ -1,51 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, type MaestroCli, startMaestroCli } from "../support/maestro-cli.js";
-import { startPostgres, type TestPostgres } from "../support/postgres.js";
+import { describe, expect, it } from "vitest";
 import { metricValue, scrape } from "../support/prometheus.js";
-import { startRedis } from "../support/redis.js";
-import { eventually, http, PINGING_ROOM, schedulerBody } from "../support/test-maestro.js";
+import { useSplitDeployment } from "../support/split-deployment.js";
+import { eventually, http, pingingSchedulerBody } from "../support/test-maestro.js";
 
 /**
  * Each module's process serves the series of the work it does on its own internal port: the APIs' process counts
  * requests, the worker's times operations, the metrics reporter's has the per-scheduler gauges.
  */
 describe("/metrics of each module in a split deployment", () => {
-  let pg: TestPostgres;
-  let redis: { url: string; stop(): Promise<void> };
-  const processes: MaestroCli[] = [];
-
-  beforeAll(async () => {
-    [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-  });
-  afterAll(async () => {
-    await Promise.all(processes.map((p) => p.stop()));
-    await Promise.all([pg?.stop(), redis?.stop()]);
-  });
+  const deployment = useSplitDeployment("metrics-split-test-secret");
 
   it("shows live values in the APIs', the worker's and the reporter's processes", async () => {
-    const shared = {
-      "storage.schedulers.kind": "postgres",
-      "storage.schedulers.url": pg.url,
-      "storage.operations.kind": "redis",
-      "storage.operations.url": redis.url,
-      "storage.state.kind": "redis",
-      "roomsApi.tokenSecret": "metrics-split-test-secret",
-      "workers.syncIntervalMs": 300,
-      "workers.healthControllerIntervalMs": 500,
-    };
-    const apis = await startMaestroCli(["management-api", "rooms-api"], shared, { rooms: await freePort() });
-    processes.push(apis);
-    const worker = await startMaestroCli(["worker", "runtime-watcher"], {
-      ...shared,
-      "roomsApi.publicUrl": apis.roomsUrl,
-    });
-    processes.push(worker);
-    const reporter = await startMaestroCli(["metrics-reporter"], shared);
-    processes.push(reporter);
+    const { apis, worker } = await deployment.startApisAndWorker();
+    const reporter = await deployment.start(["metrics-reporter"]);
 
     const S = "split-metrics";
-    const body = schedulerBody(S, { roomsReplicas: 2 });
-    (body.spec as { containers: { command: string[] }[] }).containers[0]!.command = PINGING_ROOM;
+    const body = pingingSchedulerBody(S, { roomsReplicas: 2 });
     expect((await http(apis.managementUrl, "POST", "/schedulers", body)).status).toBe(200);
     const labels = { game: "test-game", scheduler: S };
     const gauges = await eventually(

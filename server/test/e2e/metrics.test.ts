@@ -1,13 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { metricValue, scrape } from "../support/prometheus.js";
-import {
-  eventually,
-  http,
-  PINGING_ROOM,
-  schedulerBody,
-  startTestMaestro,
-  type TestMaestro,
-} from "../support/test-maestro.js";
+import { eventually, http, pingingSchedulerBody, startTestMaestro, type TestMaestro } from "../support/test-maestro.js";
 
 /**
  * The documented series (docs/metrics.md) on a whole embedded Maestro: per-scheduler gauges match what the API says,
@@ -19,8 +12,7 @@ const labels = { game: "test-game", scheduler: S };
 
 beforeAll(async () => {
   maestro = await startTestMaestro();
-  const body = schedulerBody(S, { roomsReplicas: 2 });
-  (body.spec as { containers: { command: string[] }[] }).containers[0]!.command = PINGING_ROOM;
+  const body = pingingSchedulerBody(S, { roomsReplicas: 2 });
   expect((await http(maestro.managementUrl, "POST", "/schedulers", body)).status).toBe(200);
 }, 60_000);
 afterAll(async () => {

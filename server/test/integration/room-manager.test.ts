@@ -1,11 +1,12 @@
 import { readFile } from "node:fs/promises";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Scheduler } from "../../src/core/entities/scheduler.js";
 import { isMaestroError } from "../../src/core/errors.js";
 import { CoreHarness, gameRoom, instanceOf, isAlive, waitFor } from "../support/core-harness.js";
 import { validContainer, validScheduler } from "../support/fixtures.js";
+import { freePort } from "../support/free-port.js";
 
 /** A room that listens on its allocated port and writes what it was given to `<MARKER_DIR>/<room id>.json`. */
 const ROOM_SCRIPT = `
@@ -26,17 +27,6 @@ interface Seen {
   scheduler: string;
   token: string;
   api: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function greeting(port: number): Promise<string> {

@@ -15,7 +15,6 @@ import {
 } from "../../src/adapters/storage/memory/index.js";
 import { openSchedulerStorage } from "../../src/adapters/storage/sql/open-scheduler-storage.js";
 import { Autoscaler } from "../../src/core/autoscaling/autoscaler.js";
-import type { GameRoom, Instance, InstanceStatusType } from "../../src/core/entities/game-room.js";
 import type { Operation } from "../../src/core/entities/operation.js";
 import { builtinOperations } from "../../src/core/operations/all.js";
 import { type AnyOperationDefinition, OperationRegistry } from "../../src/core/operations/definition.js";
@@ -34,9 +33,11 @@ import { OperationWorker } from "../../src/core/services/operation-worker.js";
 import { RoomManager } from "../../src/core/services/room-manager.js";
 import { SchedulerManager } from "../../src/core/services/scheduler-manager.js";
 import { defaultRoomTimeouts, type RoomTimeouts } from "../../src/core/services/timeouts.js";
+import { gameRoom, instanceOf } from "./fixtures.js";
 import { waitFor } from "./wait-for.js";
 
-export { waitFor };
+// Kept importable from here, where the core tests have always taken them.
+export { gameRoom, instanceOf, waitFor };
 
 /** A clock that only moves when the test says so: timeouts are reached by advancing it, never by sleeping. */
 export class ManualClock implements Clock {
@@ -91,25 +92,6 @@ export function isAlive(pid: number): boolean {
   } catch {
     return true;
   }
-}
-
-export function gameRoom(overrides: Partial<GameRoom> & { id: string }, now: Date = new Date()): GameRoom {
-  return {
-    schedulerName: "test-scheduler",
-    version: "v1.0.0",
-    status: "ready",
-    pingStatus: "ready",
-    metadata: {},
-    isValidationRoom: false,
-    runningMatches: 0,
-    createdAt: now,
-    lastPingAt: now,
-    ...overrides,
-  };
-}
-
-export function instanceOf(id: string, type: InstanceStatusType, schedulerName = "test-scheduler"): Instance {
-  return { id, schedulerName, status: { type, description: type } };
 }
 
 export interface CoreHarnessOptions {

@@ -1,3 +1,4 @@
+import type { GameRoom, Instance, InstanceStatusType } from "../../src/core/entities/game-room.js";
 import type { Container, Scheduler } from "../../src/core/entities/scheduler.js";
 
 /** Objects merge key by key; arrays, dates and scalars replace; a key given as undefined removes the default. */
@@ -68,4 +69,24 @@ function merge<T>(base: T, overrides: NoInfer<DeepPartial<T>>): T {
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x) && !(x instanceof Date);
+}
+
+/** A ready room pinging ready, as storage holds it; `now` is its creation and last ping. */
+export function gameRoom(overrides: Partial<GameRoom> & { id: string }, now: Date = new Date()): GameRoom {
+  return {
+    schedulerName: "test-scheduler",
+    version: "v1.0.0",
+    status: "ready",
+    pingStatus: "ready",
+    metadata: {},
+    isValidationRoom: false,
+    runningMatches: 0,
+    createdAt: now,
+    lastPingAt: now,
+    ...overrides,
+  };
+}
+
+export function instanceOf(id: string, type: InstanceStatusType, schedulerName = "test-scheduler"): Instance {
+  return { id, schedulerName, status: { type, description: type } };
 }

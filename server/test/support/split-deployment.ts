@@ -2,7 +2,6 @@ import { afterAll, beforeAll } from "vitest";
 import { freePort, type MaestroCli, startMaestroCli } from "./maestro-cli.js";
 import { startPostgres, type TestPostgres } from "./postgres.js";
 import { startRedis } from "./redis.js";
-import { http, PINGING_ROOM, schedulerBody } from "./test-maestro.js";
 
 export interface SplitDeployment {
   /** The APIs in one process, the worker and runtime watcher in another, pointed at the first one's rooms API. */
@@ -28,9 +27,13 @@ export function useSplitDeployment(tokenSecret: string): SplitDeployment {
     await Promise.all([pg?.stop(), redis?.stop()]);
   });
 
-  const settings = () => {
+  const start = async (
+    modules: string[],
+    extra: Record<string, string> = {},
+    ports: { rooms?: number } = {},
+  ): Promise<MaestroCli> => {
     if (!pg || !redis) throw new Error("the split deployment's stores are not started yet");
-    return {
+    const settings = {
       "storage.schedulers.kind": "postgres",
       "storage.schedulers.url": pg.url,
       "storage.operations.kind": "redis",
@@ -40,14 +43,9 @@ export function useSplitDeployment(tokenSecret: string): SplitDeployment {
       "roomsApi.tokenSecret": tokenSecret,
       "workers.syncIntervalMs": 300,
       "workers.healthControllerIntervalMs": 500,
+      ...extra,
     };
-  };
-  const start = async (
-    modules: string[],
-    extra: Record<string, string> = {},
-    ports: { rooms?: number } = {},
-  ): Promise<MaestroCli> => {
-    const cli = await startMaestroCli(modules, { ...settings(), ...extra }, ports);
+    const cli = await startMaestroCli(modules, settings, ports);
     processes.push(cli);
     return cli;
   };
@@ -59,14 +57,4 @@ export function useSplitDeployment(tokenSecret: string): SplitDeployment {
       return { apis, worker };
     },
   };
-}
-
-/** Creates a scheduler whose rooms are real processes pinging the rooms API; fails unless the API accepts it. */
-export async function createPingingScheduler(managementUrl: string, name: string, roomsReplicas: number): Promise<void> {
-  const body = schedulerBody(name, { roomsReplicas });
-  (body.spec as { containers: { command: string[] }[] }).containers[0]!.command = PINGING_ROOM;
-  const response = await http(managementUrl, "POST", "/schedulers", body);
-  if (response.status !== 200) {
-    throw new Error(`creating scheduler ${name} answered ${response.status}: ${JSON.stringify(response.json)}`);
-  }
 }

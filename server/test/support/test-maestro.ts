@@ -125,3 +125,10 @@ export const PINGING_ROOM = [
     "ping(); setInterval(ping, 300);",
   ].join(" "),
 ];
+
+/** A scheduler body whose rooms run {@link PINGING_ROOM}: real processes that turn ready through the rooms API. */
+export function pingingSchedulerBody(name: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const body = schedulerBody(name, overrides);
+  (body.spec as { containers: { command: readonly string[] }[] }).containers[0]!.command = PINGING_ROOM;
+  return body;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Autoscaler, clamp } from "../../src/core/autoscaling/autoscaler.js";
 import { fixedBufferPolicy } from "../../src/core/autoscaling/fixed-buffer.js";
-import type { RoomsSnapshot } from "../../src/core/autoscaling/policy.js";
+import { type RoomsSnapshot, roomsSnapshot } from "../../src/core/autoscaling/policy.js";
 import { roomOccupancyPolicy } from "../../src/core/autoscaling/room-occupancy.js";
 import type { GameRoom, RoomStatusName } from "../../src/core/entities/game-room.js";
 import type { AutoscalingPolicy } from "../../src/core/entities/scheduler.js";
@@ -9,25 +9,11 @@ import { MaestroError } from "../../src/core/errors.js";
 import { gameRoom } from "../support/core-harness.js";
 import { validScheduler } from "../support/fixtures.js";
 
-const zero = (): Record<RoomStatusName, number> => ({
-  pending: 0,
-  unready: 0,
-  ready: 0,
-  occupied: 0,
-  terminating: 0,
-  error: 0,
-  terminated: 0,
-  active: 0,
-  allocated: 0,
-});
 const snapshot = (
   counts: Partial<Record<RoomStatusName, number>>,
   runningMatches: number,
   maxMatches = 1,
-): RoomsSnapshot => {
-  const byStatus = { ...zero(), ...counts };
-  return { byStatus, runningMatches, maxMatches, total: Object.values(byStatus).reduce((a, b) => a + b, 0) };
-};
+): RoomsSnapshot => roomsSnapshot(counts, { runningMatches, maxMatches });
 const occupancy = (readyTarget: number, downThreshold = 0.99): AutoscalingPolicy => ({
   type: "roomOccupancy",
   parameters: { roomOccupancy: { readyTarget, downThreshold } },

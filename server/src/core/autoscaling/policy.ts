@@ -20,8 +20,8 @@ export interface AutoscalingPolicyImpl {
   canDownscale(rooms: RoomsSnapshot, config: PolicyConfig, desired: number): boolean;
 }
 
-export function snapshotOf(rooms: readonly GameRoom[], maxMatches: number): RoomsSnapshot {
-  const byStatus = {
+function noRooms(): Record<RoomStatusName, number> {
+  return {
     pending: 0,
     unready: 0,
     ready: 0,
@@ -31,7 +31,11 @@ export function snapshotOf(rooms: readonly GameRoom[], maxMatches: number): Room
     terminated: 0,
     active: 0,
     allocated: 0,
-  } satisfies Record<RoomStatusName, number>;
+  };
+}
+
+export function snapshotOf(rooms: readonly GameRoom[], maxMatches: number): RoomsSnapshot {
+  const byStatus = noRooms();
   let runningMatches = 0;
   for (const room of rooms) {
     byStatus[room.status]++;
@@ -39,4 +43,13 @@ export function snapshotOf(rooms: readonly GameRoom[], maxMatches: number): Room
     else if (room.status === "occupied" || room.status === "active") runningMatches += Math.max(room.runningMatches, 1);
   }
   return { byStatus, runningMatches, maxMatches: Math.max(maxMatches, 1), total: rooms.length };
+}
+
+/** A snapshot from room counts by status (missing statuses count 0): for testing policies without rooms. */
+export function roomsSnapshot(
+  counts: Partial<Record<RoomStatusName, number>>,
+  { runningMatches = 0, maxMatches = 1 }: { runningMatches?: number; maxMatches?: number } = {},
+): RoomsSnapshot {
+  const byStatus = { ...noRooms(), ...counts };
+  return { byStatus, runningMatches, maxMatches, total: Object.values(byStatus).reduce((a, b) => a + b, 0) };
 }

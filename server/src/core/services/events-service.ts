@@ -110,26 +110,24 @@ export class EventsService {
     metadata: Record<string, unknown>,
     opts: CallOptions = {},
   ): Promise<void> {
-    const target = await this.target(schedulerName, roomId, opts);
+    const target = await this.addressedTarget(schedulerName, roomId, opts);
     if (!target) return;
-    const instance = await this.deps.instances.getInstance(schedulerName, roomId, opts);
     // As Maestro, an event named after a leaving status tolerates a room whose instance is already gone.
-    const address = addressOf(instance, event === "terminating" || event === "terminated", roomId);
+    const address = addressOf(target.instance, event === "terminating" || event === "terminated", roomId);
     const attrs = { ...metadata, eventType: "roomEvent", roomEvent: event, ...address.attrs };
     await this.deliverAll(target.scheduler, opts, {
       event: "roomEvent",
       send: (client, f, call) =>
         client.roomEvent(
           {
-            room: {
-              game: target.scheduler.game,
+            // Here the forwarder's metadata wins (Maestro's mergeInfos(event, forwarder)), and no roomType is set.
+            room: forwardedRoom(
+              target.scheduler,
               roomId,
-              host: address.host,
-              port: address.port,
-              // Here the forwarder's metadata wins (Maestro's mergeInfos(event, forwarder)), and no roomType is set.
-              metadata: { ...stringMap(attrs), ...stringMap(forwarderMetadata(f)) },
-              roomType: "",
-            },
+              address,
+              { ...stringMap(attrs), ...stringMap(forwarderMetadata(f)) },
+              "",
+            ),
             eventType: event,
           },
           call,
@@ -175,13 +173,13 @@ export class EventsService {
     metadata: Record<string, unknown>,
     opts: CallOptions = {},
   ): Promise<void> {
-    const target = await this.target(schedulerName, roomId, opts);
+    const target = await this.addressedTarget(schedulerName, roomId, opts);
     if (!target) return;
-    const instance = await this.deps.instances.getInstance(schedulerName, roomId, opts);
+    const { scheduler, instance } = target;
     await this.deliverAll(
-      target.scheduler,
+      scheduler,
       opts,
-      this.statusDelivery(target.scheduler, roomId, "status", status, metadata, instance),
+      this.statusDelivery(scheduler, roomId, "status", status, metadata, instance),
     );
   }
 
@@ -199,6 +197,13 @@ export class EventsService {
     if (!room) throw MaestroError.notFound(`room ${roomId} of scheduler ${schedulerName}`);
     if (room.isValidationRoom || !this.hasForwarders(scheduler)) return undefined;
     return { scheduler, room };
+  }
+
+  /** {@link target} and the room's instance, for events that carry the room's address. */
+  private async addressedTarget(schedulerName: string, roomId: string, opts: CallOptions) {
+    const target = await this.target(schedulerName, roomId, opts);
+    if (!target) return undefined;
+    return { ...target, instance: await this.deps.instances.getInstance(schedulerName, roomId, opts) };
   }
 
   private async background(
@@ -233,16 +238,12 @@ export class EventsService {
       event: kind,
       send: (client, f, call) => {
         const fwd = forwarderMetadata(f);
-        const room: ForwardedRoom = {
-          game: scheduler.game,
-          roomId,
-          host: address.host,
-          port: address.port,
-          // Here the event wins (Maestro's mergeInfos(forwarder, event)).
-          metadata: { ...stringMap(fwd), ...stringMap(attrs) },
-          roomType: typeof fwd.roomType === "string" ? fwd.roomType : "",
+        const roomType = typeof fwd.roomType === "string" ? fwd.roomType : "";
+        // Here the event wins (Maestro's mergeInfos(forwarder, event)).
+        const message = {
+          room: forwardedRoom(scheduler, roomId, address, { ...stringMap(fwd), ...stringMap(attrs) }, roomType),
+          status,
         };
-        const message = { room, status };
         return kind === "resync" ? client.roomResync(message, call) : client.roomStatus(message, call);
       },
     };
@@ -359,6 +360,16 @@ export class EventsService {
 
 function forwarderMetadata(f: Forwarder): Record<string, unknown> {
   return f.options?.metadata ?? {};
+}
+
+function forwardedRoom(
+  scheduler: Scheduler,
+  roomId: string,
+  address: { host: string; port: number },
+  metadata: Record<string, string>,
+  roomType: string,
+): ForwardedRoom {
+  return { game: scheduler.game, roomId, host: address.host, port: address.port, metadata, roomType };
 }
 
 /** Room address as Maestro forwards it: host, the `clientPort` (else first) port, and every port as JSON. */

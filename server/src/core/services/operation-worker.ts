@@ -1,3 +1,4 @@
+import { delay } from "../delay.js";
 import type { Operation, OperationStatusName } from "../entities/operation.js";
 import { MaestroError } from "../errors.js";
 import type { OperationContext, OperationRegistry } from "../operations/definition.js";
@@ -41,7 +42,7 @@ export class OperationWorker {
       } catch (err) {
         if (stopTaking.aborted) return;
         this.log.error({ err }, "reading the operation queue failed; retrying");
-        await sleep(1000, signal);
+        await delay(1000, signal);
         continue;
       }
       let taken = true;
@@ -173,13 +174,6 @@ export class OperationWorker {
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
-  });
 }
 
 export type { Operation };

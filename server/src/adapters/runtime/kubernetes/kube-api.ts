@@ -11,6 +11,7 @@ import {
   type RequestContext,
   type ResponseContext,
 } from "@kubernetes/client-node";
+import { abortableSleep } from "../../../core/delay.js";
 import { type ErrorCode, MaestroError } from "../../../core/errors.js";
 import { TokenBucket } from "./token-bucket.js";
 
@@ -113,21 +114,6 @@ function retryable(err: unknown, callerSignal: AbortSignal | undefined): boolean
   );
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 /** Per-call client options: the request's abort signal (caller's, or the timeout's). */
 export type CallConfig = ConfigurationOptions;
 
@@ -221,7 +207,7 @@ export class KubeApi {
         if (attempt >= this.attempts || !retryable(err, signal)) throw toMaestroError(err, what);
         const retryAfter = err instanceof ApiException ? Number(err.headers?.["retry-after"]) : Number.NaN;
         const wait = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : delayMs;
-        await sleep(Math.min(wait * (0.8 + Math.random() * 0.4), 10_000), signal).catch((e: unknown) => {
+        await abortableSleep(Math.min(wait * (0.8 + Math.random() * 0.4), 10_000), signal).catch((e: unknown) => {
           throw toMaestroError(e, what);
         });
         delayMs = Math.min(delayMs * 2, 5_000);

@@ -1,3 +1,4 @@
+import { delay } from "../../delay.js";
 import type { RoomStatusName } from "../../entities/game-room.js";
 import type { Scheduler } from "../../entities/scheduler.js";
 import { MaestroError } from "../../errors.js";
@@ -83,7 +84,7 @@ async function waitUntilSettled(
     for (;;) {
       const outcome = await check(s, schedulerName, roomId);
       if (outcome) return outcome;
-      const woke = await Promise.race([pending, delay(RECHECK_MS, signal)]);
+      const woke = await Promise.race([pending, delay(RECHECK_MS, signal).then(() => "tick" as const)]);
       if (ctx.signal.aborted) throw ctx.signal.reason;
       if (timeout.aborted) {
         // The room may have made it in the last instant.
@@ -124,18 +125,4 @@ function describe(outcome: Exclude<Outcome, { kind: "ready" }>): string {
     case "failed":
       return `Could not create the validation room: ${outcome.message}`;
   }
-}
-
-/** Resolves after `ms`, or at once when the signal aborts. */
-function delay(ms: number, signal: AbortSignal): Promise<"tick"> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve("tick");
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve("tick");
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

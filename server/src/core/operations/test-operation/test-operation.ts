@@ -1,3 +1,4 @@
+import { abortableSleep } from "../../delay.js";
 import { MaestroError } from "../../errors.js";
 import type { OperationDefinition } from "../definition.js";
 import { asObject } from "../input.js";
@@ -20,15 +21,7 @@ export function testOperation(): OperationDefinition<{ sleepSeconds: number }> {
       return { sleepSeconds: s };
     },
     async execute(ctx, { sleepSeconds }) {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, sleepSeconds * 1000);
-        const onAbort = () => {
-          clearTimeout(timer);
-          reject(ctx.signal.reason);
-        };
-        if (ctx.signal.aborted) onAbort();
-        else ctx.signal.addEventListener("abort", onAbort, { once: true });
-      });
+      await abortableSleep(sleepSeconds * 1000, ctx.signal);
       await ctx.history(`slept ${sleepSeconds}s`);
     },
   };
