@@ -32,6 +32,10 @@ if have; then
   echo "$BIN"
   exit 0
 fi
+if ! "$GO" version >/dev/null 2>&1; then
+  echo "build-binaries: no Go toolchain at '$GO' (Go >= 1.26 needed once to build the control plane; set GO=/path/to/go)" >&2
+  exit 1
+fi
 mkdir -p "$BIN"
 start=$(date +%s)
 
