@@ -128,11 +128,13 @@ function autoscalingFromPb(a: PbAutoscaling): Autoscaling {
 function policyFromPb(policy: PbAutoscalingPolicy | undefined): Autoscaling["policy"] {
   const ro = policy?.parameters?.roomOccupancy;
   const fb = policy?.parameters?.fixedBuffer;
+  const custom = policy?.parameters?.custom;
   return {
     type: policy?.type ?? "",
     parameters: {
       roomOccupancy: ro && { readyTarget: ro.readyTarget, downThreshold: ro.downThreshold ?? DEFAULT_DOWN_THRESHOLD },
       fixedBuffer: fb && { amount: fb.amount ?? 0 },
+      custom: custom && { ...custom },
     },
   };
 }
@@ -234,7 +236,11 @@ export function schedulerToPb(s: Scheduler): PbScheduler {
     },
     autoscaling: s.autoscaling && {
       ...s.autoscaling,
-      policy: { type: s.autoscaling.policy.type, parameters: s.autoscaling.policy.parameters },
+      policy: {
+        type: s.autoscaling.policy.type,
+        // Stored custom parameters came in as JSON, so they go back out as a Struct unchanged.
+        parameters: { ...s.autoscaling.policy.parameters, custom: s.autoscaling.policy.parameters.custom as never },
+      },
     },
     forwarders: s.forwarders.map((f) => ({
       ...f,
