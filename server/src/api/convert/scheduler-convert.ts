@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type JsonObject } from "@bufbuild/protobuf";
 import { type Duration, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   type CreateSchedulerRequest,
@@ -239,7 +239,10 @@ export function schedulerToPb(s: Scheduler): PbScheduler {
       policy: {
         type: s.autoscaling.policy.type,
         // Stored custom parameters came in as JSON, so they go back out as a Struct unchanged.
-        parameters: { ...s.autoscaling.policy.parameters, custom: s.autoscaling.policy.parameters.custom as never },
+        parameters: {
+          ...s.autoscaling.policy.parameters,
+          custom: s.autoscaling.policy.parameters.custom as JsonObject | undefined,
+        },
       },
     },
     forwarders: s.forwarders.map((f) => ({
