@@ -1,4 +1,7 @@
 import { fileURLToPath } from "node:url";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { SchedulersService } from "@maestro/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, http, schedulerBody, startTestMaestro, type TestMaestro } from "../support/test-maestro.js";
 
@@ -38,6 +41,10 @@ describe("a plugin autoscaling policy with custom parameters", () => {
     await eventually(async () => (await api("GET", `/schedulers/${name}`)).json.scheduler?.state === "in-sync");
     const got = await api("GET", `/schedulers/${name}`);
     expect(got.json.scheduler.autoscaling.policy.parameters).toEqual({ custom: { spare: 3 } });
+    // Over gRPC the parameters travel as a binary google.protobuf.Struct.
+    const grpc = createClient(SchedulersService, createGrpcTransport({ baseUrl: maestro.managementUrl }));
+    const viaGrpc = await grpc.getScheduler({ schedulerName: name });
+    expect(viaGrpc.scheduler?.autoscaling?.policy?.parameters?.custom).toEqual({ spare: 3 });
 
     // No room is busy, so the policy wants exactly `spare` rooms (its default would be 2).
     await eventually(
