@@ -9,7 +9,7 @@ interface Row {
   scheduler: SchedulerWithoutSpec | undefined;
 }
 
-const barStatuses = ["ready", "occupied", "pending", "terminating"];
+const barStatuses = ["ready", "occupied", "allocated", "active", "pending", "unready", "error", "terminating"];
 
 /** Every scheduler at a glance, refreshed every 2 s. */
 export function Overview({ session, game, onGame }: { session: Session; game: string; onGame(g: string): void }) {
@@ -71,7 +71,17 @@ export function Overview({ session, game, onGame }: { session: Session; game: st
           </thead>
           <tbody>
             {data.rows.map(({ info, scheduler }) => {
-              const current = info.roomsReady + info.roomsOccupied + info.roomsPending + info.roomsTerminating;
+              const counts = {
+                ready: info.roomsReady,
+                occupied: info.roomsOccupied,
+                allocated: info.roomsAllocated,
+                active: info.roomsActive,
+                pending: info.roomsPending,
+                unready: info.roomsUnready,
+                error: info.roomsError,
+                terminating: info.roomsTerminating,
+              };
+              const current = Object.values(counts).reduce((a, b) => a + b, 0);
               const inUse = info.roomsReady + info.roomsOccupied;
               const occupancy = inUse === 0 ? 0 : Math.round((100 * info.roomsOccupied) / inUse);
               const auto = info.autoscaling;
@@ -86,14 +96,7 @@ export function Overview({ session, game, onGame }: { session: Session; game: st
                   </td>
                   <td>{scheduler?.version ?? ""}</td>
                   <td>
-                    <StackedBar
-                      counts={{
-                        ready: info.roomsReady,
-                        occupied: info.roomsOccupied,
-                        pending: info.roomsPending,
-                        terminating: info.roomsTerminating,
-                      }}
-                    />
+                    <StackedBar counts={counts} />
                   </td>
                   <td data-testid="occupancy">{occupancy}%</td>
                   <td data-testid="desired">

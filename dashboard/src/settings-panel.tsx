@@ -29,6 +29,7 @@ export function SettingsPanel({ scheduler }: { scheduler: Scheduler }) {
                   : ""
               })`}
             {params?.fixedBuffer && ` (buffer ${params.fixedBuffer.amount ?? 0})`}
+            {params?.custom && Object.keys(params.custom).length > 0 && ` ${JSON.stringify(params.custom)}`}
           </dd>
         </dl>
       )}

@@ -4,12 +4,14 @@
  *   MAESTRO_PLUGINS=@maestro/example-forwarder-plugin maestro start
  *
  * It adds the forwarder type `jsonl` (each event appended as one JSON line to the file named by the forwarder's
- * address) and the autoscaling policy `spareRooms` (keep two ready rooms beyond the busy ones).
+ * address) and the autoscaling policy `spareRooms` (keep `custom.spare` ready rooms, default two, beyond the busy
+ * ones).
  */
 import { appendFile } from "node:fs/promises";
 import { isAbsolute } from "node:path";
 import type {
   AutoscalingPolicy,
+  AutoscalingPolicyConfig,
   ForwardCallOptions,
   Forwarder,
   ForwarderPlugin,
@@ -38,22 +40,47 @@ export const jsonlForwarder: ForwarderPlugin = {
   },
 };
 
-/** Rooms kept ready beyond the busy ones. */
-const SPARE = 2;
+/** Ready rooms kept beyond the busy ones when the scheduler does not say. */
+export const DEFAULT_SPARE = 2;
+const MAX_SPARE = 1000;
+
+/** The spare count a scheduler asked for in `autoscaling.policy.parameters.custom.spare`. */
+function spareOf(config: AutoscalingPolicyConfig): number {
+  const spare = config.parameters.custom?.spare;
+  // validate() refused anything else before the scheduler was stored; the default guards older definitions.
+  return typeof spare === "number" && Number.isInteger(spare) ? spare : DEFAULT_SPARE;
+}
 
 /**
- * Policy `spareRooms`: as many rooms as are busy (occupied, active or allocated) plus two ready ones. Maestro clamps
- * the answer to the scheduler's autoscaling min and max and applies the cooldown to downscales.
+ * Policy `spareRooms`: as many rooms as are busy (occupied, active or allocated) plus `spare` ready ones (parameter
+ * `autoscaling.policy.parameters.custom.spare`, default 2). Maestro clamps the answer to the scheduler's autoscaling
+ * min and max and applies the cooldown to downscales.
  */
 export const spareRoomsPolicy: AutoscalingPolicy = {
   type: "spareRooms",
-  desiredRooms(rooms: RoomsSnapshot): number {
+  desiredRooms(rooms: RoomsSnapshot, config: AutoscalingPolicyConfig): number {
     const busy = rooms.byStatus.occupied + rooms.byStatus.active + rooms.byStatus.allocated;
-    return busy + SPARE;
+    return busy + spareOf(config);
   },
   // Give rooms back only while more than the spare ones are ready, so a burst is not answered by a downscale.
-  canDownscale(rooms: RoomsSnapshot): boolean {
-    return rooms.byStatus.ready > SPARE;
+  canDownscale(rooms: RoomsSnapshot, config: AutoscalingPolicyConfig): boolean {
+    return rooms.byStatus.ready > spareOf(config);
+  },
+  // Maestro calls this when a scheduler naming spareRooms is created or changed; each problem becomes a 400 naming
+  // autoscaling.policy.parameters.custom.<field>.
+  validate(parameters) {
+    const problems: Array<{ field: string; message: string }> = [];
+    for (const key of Object.keys(parameters)) {
+      if (key !== "spare") problems.push({ field: key, message: "is not a spareRooms parameter (only spare)" });
+    }
+    const spare = parameters.spare;
+    if (
+      spare !== undefined &&
+      !(typeof spare === "number" && Number.isInteger(spare) && spare >= 0 && spare <= MAX_SPARE)
+    ) {
+      problems.push({ field: "spare", message: `must be an integer between 0 and ${MAX_SPARE}` });
+    }
+    return problems;
   },
 };
 

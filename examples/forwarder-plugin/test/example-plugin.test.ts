@@ -35,10 +35,33 @@ describe("example plugin", () => {
     ]);
   });
 
-  it("keeps two spare ready rooms beyond the busy ones", () => {
+  it("keeps two spare ready rooms beyond the busy ones by default", () => {
     const policy = { type: "spareRooms", parameters: {} };
     expect(spareRoomsPolicy.desiredRooms(roomsSnapshot({ occupied: 3, ready: 1 }), policy)).toBe(5);
     expect(spareRoomsPolicy.canDownscale(roomsSnapshot({ ready: 2 }), policy, 2)).toBe(false);
     expect(spareRoomsPolicy.canDownscale(roomsSnapshot({ ready: 5 }), policy, 2)).toBe(true);
+  });
+
+  it("keeps custom.spare ready rooms when the scheduler sets it", () => {
+    const policy = { type: "spareRooms", parameters: { custom: { spare: 4 } } };
+    const busy = roomsSnapshot({ occupied: 1, active: 1, allocated: 1, ready: 2 });
+    expect(spareRoomsPolicy.desiredRooms(busy, policy)).toBe(7);
+    expect(spareRoomsPolicy.canDownscale(roomsSnapshot({ ready: 4 }), policy, 4)).toBe(false);
+    expect(spareRoomsPolicy.canDownscale(roomsSnapshot({ ready: 5 }), policy, 4)).toBe(true);
+    const none = { type: "spareRooms", parameters: { custom: { spare: 0 } } };
+    expect(spareRoomsPolicy.desiredRooms(roomsSnapshot({ occupied: 2 }), none)).toBe(2);
+  });
+
+  it("validates its parameters, naming each bad one", () => {
+    expect(spareRoomsPolicy.validate?.({})).toEqual([]);
+    expect(spareRoomsPolicy.validate?.({ spare: 3 })).toEqual([]);
+    expect(spareRoomsPolicy.validate?.({ spare: -1 })).toEqual([
+      { field: "spare", message: "must be an integer between 0 and 1000" },
+    ]);
+    expect(spareRoomsPolicy.validate?.({ spare: "3" })?.map((p) => p.field)).toEqual(["spare"]);
+    expect(spareRoomsPolicy.validate?.({ spare: 1.5 })?.map((p) => p.field)).toEqual(["spare"]);
+    expect(spareRoomsPolicy.validate?.({ spares: 3 })).toEqual([
+      { field: "spares", message: "is not a spareRooms parameter (only spare)" },
+    ]);
   });
 });

@@ -55,7 +55,7 @@ export function schedulerInfoView(list: SchedulerInfo[]): View {
     json: list.map((s) => messageJson(SchedulerInfoSchema, s)),
     table: (style) =>
       renderTable(
-        ["NAME", "GAME", "STATE", "REPLICAS", "READY", "OCCUPIED", "PENDING", "TERMINATING"],
+        ["NAME", "GAME", "STATE", "REPLICAS", "READY", "OCCUPIED", "PENDING", "TERMINATING", "ERROR"],
         list.map((s) => [
           s.name,
           s.game,
@@ -65,6 +65,7 @@ export function schedulerInfoView(list: SchedulerInfo[]): View {
           s.roomsOccupied,
           s.roomsPending,
           s.roomsTerminating,
+          s.roomsError,
         ]),
         style,
         statusColumn([2])(style),

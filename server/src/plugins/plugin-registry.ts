@@ -1,6 +1,6 @@
 import type { AutoscalingPolicyImpl } from "../core/autoscaling/policy.js";
 import type { SchedulerTypes } from "../core/entities/scheduler-validation.js";
-import { MaestroError } from "../core/errors.js";
+import { type FieldViolation, MaestroError } from "../core/errors.js";
 import type { ForwarderCatalog, ForwarderPlugin } from "../core/ports/event-forwarder.js";
 
 /** What a plugin package exports (`maestroPlugin` or its default export). */
@@ -24,6 +24,7 @@ export interface PolicySink {
  */
 export class PluginRegistry implements ForwarderCatalog, SchedulerTypes {
   private readonly forwarders = new Map<string, ForwarderPlugin>();
+  private readonly parameterRules = new Map<string, NonNullable<AutoscalingPolicyImpl["validate"]>>();
 
   constructor(private readonly policies: PolicySink) {}
 
@@ -56,6 +57,8 @@ export class PluginRegistry implements ForwarderCatalog, SchedulerTypes {
       );
     }
     this.policies.register(policy);
+    const validate = policy.validate;
+    if (typeof validate === "function") this.parameterRules.set(policy.type, (custom) => validate.call(policy, custom));
   }
 
   register(plugin: MaestroPlugin, from = plugin.name ?? "plugin"): void {
@@ -86,5 +89,9 @@ export class PluginRegistry implements ForwarderCatalog, SchedulerTypes {
 
   policyTypes(): string[] {
     return this.policies.types();
+  }
+
+  policyParametersRule(type: string): ((custom: Record<string, unknown>) => FieldViolation[]) | undefined {
+    return this.parameterRules.get(type);
   }
 }

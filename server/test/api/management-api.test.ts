@@ -2,6 +2,8 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { SchedulersService } from "@maestro/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RoomStatusName } from "../../src/core/entities/game-room.js";
+import { gameRoom, instanceOf } from "../support/fixtures.js";
 import { eventually, http, schedulerBody, startTestMaestro, type TestMaestro } from "../support/test-maestro.js";
 
 let maestro: TestMaestro;
@@ -42,6 +44,34 @@ describe("management API over REST", () => {
     });
     const versions = await api("GET", "/schedulers/rest-create/versions");
     expect(versions.json.versions).toEqual([expect.objectContaining({ version: "v1.0.0", isActive: true })]);
+  });
+
+  it("info counts the rooms of every status, error and unready included", async () => {
+    const name = "info-counts";
+    expect((await api("POST", "/schedulers", schedulerBody(name, { game: "info-game" }))).status).toBe(200);
+    await eventually(async () => (await api("GET", `/schedulers/${name}`)).json.scheduler?.state === "in-sync");
+    const statuses: RoomStatusName[] = ["error", "error", "unready", "allocated", "active", "active", "active"];
+    for (const [i, status] of statuses.entries()) {
+      const id = `${name}-${i}`;
+      await maestro.context.rooms.createRoom(gameRoom({ id, schedulerName: name, status }));
+      // An instance the runtime cannot tell about keeps the health controller from touching the room.
+      await maestro.context.instances.upsertInstance(instanceOf(id, "unknown", name));
+    }
+    const info = await api("GET", "/schedulers/info?game=info-game");
+    expect(info.status).toBe(200);
+    expect(info.json.schedulers).toEqual([
+      expect.objectContaining({
+        name,
+        roomsReady: 0,
+        roomsOccupied: 0,
+        roomsPending: 0,
+        roomsTerminating: 0,
+        roomsError: 2,
+        roomsUnready: 1,
+        roomsAllocated: 1,
+        roomsActive: 3,
+      }),
+    ]);
   });
 
   it("refuses a bad scheduler with 400 naming every bad field, and creates nothing", async () => {

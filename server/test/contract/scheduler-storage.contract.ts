@@ -40,6 +40,24 @@ export function schedulerStorageContract(name: string, factory: () => SchedulerS
         expect(stored.portRange).toBeUndefined();
       });
 
+      it("keeps a plugin policy's custom parameters as given, nested JSON included", async () => {
+        const custom = { spare: 3, ratio: 0.25, tiers: [{ name: "eu", weight: 2 }], flags: { warm: true, note: null } };
+        const scheduler = validScheduler({
+          name: uniqueName(),
+          autoscaling: {
+            enabled: true,
+            min: 1,
+            max: 10,
+            cooldown: 0,
+            policy: { type: "spareRooms", parameters: { custom } },
+          },
+        });
+        await storage.createScheduler(scheduler);
+        const stored = await storage.getScheduler(scheduler.name);
+        expect(stored).toEqual(scheduler);
+        expect(stored.autoscaling?.policy.parameters.custom).toEqual(custom);
+      });
+
       it("rejects a second scheduler with the same name as already_exists and keeps the first", async () => {
         const name = uniqueName();
         await storage.createScheduler(validScheduler({ name, game: "first" }));

@@ -2,8 +2,10 @@ import { describe, expect, it } from "vitest";
 import type { Autoscaling, Container, ContainerPort, Forwarder, Scheduler } from "../../src/core/entities/scheduler.js";
 import {
   assertValidScheduler,
+  builtinSchedulerTypes,
   parseQuantity,
   portEnvName,
+  type SchedulerTypes,
   validateScheduler,
 } from "../../src/core/entities/scheduler-validation.js";
 import { isMaestroError, MaestroError } from "../../src/core/errors.js";
@@ -852,6 +854,55 @@ describe("validateScheduler", () => {
     const before = structuredClone(s);
     validateScheduler(s);
     expect(s).toEqual(before);
+  });
+});
+
+describe("custom parameters of a plugin policy", () => {
+  const withPolicy = (rule: SchedulerTypes["policyParametersRule"]): SchedulerTypes => ({
+    ...builtinSchedulerTypes,
+    isPolicyType: (t) => t === "custom" || builtinSchedulerTypes.isPolicyType(t),
+    policyTypes: () => [...builtinSchedulerTypes.policyTypes(), "custom"],
+    policyParametersRule: rule,
+  });
+  const withCustom = (custom: unknown, type = "custom") =>
+    validScheduler({
+      autoscaling: { enabled: true, min: 1, max: 5, cooldown: 0, policy: { type, parameters: { custom } as never } },
+    });
+
+  it("prefixes the plugin's fields with autoscaling.policy.parameters.custom and passes {} when unset", () => {
+    const seen: unknown[] = [];
+    const types = withPolicy(() => (custom) => {
+      seen.push(custom);
+      return custom.n === 1
+        ? []
+        : [
+            { field: "n", message: "must be 1" },
+            { field: "", message: "is odd" },
+          ];
+    });
+    expect(validateScheduler(withCustom({ n: 1 }), types)).toEqual([]);
+    expect(validateScheduler(withCustom(undefined), types)).toEqual([
+      { field: "autoscaling.policy.parameters.custom.n", message: "must be 1" },
+      { field: "autoscaling.policy.parameters.custom", message: "is odd" },
+    ]);
+    expect(seen).toEqual([{ n: 1 }, {}]);
+  });
+
+  it("reports a plugin check that throws as a violation instead of failing", () => {
+    const types = withPolicy(() => () => {
+      throw new Error("boom");
+    });
+    expect(validateScheduler(withCustom({}), types)).toEqual([
+      { field: "autoscaling.policy.parameters.custom", message: "could not be checked by the custom policy: boom" },
+    ]);
+  });
+
+  it("accepts anything for a policy without a check, but only an object", () => {
+    const types = withPolicy(() => undefined);
+    expect(validateScheduler(withCustom({ any: ["thing"] }), types)).toEqual([]);
+    expect(validateScheduler(withCustom([1, 2]), types)).toEqual([
+      { field: "autoscaling.policy.parameters.custom", message: "must be an object" },
+    ]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type JsonObject } from "@bufbuild/protobuf";
 import { type Duration, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   type CreateSchedulerRequest,
@@ -128,11 +128,13 @@ function autoscalingFromPb(a: PbAutoscaling): Autoscaling {
 function policyFromPb(policy: PbAutoscalingPolicy | undefined): Autoscaling["policy"] {
   const ro = policy?.parameters?.roomOccupancy;
   const fb = policy?.parameters?.fixedBuffer;
+  const custom = policy?.parameters?.custom;
   return {
     type: policy?.type ?? "",
     parameters: {
       roomOccupancy: ro && { readyTarget: ro.readyTarget, downThreshold: ro.downThreshold ?? DEFAULT_DOWN_THRESHOLD },
       fixedBuffer: fb && { amount: fb.amount ?? 0 },
+      custom: custom && { ...custom },
     },
   };
 }
@@ -234,7 +236,14 @@ export function schedulerToPb(s: Scheduler): PbScheduler {
     },
     autoscaling: s.autoscaling && {
       ...s.autoscaling,
-      policy: { type: s.autoscaling.policy.type, parameters: s.autoscaling.policy.parameters },
+      policy: {
+        type: s.autoscaling.policy.type,
+        // Stored custom parameters came in as JSON, so they go back out as a Struct unchanged.
+        parameters: {
+          ...s.autoscaling.policy.parameters,
+          custom: s.autoscaling.policy.parameters.custom as JsonObject | undefined,
+        },
+      },
     },
     forwarders: s.forwarders.map((f) => ({
       ...f,

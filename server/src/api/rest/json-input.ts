@@ -1,3 +1,5 @@
+const opaqueKeys = new Set(["custom", "metadata"]);
+
 /**
  * Maestro clients send `terminationGracePeriod` as "100s", "100" or 100. ProtoJSON only takes the first for a
  * google.protobuf.Duration, so the other two are rewritten before decoding.
@@ -7,7 +9,10 @@ export function normalizeDurations(value: unknown): unknown {
   if (typeof value !== "object" || value === null) return value;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    if ((key === "terminationGracePeriod" || key === "termination_grace_period") && isBareSeconds(v)) {
+    if (opaqueKeys.has(key)) {
+      // Free-form JSON (Struct fields) belongs to its owner: a key there that looks like ours is theirs.
+      out[key] = v;
+    } else if ((key === "terminationGracePeriod" || key === "termination_grace_period") && isBareSeconds(v)) {
       out[key] = `${v}s`;
     } else {
       out[key] = normalizeDurations(v);

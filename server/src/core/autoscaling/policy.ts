@@ -18,6 +18,12 @@ export interface AutoscalingPolicyImpl {
   readonly type: string;
   desiredRooms(rooms: RoomsSnapshot, config: PolicyConfig): number;
   canDownscale(rooms: RoomsSnapshot, config: PolicyConfig, desired: number): boolean;
+  /**
+   * Checks the policy's `parameters.custom` (an empty object when the scheduler sets none) before a scheduler naming
+   * this policy is stored. Each field is relative to `custom`; Maestro reports it as
+   * `autoscaling.policy.parameters.custom.<field>` in a 400.
+   */
+  validate?(parameters: Record<string, unknown>): Array<{ field: string; message: string }>;
 }
 
 function noRooms(): Record<RoomStatusName, number> {

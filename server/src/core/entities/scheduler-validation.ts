@@ -28,6 +28,8 @@ export interface SchedulerTypes {
   forwarderTypes(): string[];
   isPolicyType(type: string): boolean;
   policyTypes(): string[];
+  /** A plugin policy's check of its custom parameters (returns violations with fields relative to `custom`). */
+  policyParametersRule?(type: string): ((custom: Record<string, unknown>) => FieldViolation[]) | undefined;
 }
 
 export const builtinSchedulerTypes: SchedulerTypes = {
@@ -391,7 +393,7 @@ function validateAutoscaling(v: Violations, a: Autoscaling, types: SchedulerType
   if (v.requiredString("autoscaling.policy.type", a.policy.type) && !types.isPolicyType(a.policy.type)) {
     v.add("autoscaling.policy.type", `must be one of ${types.policyTypes().join(", ")}`);
   }
-  // Plugin policies have no parameters message of their own in the API; only built-in ones need theirs.
+  // Plugin policies read parameters.custom (checked by the plugin below); only built-in ones need their own message.
   const typeOk = (autoscalingPolicyTypes as readonly string[]).includes(a.policy.type);
   const params = a.policy.parameters ?? {};
   const base = "autoscaling.policy.parameters";
@@ -408,6 +410,29 @@ function validateAutoscaling(v: Violations, a: Autoscaling, types: SchedulerType
   }
   if (params.fixedBuffer != null) {
     v.intAtLeast(`${base}.fixedBuffer.amount`, params.fixedBuffer.amount, 1);
+  }
+  validateCustomParameters(v, a.policy.type, params.custom, types);
+}
+
+function validateCustomParameters(v: Violations, type: string, custom: unknown, types: SchedulerTypes): void {
+  const path = "autoscaling.policy.parameters.custom";
+  if (custom != null && (typeof custom !== "object" || Array.isArray(custom))) {
+    v.add(path, "must be an object");
+    return;
+  }
+  const rule = typeof type === "string" && types.isPolicyType(type) ? types.policyParametersRule?.(type) : undefined;
+  if (rule === undefined) return;
+  let problems: FieldViolation[];
+  try {
+    problems = rule((custom ?? {}) as Record<string, unknown>);
+  } catch (err) {
+    // A plugin bug must not turn into a 500 nor let the scheduler through unchecked.
+    v.add(path, `could not be checked by the ${type} policy: ${err instanceof Error ? err.message : String(err)}`);
+    return;
+  }
+  for (const p of Array.isArray(problems) ? problems : []) {
+    const field = typeof p?.field === "string" ? p.field.replace(/^\.+/, "") : "";
+    v.add(field === "" ? path : `${path}.${field}`, String(p?.message ?? "is invalid"));
   }
 }
 

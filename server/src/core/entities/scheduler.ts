@@ -101,6 +101,8 @@ export interface AutoscalingPolicy {
   parameters: {
     roomOccupancy?: { readyTarget: number; downThreshold: number } | undefined;
     fixedBuffer?: { amount: number } | undefined;
+    /** A plugin policy's own parameters, as JSON; the plugin reads and validates them. */
+    custom?: Record<string, unknown> | undefined;
   };
 }
 
@@ -140,6 +142,10 @@ export interface SchedulerInfo {
   roomsOccupied: number;
   roomsPending: number;
   roomsTerminating: number;
+  roomsError: number;
+  roomsUnready: number;
+  roomsAllocated: number;
+  roomsActive: number;
   autoscaling?: { enabled: boolean; min: number; max: number; cooldown: number } | undefined;
   matchAllocation?: MatchAllocation | undefined;
 }

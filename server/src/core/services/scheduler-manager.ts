@@ -92,6 +92,10 @@ export class SchedulerManager {
           roomsOccupied: counts.occupied,
           roomsPending: counts.pending,
           roomsTerminating: counts.terminating,
+          roomsError: counts.error,
+          roomsUnready: counts.unready,
+          roomsAllocated: counts.allocated,
+          roomsActive: counts.active,
           autoscaling: s.autoscaling && {
             enabled: s.autoscaling.enabled,
             min: s.autoscaling.min,
