@@ -30,7 +30,7 @@ describe("RedisSchedulerOwnership keys", () => {
   it("keeps the claim in scheduler:{name}:owner with a Redis expiry of the ttl", async () => {
     const ownership = new RedisSchedulerOwnership(client as RedisClient);
     const scheduler = uniqueScheduler();
-    const key = `scheduler:${scheduler}:owner`;
+    const key = `scheduler:{${scheduler}}:owner`;
     expect(await ownership.acquire(scheduler, "replica-1", 30_000)).toBe(true);
     expect(await raw?.get(key)).toBe("replica-1");
     const ttl = (await raw?.pttl(key)) ?? 0;

@@ -83,7 +83,7 @@ describe("RedisOperationStorage", () => {
     const op = operation(scheduler, "switch_active_version", { input: { version: "v2.0.0" } });
     await storage.createOperation(op);
     await storage.updateStatus(scheduler, op.id, "in_progress");
-    expect(await raw.hgetall(`operations:${scheduler}:${op.id}`)).toEqual({
+    expect(await raw.hgetall(`operations:{${scheduler}}:${op.id}`)).toEqual({
       id: op.id,
       schedulerName: scheduler,
       status: "1",
@@ -92,14 +92,14 @@ describe("RedisOperationStorage", () => {
       input: '{"version":"v2.0.0"}',
       executionHistory: '[{"createdAt":"2026-01-05T12:00:00.123Z","event":"Created"}]',
     });
-    expect(await raw.zrange(`operations:${scheduler}:lists:pending`, 0, "-1")).toEqual([]);
-    expect(await raw.zrange(`operations:${scheduler}:lists:active`, 0, "-1")).toEqual([op.id]);
+    expect(await raw.zrange(`operations:{${scheduler}}:lists:pending`, 0, "-1")).toEqual([]);
+    expect(await raw.zrange(`operations:{${scheduler}}:lists:active`, 0, "-1")).toEqual([op.id]);
     // Scored by creation time in ms; the fraction keeps the creation order of operations made in the same ms.
-    const score = Number(await raw.zscore(`operations:${scheduler}:lists:active`, op.id));
+    const score = Number(await raw.zscore(`operations:{${scheduler}}:lists:active`, op.id));
     expect(Math.floor(score)).toBe(op.createdAt.getTime());
     await storage.updateStatus(scheduler, op.id, "finished");
-    expect(await raw.zrange(`operations:${scheduler}:lists:history`, 0, "-1")).toEqual([op.id]);
-    expect(await raw.zrange(`operations:${scheduler}:lists:active`, 0, "-1")).toEqual([]);
+    expect(await raw.zrange(`operations:{${scheduler}}:lists:history`, 0, "-1")).toEqual([op.id]);
+    expect(await raw.zrange(`operations:{${scheduler}}:lists:active`, 0, "-1")).toEqual([]);
   });
 
   it("gives high-volume operations a TTL and leaves the others without one", async () => {
@@ -111,16 +111,16 @@ describe("RedisOperationStorage", () => {
     );
     for (const op of [...highVolume, ...kept]) await storage.createOperation(op);
     for (const op of highVolume) {
-      const ttl = await raw.ttl(`operations:${scheduler}:${op.id}`);
+      const ttl = await raw.ttl(`operations:{${scheduler}}:${op.id}`);
       expect(ttl, op.definitionName).toBeGreaterThan(86_000);
       expect(ttl, op.definitionName).toBeLessThanOrEqual(86_400);
     }
-    for (const op of kept) expect(await raw.ttl(`operations:${scheduler}:${op.id}`), op.definitionName).toBe(-1);
+    for (const op of kept) expect(await raw.ttl(`operations:{${scheduler}}:${op.id}`), op.definitionName).toBe(-1);
     // Status changes and history entries keep the TTL.
     const [first] = highVolume;
     await storage.updateStatus(scheduler, first!.id, "in_progress");
     await storage.appendHistory(scheduler, first!.id, { createdAt: new Date(), event: "Started" });
-    expect(await raw.ttl(`operations:${scheduler}:${first!.id}`)).toBeGreaterThan(86_000);
+    expect(await raw.ttl(`operations:{${scheduler}}:${first!.id}`)).toBeGreaterThan(86_000);
   });
 
   it("drops expired operations from listings, and cleanExpired unlists them everywhere", async () => {
@@ -138,27 +138,27 @@ describe("RedisOperationStorage", () => {
     );
 
     await waitFor(
-      async () => (await raw.exists(`operations:${scheduler}:${pendingExpiring.id}`)) === 0,
+      async () => (await raw.exists(`operations:{${scheduler}}:${pendingExpiring.id}`)) === 0,
       "pending hash to expire",
     );
     await waitFor(
       async () =>
         (await raw.exists(
-          `operations:${scheduler}:${activeExpiring.id}`,
-          `operations:${scheduler}:${finalExpiring.id}`,
+          `operations:{${scheduler}}:${activeExpiring.id}`,
+          `operations:{${scheduler}}:${finalExpiring.id}`,
         )) === 0,
       "other hashes to expire",
     );
     expect(await storage.getOperation(scheduler, pendingExpiring.id)).toBeUndefined();
     // Sets still list the expired ids until someone looks.
-    expect(await raw.zrange(`operations:${scheduler}:lists:active`, 0, "-1")).toEqual([activeExpiring.id]);
+    expect(await raw.zrange(`operations:{${scheduler}}:lists:active`, 0, "-1")).toEqual([activeExpiring.id]);
 
     expect(await storage.listOperations(scheduler, "pending")).toEqual([kept]);
-    expect(await raw.zrange(`operations:${scheduler}:lists:pending`, 0, "-1")).toEqual([kept.id]);
+    expect(await raw.zrange(`operations:{${scheduler}}:lists:pending`, 0, "-1")).toEqual([kept.id]);
 
     expect(await storage.cleanExpired(scheduler)).toBe(2);
-    expect(await raw.zrange(`operations:${scheduler}:lists:active`, 0, "-1")).toEqual([]);
-    expect(await raw.zrange(`operations:${scheduler}:lists:history`, 0, "-1")).toEqual([]);
+    expect(await raw.zrange(`operations:{${scheduler}}:lists:active`, 0, "-1")).toEqual([]);
+    expect(await raw.zrange(`operations:{${scheduler}}:lists:history`, 0, "-1")).toEqual([]);
     expect(await storage.listOperations(scheduler, "active")).toEqual([]);
     expect(await storage.cleanExpired(scheduler)).toBe(0);
     expect(await storage.getOperation(scheduler, kept.id)).toEqual(kept);
@@ -171,11 +171,11 @@ describe("RedisOperationStorage", () => {
     const op = operation(scheduler, "health_controller", { status: "in_progress" });
     await storage.createOperation(op);
     // An expiry that left the id listed as active.
-    await raw.del(`operations:${scheduler}:${op.id}`);
+    await raw.del(`operations:{${scheduler}}:${op.id}`);
     const again = { ...op, status: "pending" as const };
     await storage.createOperation(again);
     expect(await storage.listOperations(scheduler, "pending")).toEqual([again]);
-    expect(await raw.zrange(`operations:${scheduler}:lists:active`, 0, "-1")).toEqual([]);
+    expect(await raw.zrange(`operations:{${scheduler}}:lists:active`, 0, "-1")).toEqual([]);
   });
 });
 
@@ -186,12 +186,12 @@ describe("RedisOperationQueue", () => {
     await queue.enqueue(scheduler, "a");
     await queue.enqueue(scheduler, "b");
     await queue.enqueue(scheduler, "urgent", { priority: true });
-    expect(await raw.lrange(`pending_operations:${scheduler}`, 0, "-1")).toEqual(["urgent", "a", "b"]);
+    expect(await raw.lrange(`pending_operations:{${scheduler}}`, 0, "-1")).toEqual(["urgent", "a", "b"]);
     expect(await queue.next(scheduler, { signal: signal() })).toBe("urgent");
-    expect(await raw.lrange(`pending_operations:${scheduler}:auxiliary`, 0, "-1")).toEqual(["urgent"]);
-    expect(await raw.lrange(`pending_operations:${scheduler}`, 0, "-1")).toEqual(["a", "b"]);
+    expect(await raw.lrange(`pending_operations:{${scheduler}}:auxiliary`, 0, "-1")).toEqual(["urgent"]);
+    expect(await raw.lrange(`pending_operations:{${scheduler}}`, 0, "-1")).toEqual(["a", "b"]);
     await queue.ack(scheduler, "urgent");
-    expect(await raw.exists(`pending_operations:${scheduler}:auxiliary`)).toBe(0);
+    expect(await raw.exists(`pending_operations:{${scheduler}}:auxiliary`)).toBe(0);
   });
 
   it("hands an id taken by a worker whose connection died to the next worker", async () => {
@@ -246,7 +246,7 @@ describe("RedisLeaseStorage", () => {
     const scheduler = uniqueScheduler();
     await leases.grantLease(scheduler, "short", 1_000);
     await leases.grantLease(scheduler, "long", 60_000);
-    expect(await raw.zscore(`operations:${scheduler}:operationsLease`, "short")).toBe(String(now + 1_000));
+    expect(await raw.zscore(`operations:{${scheduler}}:operationsLease`, "short")).toBe(String(now + 1_000));
     expect(await leases.listExpired(scheduler)).toEqual([]);
     now += 1_000;
     expect(await leases.listExpired(scheduler)).toEqual([

@@ -66,7 +66,7 @@ function room(schedulerName: string, id: string, status: RoomStatusName = "pendi
 
 /** Every key of a scheduler, whatever its type. */
 async function keysOf(schedulerName: string): Promise<string[]> {
-  return (await raw.keys(`scheduler:${schedulerName}:*`)).sort();
+  return (await raw.keys(`scheduler:{${schedulerName}}:*`)).sort();
 }
 
 describe("RedisRoomStorage keys", () => {
@@ -83,7 +83,7 @@ describe("RedisRoomStorage keys", () => {
     };
     await storage.createRoom(created);
 
-    expect(await raw.hgetall(`scheduler:${s}:rooms:r1`)).toEqual({
+    expect(await raw.hgetall(`scheduler:{${s}}:rooms:r1`)).toEqual({
       id: "r1",
       scheduler_name: s,
       version: "v1.2.0",
@@ -96,9 +96,9 @@ describe("RedisRoomStorage keys", () => {
       last_ping_at: String(base + 1),
       allocated_at: String(base + 7),
     });
-    expect(await raw.zscore(`scheduler:${s}:status`, "r1")).toBe("2");
-    expect(await raw.zscore(`scheduler:${s}:ping`, "r1")).toBe(String(base + 1));
-    expect(await raw.zscore(`scheduler:${s}:occupancy`, "r1")).toBe("2");
+    expect(await raw.zscore(`scheduler:{${s}}:status`, "r1")).toBe("2");
+    expect(await raw.zscore(`scheduler:{${s}}:ping`, "r1")).toBe(String(base + 1));
+    expect(await raw.zscore(`scheduler:{${s}}:occupancy`, "r1")).toBe("2");
 
     await storage.updateRoom({
       ...created,
@@ -109,12 +109,12 @@ describe("RedisRoomStorage keys", () => {
       allocatedAt: undefined,
       occupiedAt: new Date(base + 60_000),
     });
-    const hash = await raw.hgetall(`scheduler:${s}:rooms:r1`);
+    const hash = await raw.hgetall(`scheduler:{${s}}:rooms:r1`);
     expect(hash).toMatchObject({ status: "3", ping_status: "2", occupied_at: String(base + 60_000) });
     expect(hash["allocated_at"]).toBeUndefined();
-    expect(await raw.zscore(`scheduler:${s}:status`, "r1")).toBe("3");
-    expect(await raw.zscore(`scheduler:${s}:ping`, "r1")).toBe(String(base + 60_000));
-    expect(await raw.zscore(`scheduler:${s}:occupancy`, "r1")).toBe("5");
+    expect(await raw.zscore(`scheduler:{${s}}:status`, "r1")).toBe("3");
+    expect(await raw.zscore(`scheduler:{${s}}:ping`, "r1")).toBe(String(base + 60_000));
+    expect(await raw.zscore(`scheduler:{${s}}:occupancy`, "r1")).toBe("5");
 
     await storage.deleteRoom(s, "r1");
     expect(await keysOf(s)).toEqual([]);
@@ -124,14 +124,14 @@ describe("RedisRoomStorage keys", () => {
     const storage = new RedisRoomStorage(await client("counts"));
     const s = uniqueScheduler();
     await storage.createRoom(room(s, "a", "ready"));
-    await raw.zadd(`scheduler:${s}:status`, 5, "stray");
+    await raw.zadd(`scheduler:{${s}}:status`, 5, "stray");
     expect(await storage.countByStatus(s)).toMatchObject({ ready: 1, error: 1 });
     expect((await storage.listRoomIds(s)).sort()).toEqual(["a", "stray"]);
     // Listing reads hashes: the stray id has none and is left out rather than failing the listing.
     expect((await storage.listRooms(s)).map((r) => r.id)).toEqual(["a"]);
     // Deleting cleans the stray id up.
     await storage.deleteRoom(s, "stray");
-    expect(await raw.zscore(`scheduler:${s}:status`, "stray")).toBeNull();
+    expect(await raw.zscore(`scheduler:{${s}}:status`, "stray")).toBeNull();
   });
 
   it("never recreates keys when an update comes after a delete", async () => {
@@ -154,9 +154,9 @@ describe("RedisRoomStorage keys", () => {
       address: { host: "10.0.0.1", ports: [{ name: "game", port: 7000, protocol: "udp" }] },
     };
     await storage.upsertInstance(instance);
-    expect(JSON.parse((await raw.hget(`scheduler:${s}:podMap`, "r1")) ?? "null")).toEqual(instance);
+    expect(JSON.parse((await raw.hget(`scheduler:{${s}}:podMap`, "r1")) ?? "null")).toEqual(instance);
     await storage.deleteInstance(s, "r1");
-    expect(await raw.exists(`scheduler:${s}:podMap`)).toBe(0);
+    expect(await raw.exists(`scheduler:{${s}}:podMap`)).toBe(0);
   });
 });
 
@@ -182,10 +182,10 @@ describe("RedisRoomStorage allocation", () => {
     expect(results.filter((r) => r === undefined)).toHaveLength(10);
     for (const r of results) if (r !== undefined) expect(r).toMatchObject({ status: "allocated", allocatedAt: now });
 
-    expect(await raw.zcount(`scheduler:${s}:status`, 8, 8)).toBe(10);
-    expect(await raw.zscore(`scheduler:${s}:status`, "aaa-validation")).toBe("2");
+    expect(await raw.zcount(`scheduler:{${s}}:status`, 8, 8)).toBe(10);
+    expect(await raw.zscore(`scheduler:{${s}}:status`, "aaa-validation")).toBe("2");
     for (const id of ids) {
-      expect(await raw.hmget(`scheduler:${s}:rooms:${id}`, "status", "allocated_at")).toEqual([
+      expect(await raw.hmget(`scheduler:{${s}}:rooms:${id}`, "status", "allocated_at")).toEqual([
         "8",
         String(now.getTime()),
       ]);
@@ -198,7 +198,7 @@ describe("RedisRoomStorage allocation", () => {
     for (const id of ["a", "b"]) await storage.createRoom(room(s, id, "ready"));
     const first = await storage.allocateRoom(s, { now, ttlMs: 30_000, idempotencyKey: "match-7" });
     expect(first?.id).toBe("a");
-    const key = `scheduler:${s}:allocation:match-7`;
+    const key = `scheduler:{${s}}:allocation:match-7`;
     expect(await raw.get(key)).toBe(`${now.getTime() + 30_000}:a`);
     const pttl = await raw.pttl(key);
     expect(pttl).toBeGreaterThan(0);
@@ -247,7 +247,7 @@ describe("RedisRoomStorage status events", () => {
     clients.push(subscriber);
     const messages: unknown[] = [];
     subscriber.on("message", (_channel: string, message: string) => messages.push(JSON.parse(message)));
-    await subscriber.subscribe(`scheduler:${s}:rooms:statuschan`);
+    await subscriber.subscribe(`scheduler:{${s}}:rooms:statuschan`);
 
     await storage.createRoom(room(s, "r1", "pending"));
     await storage.updateRoom({ ...room(s, "r1", "pending"), metadata: { x: "y" } });
@@ -273,7 +273,7 @@ describe("RedisRoomStorage status events", () => {
     const ended = (async () => {
       for await (const event of storage.watchRoomStatus(s, { signal: controller.signal })) events.push(event);
     })();
-    const channel = `scheduler:${s}:rooms:statuschan`;
+    const channel = `scheduler:{${s}}:rooms:statuschan`;
     await waitFor(async () => Number((await raw.pubsub("NUMSUB", channel))[1]) === 1, "the subscription");
     await storage.createRoom(room(s, "r1", "ready"));
     await waitFor(() => events.length === 1, "the event");

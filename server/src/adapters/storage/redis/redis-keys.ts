@@ -1,18 +1,26 @@
 import type { OperationStage } from "../../../core/entities/operation.js";
 
-// Key names follow Maestro's (reference §6.2), so its runbooks and redis-cli habits carry over.
+// Key names follow Maestro's (reference §6.2), so its runbooks and redis-cli habits carry over, except that the
+// scheduler name is wrapped in a Redis Cluster hash tag (`{name}`): every key of one scheduler hashes to the same slot,
+// so each Lua script, which touches only keys of one scheduler and receives them all through KEYS, runs on a cluster.
+// Scheduler names are RFC 1123 labels, so they never contain a brace themselves.
+
+/** The hash tag of a scheduler: the part of its keys Redis Cluster hashes. */
+export function schedulerTag(schedulerName: string): string {
+  return `{${schedulerName}}`;
+}
 
 const stageSet: Record<OperationStage, string> = { pending: "pending", active: "active", final: "history" };
 
 export const operationStages: readonly OperationStage[] = ["pending", "active", "final"];
 
 export function operationHashKey(schedulerName: string, operationId: string): string {
-  return `operations:${schedulerName}:${operationId}`;
+  return `operations:${schedulerTag(schedulerName)}:${operationId}`;
 }
 
 /** Sorted set of the ids of one stage, scored by creation time in epoch ms. */
 export function operationStageKey(schedulerName: string, stage: OperationStage): string {
-  return `operations:${schedulerName}:lists:${stageSet[stage]}`;
+  return `operations:${schedulerTag(schedulerName)}:lists:${stageSet[stage]}`;
 }
 
 /** The stage set of `stage` first, then the two others. */
@@ -27,23 +35,23 @@ export function allStageKeys(schedulerName: string): [string, string, string] {
 
 /** Sorted set of operation ids scored by lease expiry in epoch ms. */
 export function leaseKey(schedulerName: string): string {
-  return `operations:${schedulerName}:operationsLease`;
+  return `operations:${schedulerTag(schedulerName)}:operationsLease`;
 }
 
 export function queueKey(schedulerName: string): string {
-  return `pending_operations:${schedulerName}`;
+  return `pending_operations:${schedulerTag(schedulerName)}`;
 }
 
 /** The in-flight list: ids taken by next() and not yet acked. */
 export function queueAuxiliaryKey(schedulerName: string): string {
-  return `pending_operations:${schedulerName}:auxiliary`;
+  return `pending_operations:${schedulerTag(schedulerName)}:auxiliary`;
 }
 
 export const cancellationChannel = "scheduler:operation_cancellation_requests";
 
 /** Counter that orders operations created within the same millisecond. */
 export function operationSequenceKey(schedulerName: string): string {
-  return `operations:${schedulerName}:sequence`;
+  return `operations:${schedulerTag(schedulerName)}:sequence`;
 }
 
 /** Hash of one room: every GameRoom field, dates in epoch ms. */
@@ -53,35 +61,35 @@ export function roomHashKey(schedulerName: string, roomId: string): string {
 
 /** What allocate-room.lua puts before a room id to build its hash key. */
 export function roomHashPrefix(schedulerName: string): string {
-  return `scheduler:${schedulerName}:rooms:`;
+  return `scheduler:${schedulerTag(schedulerName)}:rooms:`;
 }
 
 /** Sorted set of room ids scored by status number: the source of truth for listing and counting rooms. */
 export function roomStatusKey(schedulerName: string): string {
-  return `scheduler:${schedulerName}:status`;
+  return `scheduler:${schedulerTag(schedulerName)}:status`;
 }
 
 /** Sorted set of room ids scored by last ping in epoch ms. */
 export function roomPingKey(schedulerName: string): string {
-  return `scheduler:${schedulerName}:ping`;
+  return `scheduler:${schedulerTag(schedulerName)}:ping`;
 }
 
 /** Sorted set of room ids scored by running matches. */
 export function roomOccupancyKey(schedulerName: string): string {
-  return `scheduler:${schedulerName}:occupancy`;
+  return `scheduler:${schedulerTag(schedulerName)}:occupancy`;
 }
 
 /** String remembering which room an allocation idempotency key got, with a PX expiry of the allocation TTL. */
 export function roomAllocationKey(schedulerName: string, idempotencyKey: string): string {
-  return `scheduler:${schedulerName}:allocation:${idempotencyKey}`;
+  return `scheduler:${schedulerTag(schedulerName)}:allocation:${idempotencyKey}`;
 }
 
 /** PUB/SUB channel of `{roomId,status}` messages for every status change of a scheduler's rooms. */
 export function roomStatusChannel(schedulerName: string): string {
-  return `scheduler:${schedulerName}:rooms:statuschan`;
+  return `scheduler:${schedulerTag(schedulerName)}:rooms:statuschan`;
 }
 
 /** Hash of room id → Instance JSON. */
 export function instanceMapKey(schedulerName: string): string {
-  return `scheduler:${schedulerName}:podMap`;
+  return `scheduler:${schedulerTag(schedulerName)}:podMap`;
 }

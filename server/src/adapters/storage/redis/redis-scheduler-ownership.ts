@@ -4,10 +4,11 @@ import type { CallOptions } from "../../../core/ports/call-options.js";
 import type { SchedulerOwnership } from "../../../core/ports/scheduler-ownership.js";
 import { defineLuaScript, type LuaScript } from "./lua-scripts.js";
 import { redisCall } from "./redis-errors.js";
+import { schedulerTag } from "./redis-keys.js";
 
 /** String key holding the owner id, with a Redis expiry of the claim's ttl. */
 export function schedulerOwnerKey(schedulerName: string): string {
-  return `scheduler:${schedulerName}:owner`;
+  return `scheduler:${schedulerTag(schedulerName)}:owner`;
 }
 
 /**

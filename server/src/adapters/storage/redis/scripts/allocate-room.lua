@@ -6,7 +6,7 @@
 -- ARGV[4] status channel, ARGV[5] metadata selector as a JSON object ('' for none), ARGV[6] ready score,
 -- ARGV[7] allocated score, ARGV[8] max matches, ARGV[9] active score, ARGV[10] occupied score
 -- Returns the room's hash as flat field/value pairs (HGETALL), or nil when no room qualifies.
--- Room hashes are addressed from ids read here, as Maestro's allocation script does: fine on one Redis, not on Cluster.
+-- Room hashes are addressed from ids read here (same hash tag, so same slot); replaced by declared keys next.
 local prefix = ARGV[1]
 local now = tonumber(ARGV[2])
 local idempotency = KEYS[3]
