@@ -45,6 +45,8 @@ async function replica(id: string): Promise<{ id: string; url: string; child: Ch
       "storage.operations.url": redis.url,
       "workers.replicaId": id,
       "workers.ownershipTtlMs": OWNERSHIP_TTL_MS,
+      // An operation lease must expire before the scheduler claim (refused at start otherwise).
+      "workers.operationLeaseTtlMs": Math.max(1, Math.floor(OWNERSHIP_TTL_MS / 2)),
       "workers.syncIntervalMs": 500,
     },
     ["--log-level", "error"],

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { MaestroError } from "../core/errors.js";
 import { isSetting, type MaestroConfig, type SchemaTree, type Setting, schema } from "./schema.js";
+import { workerTimingProblems } from "./worker-timings.js";
 
 export interface ConfigSources {
   /** YAML file path; a missing file named explicitly is an error. */
@@ -70,6 +71,8 @@ export function loadConfig(sources: ConfigSources = {}): MaestroConfig {
     if (!known.has(path)) problems.push(`${path}: unknown setting`);
   }
   collectUnknown(fileValues, schema, [], problems, `${sources.file}`);
+  // Rules between settings only make sense once each setting is valid on its own.
+  if (problems.length === 0) problems.push(...workerTimingProblems(config.workers));
   if (problems.length > 0) {
     throw new MaestroError("invalid_argument", `Invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
   }

@@ -121,9 +121,34 @@ export const schema = {
   workers: {
     syncIntervalMs: ms(10_000, "how often workers pick up new and deleted schedulers"),
     healthControllerIntervalMs: ms(10_000, "how often each scheduler's health controller runs"),
-    operationLeaseTtlMs: ms(5_000, "operation lease time to live"),
+    operationLeaseTtlMs: ms(
+      5_000,
+      "operation lease time to live: an operation whose replica stops renewing its lease is aborted there and recovered elsewhere; must be below workers.ownershipTtlMs",
+    ),
+    operationLeaseRenewIntervalMs: {
+      type: "int",
+      default: 0,
+      min: 0,
+      help: "how often a running operation's lease is renewed (milliseconds; 0 = a third of workers.operationLeaseTtlMs); must be below the TTL",
+    },
+    leaseRecoveryIntervalMs: {
+      type: "int",
+      default: 0,
+      min: 0,
+      help: "how often an owned scheduler's operations with an expired lease are recovered (milliseconds; 0 = workers.operationLeaseTtlMs)",
+    },
+    cancelAckTimeoutMs: ms(
+      5_000,
+      "how long a cancel of an operation running on another replica waits for that replica to acknowledge it before failing with unavailable",
+    ),
     storageCleanupIntervalMs: ms(3 * 3_600_000, "average interval of each scheduler's storage_clean_up operation"),
     ownershipTtlMs: ms(10_000, "a replica that stops renewing its claim on a scheduler loses it after this long"),
+    ownershipRenewIntervalMs: {
+      type: "int",
+      default: 0,
+      min: 0,
+      help: "how often a replica renews its scheduler claims (milliseconds; 0 = a third of workers.ownershipTtlMs); must be below the TTL",
+    },
     replicaId: { type: "string", default: "", help: "name of this replica in ownership claims (default host:pid)" },
   },
   rooms: {

@@ -1,3 +1,4 @@
+import { workerTimings } from "../config/worker-timings.js";
 import { delay } from "../core/delay.js";
 import { OperationCanceled } from "../core/services/operation-manager.js";
 import { recoverAbandonedOperations } from "../core/services/operation-recovery.js";
@@ -23,7 +24,8 @@ const WAKE_DEBOUNCE_MS = 500;
 export function workerModule(ctx: MaestroContext): MaestroModule {
   const { config } = ctx;
   const logger = ctx.logger.child({ module: "worker" });
-  const ttl = config.workers.ownershipTtlMs;
+  const timings = workerTimings(config.workers);
+  const ttl = timings.ownershipTtlMs;
   const stopAll = new AbortController();
   const draining = new AbortController();
   // Each owned scheduler's worker loop, so a drain can wait for the operations in flight.
@@ -55,13 +57,33 @@ export function workerModule(ctx: MaestroContext): MaestroModule {
             }
           })
           .catch((err) => log.warn({ err }, "could not renew scheduler ownership"));
-      }, ttl / 3);
+      }, timings.ownershipRenewIntervalMs);
+      const recoveryDeps = {
+        ...ctx,
+        operations: ctx.operationStorage,
+        owner: ctx.replicaId,
+        leaseTtlMs: timings.operationLeaseTtlMs,
+      };
+      // Not only at takeover: an operation whose lease lapsed while this replica owns the scheduler (its runner hung
+      // or was cut off from Redis) is recovered too.
+      const recover = () =>
+        recoverAbandonedOperations(schedulerName, recoveryDeps, owned).catch(
+          (err) => owned.aborted || log.warn({ err }, "recovering operations with expired leases failed"),
+        );
+      let recovering: Promise<unknown> | undefined;
+      const recovery = setInterval(() => {
+        recovering ??= recover().finally(() => {
+          recovering = undefined;
+        });
+      }, timings.leaseRecoveryIntervalMs);
       try {
-        await recoverAbandonedOperations(schedulerName, { ...ctx, operations: ctx.operationStorage }, owned);
+        await recoverAbandonedOperations(schedulerName, recoveryDeps, owned);
         const loop = runOwnedScheduler(ctx, schedulerName, owned, draining.signal);
         loops.add(loop);
         await loop.finally(() => loops.delete(loop));
       } finally {
+        clearInterval(recovery);
+        await recovering;
         clearInterval(renew);
         if (!lost.signal.aborted) await ctx.ownership.release(schedulerName, ctx.replicaId).catch(() => undefined);
       }
@@ -72,9 +94,8 @@ export function workerModule(ctx: MaestroContext): MaestroModule {
     async start() {
       // A cancel may be requested on any replica: the one running the operation hears it here.
       await ctx.cancelSignals.subscribe(
-        ({ operationId }) => {
-          ctx.operationManager.running.abort(operationId, new OperationCanceled("operation canceled by the user"));
-        },
+        ({ operationId }) =>
+          ctx.operationManager.running.abort(operationId, new OperationCanceled("operation canceled by the user")),
         { signal: stopAll.signal },
       );
       await supervisor.start();
@@ -116,6 +137,8 @@ async function runOwnedScheduler(
     clock: ctx.clock,
     logger,
     leaseTtlMs: config.workers.operationLeaseTtlMs,
+    leaseRenewIntervalMs: workerTimings(config.workers).operationLeaseRenewIntervalMs,
+    owner: ctx.replicaId,
   });
   const tick = () => {
     if (signal.aborted) return;

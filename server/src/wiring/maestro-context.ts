@@ -199,6 +199,7 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
     clock,
     // In one process a cancel reaches the running operation directly; across replicas it goes through Redis.
     cancelSignals: config.storage.operations.kind === "redis" ? cancelSignals : undefined,
+    cancelAckTimeoutMs: config.workers.cancelAckTimeoutMs,
   });
   const services: OperationServices = {
     autoscaler,
@@ -317,7 +318,7 @@ async function openOperationStores(config: MaestroConfig, clock: Clock, redis: R
     return {
       operationStorage: new RedisOperationStorage(client, { ttlSecondsFor: highVolumeOperationTtl() }),
       queue,
-      leases: new RedisLeaseStorage(client, clock),
+      leases: new RedisLeaseStorage(client),
       cancelSignals: new RedisCancelSignals(client, logger),
       ownership: new RedisSchedulerOwnership(client),
       async close() {
@@ -325,10 +326,11 @@ async function openOperationStores(config: MaestroConfig, clock: Clock, redis: R
       },
     };
   }
+  const leases = new MemoryLeaseStorage(clock);
   return {
-    operationStorage: new MemoryOperationStorage({ ttlSecondsFor: highVolumeOperationTtl(), clock }),
+    operationStorage: new MemoryOperationStorage({ ttlSecondsFor: highVolumeOperationTtl(), clock, leases }),
     queue: new MemoryOperationQueue(),
-    leases: new MemoryLeaseStorage(clock),
+    leases,
     cancelSignals: new MemoryCancelSignals(),
     ownership: new MemorySchedulerOwnership(clock),
     async close() {},

@@ -115,5 +115,25 @@ export function cancelSignalsContract(name: string, factory: () => CancelSignals
       expect(await signals.publish(uniqueScheduler(), "op-2")).toBe(0);
       expect(received).toEqual([]);
     });
+
+    it("request: false at once with nobody listening", async () => {
+      expect(await signals.request(uniqueScheduler(), "op-1", { waitMs: 60_000 })).toBe(false);
+    });
+
+    it("request: true once the subscriber that runs the operation acknowledges it; others' answers do not count", async () => {
+      const controller = new AbortController();
+      controllers.push(controller);
+      const bystander = await subscribed();
+      const runs = new Set(["op-running"]);
+      await signals.subscribe(({ operationId }) => Promise.resolve(runs.delete(operationId)), {
+        signal: controller.signal,
+      });
+      const scheduler = uniqueScheduler();
+      expect(await signals.request(scheduler, "op-running", { waitMs: 60_000 })).toBe(true);
+      expect(runs.size).toBe(0);
+      // Heard by both, acknowledged by none: false once the wait is over.
+      expect(await signals.request(scheduler, "op-elsewhere", { waitMs: 200 })).toBe(false);
+      await waitFor(() => bystander.received.length === 2, "the bystander to hear both");
+    });
   });
 }

@@ -1,19 +1,26 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Operation, OperationStage, OperationStatusName } from "../../src/core/entities/operation.js";
-import type { OperationStorage } from "../../src/core/ports/operation-storage.js";
+import type { LeaseStorage, OperationStorage } from "../../src/core/ports/operation-storage.js";
 import { expectCode, uniqueScheduler } from "../support/contract-helpers.js";
+
+interface Stores {
+  storage: OperationStorage;
+  /** The lease storage whose tokens fence the storage's writes (same backend). */
+  leases: LeaseStorage;
+}
 
 /**
  * The OperationStorage contract, for every adapter (memory, Redis). The factory is called once per suite; tests use
  * scheduler names of their own. Dates keep millisecond precision.
  */
-export function operationStorageContract(name: string, factory: () => OperationStorage | Promise<OperationStorage>) {
+export function operationStorageContract(name: string, factory: () => Stores | Promise<Stores>) {
   describe(`OperationStorage contract: ${name}`, () => {
     let storage: OperationStorage;
+    let leases: LeaseStorage;
 
     beforeAll(async () => {
-      storage = await factory();
+      ({ storage, leases } = await factory());
     });
 
     describe("createOperation / getOperation", () => {
@@ -74,7 +81,7 @@ export function operationStorageContract(name: string, factory: () => OperationS
         expect(await ids(storage, scheduler, "pending")).toEqual([]);
         expect(await ids(storage, scheduler, "active")).toEqual([op.id]);
 
-        await storage.updateStatus(scheduler, op.id, "finished");
+        await storage.updateStatus(scheduler, op.id, "finished", { expected: "in_progress" });
         expect(await ids(storage, scheduler, "active")).toEqual([]);
         expect(await ids(storage, scheduler, "final")).toEqual([op.id]);
       });
@@ -85,6 +92,65 @@ export function operationStorageContract(name: string, factory: () => OperationS
         await expectCode(storage.updateStatus(scheduler, id, "in_progress"), "not_found");
         expect(await storage.getOperation(scheduler, id)).toBeUndefined();
         expect(await ids(storage, scheduler, "active")).toEqual([]);
+      });
+
+      it("compare-and-set: writes only when the status is the expected one, else conflict and nothing changes", async () => {
+        const scheduler = uniqueScheduler();
+        const op = operation(scheduler, 1);
+        await storage.createOperation(op);
+        await storage.updateStatus(scheduler, op.id, "canceled", { expected: "pending" });
+        // The worker's pending → in_progress, second: refused, the cancel stands.
+        await expectCode(storage.updateStatus(scheduler, op.id, "in_progress", { expected: "pending" }), "conflict");
+        expect((await storage.getOperation(scheduler, op.id))?.status).toBe("canceled");
+        expect(await ids(storage, scheduler, "final")).toEqual([op.id]);
+
+        const other = operation(scheduler, 2);
+        await storage.createOperation(other);
+        await storage.updateStatus(scheduler, other.id, "in_progress", { expected: "pending" });
+        await expectCode(storage.updateStatus(scheduler, other.id, "canceled", { expected: "pending" }), "conflict");
+        expect(await ids(storage, scheduler, "active")).toEqual([other.id]);
+      });
+
+      it("never changes a final status, expected or not: an operation ends once", async () => {
+        const scheduler = uniqueScheduler();
+        for (const final of ["canceled", "finished", "evicted", "error"] as const) {
+          const op = operation(scheduler, 1);
+          await storage.createOperation(op);
+          await storage.updateStatus(scheduler, op.id, final);
+          for (const next of ["pending", "in_progress", "finished", "canceled"] as const) {
+            await expectCode(storage.updateStatus(scheduler, op.id, next), "conflict");
+          }
+          expect((await storage.getOperation(scheduler, op.id))?.status).toBe(final);
+        }
+      });
+
+      it("fenced: refuses status and history writes with failed_precondition once the writer's lease is gone", async () => {
+        const scheduler = uniqueScheduler();
+        const op = operation(scheduler, 1);
+        await storage.createOperation(op);
+        const mine = await leases.grantLease(scheduler, op.id, 60_000, { owner: "a" });
+        await storage.updateStatus(scheduler, op.id, "in_progress", { expected: "pending", fence: mine.token });
+        await storage.appendHistory(scheduler, op.id, { createdAt: at(2), event: "mine" }, { fence: mine.token });
+
+        // Taken over: revoked (as if expired) and granted to another replica with a newer token.
+        await leases.revokeLease(scheduler, op.id);
+        await expectCode(
+          storage.appendHistory(scheduler, op.id, { createdAt: at(3), event: "late" }, { fence: mine.token }),
+          "failed_precondition",
+        );
+        const theirs = await leases.grantLease(scheduler, op.id, 60_000, { owner: "b" });
+        await expectCode(
+          storage.updateStatus(scheduler, op.id, "finished", { fence: mine.token }),
+          "failed_precondition",
+        );
+        await expectCode(
+          storage.appendHistory(scheduler, op.id, { createdAt: at(3), event: "late" }, { fence: mine.token }),
+          "failed_precondition",
+        );
+        await storage.updateStatus(scheduler, op.id, "error", { expected: "in_progress", fence: theirs.token });
+        const stored = await storage.getOperation(scheduler, op.id);
+        expect(stored?.status).toBe("error");
+        expect(stored?.executionHistory.map((e) => e.event)).toEqual(["Created", "mine"]);
       });
     });
 

@@ -1,4 +1,7 @@
-import { MemoryOperationStorage } from "../../src/adapters/storage/memory/index.js";
+import { MemoryLeaseStorage, MemoryOperationStorage } from "../../src/adapters/storage/memory/index.js";
 import { operationStorageContract } from "./operation-storage.contract.js";
 
-operationStorageContract("memory", () => new MemoryOperationStorage());
+operationStorageContract("memory", () => {
+  const leases = new MemoryLeaseStorage();
+  return { storage: new MemoryOperationStorage({ leases }), leases };
+});

@@ -240,21 +240,19 @@ describe("RedisOperationQueue", () => {
 });
 
 describe("RedisLeaseStorage", () => {
-  it("keeps expiries in Maestro's lease set and lists expired leases", async () => {
-    let now = Date.UTC(2026, 0, 5, 12, 0, 0, 500);
-    const leases = new RedisLeaseStorage(await client("leases"), { now: () => new Date(now) });
+  it("keeps expiries by Redis time in Maestro's lease set, names the holder and token, and lists expired leases", async () => {
+    const leases = new RedisLeaseStorage(await client("leases"));
     const scheduler = uniqueScheduler();
-    await leases.grantLease(scheduler, "short", 1_000);
-    await leases.grantLease(scheduler, "long", 60_000);
-    expect(await raw.zscore(`operations:{${scheduler}}:operationsLease`, "short")).toBe(String(now + 1_000));
-    expect(await leases.listExpired(scheduler)).toEqual([]);
-    now += 1_000;
-    expect(await leases.listExpired(scheduler)).toEqual([
-      { operationId: "short", ttl: new Date(Date.UTC(2026, 0, 5, 12, 0, 1, 500)) },
-    ]);
+    const short = await leases.grantLease(scheduler, "short", 50, { owner: "replica-a:1" });
+    const long = await leases.grantLease(scheduler, "long", 60_000, { owner: "replica-b:2" });
+    expect(await raw.zscore(`operations:{${scheduler}}:operationsLease`, "short")).toBe(String(short.expiresAt.getTime()));
+    expect(await raw.hget(`operations:{${scheduler}}:operationsLeaseHolders`, "long")).toBe(`${long.token}|replica-b:2`);
+    expect(long.token).toBeGreaterThan(short.token);
+    await waitFor(async () => (await leases.listExpired(scheduler)).length === 1, "the short lease to expire");
+    expect(await leases.listExpired(scheduler)).toEqual([{ operationId: "short", ttl: short.expiresAt }]);
     await leases.revokeLease(scheduler, "short");
-    expect(await leases.listExpired(scheduler, new Date(now + 60_000))).toEqual([
-      { operationId: "long", ttl: new Date(Date.UTC(2026, 0, 5, 12, 1, 0, 500)) },
+    expect(await leases.listExpired(scheduler, new Date(long.expiresAt.getTime()))).toEqual([
+      { operationId: "long", ttl: long.expiresAt },
     ]);
   });
 });
@@ -283,6 +281,14 @@ describe("RedisCancelSignals", () => {
     await waitFor(() => received.length === 1 && rawMessages.length === 1, "the request on both subscribers");
     expect(received).toEqual([{ schedulerName: "sch-a", operationId: "op-1" }]);
     expect(JSON.parse(rawMessages[0]!)).toEqual({ schedulerName: "sch-a", operationID: "op-1" });
+
+    // A request that waits for an answer adds its id; Maestro's Go workers ignore the extra field.
+    expect(await publisher.request("sch-a", "op-1b", { waitMs: 100 })).toBe(false);
+    await waitFor(() => received.length === 2 && rawMessages.length === 2, "the request on both subscribers");
+    expect(received[1]).toEqual({ schedulerName: "sch-a", operationId: "op-1b" });
+    expect(JSON.parse(rawMessages[1]!)).toMatchObject({ schedulerName: "sch-a", operationID: "op-1b" });
+    expect(typeof JSON.parse(rawMessages[1]!).requestID).toBe("string");
+    received.splice(1);
 
     // Maestro's Go workers publish the same message; junk on the channel is ignored.
     await raw.publish("scheduler:operation_cancellation_requests", "not json");

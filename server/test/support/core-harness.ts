@@ -119,9 +119,9 @@ export class CoreHarness {
   readonly clock = new ManualClock();
   readonly instances = new MemoryInstanceStorage();
   readonly rooms = new MemoryRoomStorage((s, id) => this.instances.statusOf(s, id));
-  readonly operationStorage = new MemoryOperationStorage();
-  readonly queue = new MemoryOperationQueue();
   readonly leases = new MemoryLeaseStorage(this.clock);
+  readonly operationStorage = new MemoryOperationStorage({ leases: this.leases });
+  readonly queue = new MemoryOperationQueue();
   readonly registry = new OperationRegistry();
   readonly tokens = new HmacRoomTokens("core-harness-secret-0123456789");
   readonly roomsApiUrl = "http://127.0.0.1:18070";
@@ -206,7 +206,10 @@ export class CoreHarness {
   }
 
   /** Starts an operation worker for the scheduler; stopWorkers() (or close()) stops it. */
-  startWorker(schedulerName: string): { stop(): Promise<void>; done: Promise<void> } {
+  startWorker(
+    schedulerName: string,
+    opts: { owner?: string; leaseRenewIntervalMs?: number } = {},
+  ): { stop(): Promise<void>; done: Promise<void> } {
     const abort = new AbortController();
     const worker = new OperationWorker(schedulerName, {
       operations: this.operationStorage,
@@ -217,6 +220,7 @@ export class CoreHarness {
       clock: this.clock,
       logger: silentLogger,
       leaseTtlMs: this.leaseTtlMs,
+      ...opts,
     });
     const done = worker.run(abort.signal);
     const entry = { abort, done };

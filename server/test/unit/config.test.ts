@@ -138,6 +138,36 @@ storage:
     expect(err.message).toContain("roomsApi.port: must be at most 65535 (got 70000 from command line)");
   });
 
+  it("refuses lease timings that break fencing, naming the settings", () => {
+    const leaseAboveOwnership = failure(() =>
+      loadConfig({ env: {}, overrides: { "workers.operationLeaseTtlMs": 10_000, "workers.ownershipTtlMs": 10_000 } }),
+    );
+    expect(leaseAboveOwnership.message).toContain(
+      "workers.operationLeaseTtlMs (10000) must be below workers.ownershipTtlMs (10000)",
+    );
+    const slowRenewals = failure(() =>
+      loadConfig({
+        env: {
+          MAESTRO_WORKERS_OPERATIONLEASERENEWINTERVALMS: "5000",
+          MAESTRO_WORKERS_OWNERSHIPRENEWINTERVALMS: "20000",
+        },
+        overrides: {},
+      }),
+    );
+    expect(slowRenewals.message).toContain(
+      "workers.operationLeaseRenewIntervalMs (5000) must be below workers.operationLeaseTtlMs (5000)",
+    );
+    expect(slowRenewals.message).toContain(
+      "workers.ownershipRenewIntervalMs (20000) must be below workers.ownershipTtlMs (10000)",
+    );
+    // Derived renew intervals follow a TTL given alone.
+    const ok = loadConfig({
+      env: {},
+      overrides: { "workers.operationLeaseTtlMs": 1000, "workers.ownershipTtlMs": 1500 },
+    });
+    expect(ok.workers.operationLeaseRenewIntervalMs).toBe(0);
+  });
+
   it("blames the source that won: a bad file value overridden by a good variable is fine", async () => {
     const file = await yamlFile("managementApi:\n  port: seventy\n");
     expect(loadConfig({ file, env: { MAESTRO_MANAGEMENTAPI_PORT: "8090" } }).managementApi.port).toBe(8090);

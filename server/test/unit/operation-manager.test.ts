@@ -114,8 +114,8 @@ describe("OperationManager", () => {
   });
 
   it("refuses to cancel an operation in a final status with conflict", async () => {
-    const op = await manager.enqueue(S, "plain", {});
     for (const status of ["finished", "error", "evicted", "canceled"] as const) {
+      const op = await manager.enqueue(S, "plain", {});
       await operations.updateStatus(S, op.id, status);
       const err = await manager.cancel(S, op.id).catch((e: unknown) => e);
       expect(isMaestroError(err, "conflict")).toBe(true);
@@ -138,7 +138,7 @@ describe("OperationManager", () => {
   it("shows the lease of active operations and aborts the registered controller on cancel", async () => {
     const op = await manager.enqueue(S, "plain", {});
     await operations.updateStatus(S, op.id, "in_progress");
-    const ttl = await leases.grantLease(S, op.id, 5_000);
+    const { expiresAt: ttl } = await leases.grantLease(S, op.id, 5_000);
     const controller = new AbortController();
     const unregister = manager.running.register(op.id, controller);
 

@@ -348,11 +348,11 @@ describe("OperationWorker", () => {
     h = await CoreHarness.create({ builtins: false, definitions: definitions(trace, gates), leaseTtlMs: 200 });
     h.startWorker(S);
     const hold = await holdWorker();
-    const first = (await h.leases.getLease(S, hold.op.id))!;
+    const first = (await h.leases.getLease(S, hold.op.id))!.expiresAt;
     // Well within the TTL, so only a renewal can push the expiry further.
     h.clock.advance(150);
     const renewed = await waitFor(async () => {
-      const ttl = await h.leases.getLease(S, hold.op.id);
+      const ttl = (await h.leases.getLease(S, hold.op.id))?.expiresAt;
       return ttl && ttl.getTime() > first.getTime() ? ttl : undefined;
     }, "the lease to be renewed");
     expect(renewed.getTime()).toBe(h.clock.now().getTime() + 200);

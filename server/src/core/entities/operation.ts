@@ -31,6 +31,8 @@ export interface Operation {
 export interface OperationLease {
   operationId: string;
   ttl: Date;
+  /** The replica holding the lease, when known. */
+  owner?: string | undefined;
 }
 
 export type OperationStage = "pending" | "active" | "final";

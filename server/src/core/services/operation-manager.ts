@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { finalOperationStatuses, type Operation, type OperationStage } from "../entities/operation.js";
-import { MaestroError } from "../errors.js";
+import { isMaestroError, MaestroError } from "../errors.js";
 import type { OperationRegistry } from "../operations/definition.js";
 import type { CallOptions } from "../ports/call-options.js";
 import type { CancelSignals } from "../ports/cancel-signals.js";
@@ -15,6 +15,8 @@ export interface OperationManagerDeps {
   leases: LeaseStorage;
   registry: OperationRegistry;
   clock: Clock;
+  /** How long a cancel sent to another replica waits for that replica's acknowledgement (default 5 s). */
+  cancelAckTimeoutMs?: number | undefined;
 }
 
 /** Abort handles of operations running in this process, so a cancel can reach them. */
@@ -36,6 +38,14 @@ export class RunningOperations {
 
 export class OperationCanceled extends Error {
   override readonly name = "OperationCanceled";
+}
+
+/**
+ * Abort reason of an operation whose replica lost its lease (renewal refused or impossible for a whole TTL): another
+ * replica may run or recover it now, so this one stops without writing anything more for it.
+ */
+export class OperationLeaseLost extends Error {
+  override readonly name = "OperationLeaseLost";
 }
 
 /** Creates operations (stored, then queued), reads them, and cancels them. */
@@ -94,14 +104,23 @@ export class OperationManager {
     return ops;
   }
 
-  /** Pending → canceled now; in progress → its AbortSignal fires and the worker ends it canceled; final → conflict. */
+  /**
+   * Pending → canceled, as a compare-and-set against the worker's pending → in_progress (exactly one of them wins). In
+   * progress → the replica running it aborts it and acknowledges; the worker then ends it `canceled` after its
+   * rollback. No acknowledgement → `unavailable` naming why, so a cancel never "succeeds" without reaching the
+   * operation. Final → conflict.
+   */
   async cancel(schedulerName: string, id: string, opts: CallOptions = {}): Promise<void> {
-    const op = await this.get(schedulerName, id, opts);
-    if (finalOperationStatuses.includes(op.status)) {
-      throw new MaestroError("conflict", `cannot cancel operation since status "${op.status}" is a final status`);
-    }
-    if (op.status === "pending") {
-      await this.deps.operations.updateStatus(schedulerName, id, "canceled", opts);
+    let op = await this.get(schedulerName, id, opts);
+    // A worker may take it (or a recovery re-queue it) between a read and the write: retry on what it is now.
+    for (let attempt = 0; op.status === "pending" && attempt < 3; attempt++) {
+      try {
+        await this.deps.operations.updateStatus(schedulerName, id, "canceled", { ...opts, expected: "pending" });
+      } catch (err) {
+        if (!isMaestroError(err, "conflict")) throw err;
+        op = await this.get(schedulerName, id, opts);
+        continue;
+      }
       await this.deps.operations.appendHistory(
         schedulerName,
         id,
@@ -110,16 +129,36 @@ export class OperationManager {
       );
       return;
     }
+    if (op.status === "pending") {
+      throw new MaestroError("unavailable", `operation ${id} kept changing status while being canceled; retry`);
+    }
+    if (finalOperationStatuses.includes(op.status)) {
+      throw new MaestroError("conflict", `cannot cancel operation since status "${op.status}" is a final status`);
+    }
     if (this.running.abort(id, new OperationCanceled("operation canceled by the user"))) return;
     if (!this.deps.cancelSignals) {
       throw new MaestroError("unavailable", `operation ${id} is not running in this process; retry shortly`);
     }
-    // Running on another replica: the replica that runs it aborts it and records `canceled`.
-    await this.deps.cancelSignals.publish(schedulerName, id, opts);
+    const waitMs = this.deps.cancelAckTimeoutMs ?? 5_000;
+    if (await this.deps.cancelSignals.request(schedulerName, id, { ...opts, waitMs })) return;
+    const now = await this.get(schedulerName, id, opts);
+    if (now.status === "canceled") return;
+    if (finalOperationStatuses.includes(now.status)) {
+      throw new MaestroError(
+        "conflict",
+        `cannot cancel operation: it ended "${now.status}" before the cancel reached the replica running it`,
+      );
+    }
+    const holder = now.lease?.owner ? ` (${now.lease.owner})` : "";
+    throw new MaestroError(
+      "unavailable",
+      `cancel of operation ${id} was not acknowledged within ${waitMs} ms: the replica running it${holder} did not ` +
+        "answer; if that replica is gone the operation is recovered when its lease expires. Retry the cancel",
+    );
   }
 
   private async leaseOf(op: Operation, opts: CallOptions): Promise<Operation["lease"]> {
-    const ttl = await this.deps.leases.getLease(op.schedulerName, op.id, opts);
-    return ttl ? { operationId: op.id, ttl } : undefined;
+    const lease = await this.deps.leases.getLease(op.schedulerName, op.id, opts);
+    return lease ? { operationId: op.id, ttl: lease.expiresAt, owner: lease.owner || undefined } : undefined;
   }
 }

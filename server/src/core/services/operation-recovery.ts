@@ -1,5 +1,5 @@
 import type { Operation } from "../entities/operation.js";
-import { MaestroError } from "../errors.js";
+import { isMaestroError, MaestroError } from "../errors.js";
 import type { OperationContext, OperationRegistry } from "../operations/definition.js";
 import type { Clock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
@@ -12,13 +12,19 @@ export interface OperationRecoveryDeps {
   registry: OperationRegistry;
   clock: Clock;
   logger: Logger;
+  /** This replica's name, recorded as the holder of the lease recovery takes. */
+  owner?: string | undefined;
+  /** TTL of the lease recovery holds while it rolls an operation back (default 60 s). */
+  leaseTtlMs?: number | undefined;
 }
 
 /**
- * Ends operations left `in_progress` by a worker that died (Maestro has no such routine: they stayed in progress
- * forever). Called by a worker before it starts on a scheduler, i.e. after it took the scheduler over: an operation
- * whose lease has expired is re-queued when its definition is retryable, otherwise rolled back and marked `error`.
- * Returns what was recovered.
+ * Ends operations left `in_progress` by a worker that lost its lease (it died, hung or was cut off; Maestro has no
+ * such routine: they stayed in progress forever). The scheduler's owner calls it when it takes the scheduler over and
+ * then periodically. For each in-progress operation with no live lease it first takes the lease itself: that hands
+ * out a newer fencing token, so whatever the old holder still tries to write is refused from then on, and two
+ * recoveries never handle the same operation. Then the operation is re-queued when its definition is retryable, or
+ * rolled back and marked `error`. Returns what was recovered.
  */
 export async function recoverAbandonedOperations(
   schedulerName: string,
@@ -28,37 +34,65 @@ export async function recoverAbandonedOperations(
   const result = { requeued: [] as string[], failed: [] as string[] };
   const active = await deps.operations.listOperations(schedulerName, "active", { signal });
   for (const op of active) {
-    if (await deps.leases.getLease(schedulerName, op.id, { signal })) continue; // its worker is alive
-    const history = (event: string) =>
-      deps.operations.appendHistory(schedulerName, op.id, { createdAt: deps.clock.now(), event }, { signal });
-    const definition = deps.registry.get(op.definitionName);
-    await deps.leases.revokeLease(schedulerName, op.id).catch(() => undefined);
-    if (definition?.retryable) {
-      await history("Operation lease expired (its worker stopped); re-queued to run again");
-      await deps.operations.updateStatus(schedulerName, op.id, "pending", { signal });
-      const queued = await deps.queue.pendingIds(schedulerName, { signal });
-      if (!queued.includes(op.id)) await deps.queue.enqueue(schedulerName, op.id, { signal, priority: true });
-      result.requeued.push(op.id);
-      continue;
+    let fence: number;
+    try {
+      ({ token: fence } = await deps.leases.grantLease(schedulerName, op.id, deps.leaseTtlMs ?? 60_000, {
+        signal,
+        owner: deps.owner,
+      }));
+    } catch (err) {
+      if (isMaestroError(err, "already_exists")) continue; // its worker is alive
+      throw err;
     }
-    await history("Operation lease expired: its worker stopped while running it");
-    if (definition?.rollback) {
-      let input: unknown = op.input;
-      try {
-        input = definition.parseInput(op.input);
-      } catch {
-        // rollback gets the stored input as it is
-      }
-      await rollback({ ...op, input: input as Operation["input"] }, definition.rollback, history, deps.logger);
+    try {
+      if (await recoverOne(op, fence, deps, signal)) result.requeued.push(op.id);
+      else result.failed.push(op.id);
+    } catch (err) {
+      // Ended meanwhile (its worker wrote a final status just before its lease lapsed): nothing left to recover.
+      if (!isMaestroError(err, "conflict")) throw err;
+    } finally {
+      await deps.leases.revokeLease(schedulerName, op.id, { token: fence }).catch(() => undefined);
     }
-    await deps.operations.updateStatus(schedulerName, op.id, "error", { signal });
-    await history("Operation finished");
-    result.failed.push(op.id);
   }
   if (result.requeued.length + result.failed.length > 0) {
     deps.logger.warn({ scheduler: schedulerName, ...result }, "recovered operations abandoned by a stopped worker");
   }
   return result;
+}
+
+/** True when re-queued, false when ended `error`. */
+async function recoverOne(
+  op: Operation,
+  fence: number,
+  deps: OperationRecoveryDeps,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const { schedulerName } = op;
+  const history = (event: string) =>
+    deps.operations.appendHistory(schedulerName, op.id, { createdAt: deps.clock.now(), event }, { signal, fence });
+  const definition = deps.registry.get(op.definitionName);
+  if (definition?.retryable) {
+    await deps.operations.updateStatus(schedulerName, op.id, "pending", { signal, fence, expected: "in_progress" });
+    await history("Operation lease expired (its worker stopped); re-queued to run again");
+    // Released before it is queued: a worker picking it up must be able to take the lease.
+    await deps.leases.revokeLease(schedulerName, op.id, { signal, token: fence });
+    const queued = await deps.queue.pendingIds(schedulerName, { signal });
+    if (!queued.includes(op.id)) await deps.queue.enqueue(schedulerName, op.id, { signal, priority: true });
+    return true;
+  }
+  await history("Operation lease expired: its worker stopped while running it");
+  if (definition?.rollback) {
+    let input: unknown = op.input;
+    try {
+      input = definition.parseInput(op.input);
+    } catch {
+      // rollback gets the stored input as it is
+    }
+    await rollback({ ...op, input: input as Operation["input"] }, definition.rollback, history, deps.logger);
+  }
+  await deps.operations.updateStatus(schedulerName, op.id, "error", { signal, fence, expected: "in_progress" });
+  await history("Operation finished");
+  return false;
 }
 
 async function rollback(

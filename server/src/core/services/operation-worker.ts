@@ -1,11 +1,11 @@
 import { delay } from "../delay.js";
 import type { Operation, OperationStatusName } from "../entities/operation.js";
-import { MaestroError } from "../errors.js";
+import { isMaestroError, MaestroError } from "../errors.js";
 import type { OperationContext, OperationRegistry } from "../operations/definition.js";
 import type { Clock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
-import type { LeaseStorage, OperationQueue, OperationStorage } from "../ports/operation-storage.js";
-import { OperationCanceled, type RunningOperations } from "./operation-manager.js";
+import type { Lease, LeaseStorage, OperationQueue, OperationStorage } from "../ports/operation-storage.js";
+import { OperationCanceled, OperationLeaseLost, type RunningOperations } from "./operation-manager.js";
 
 export interface OperationWorkerDeps {
   operations: OperationStorage;
@@ -16,6 +16,10 @@ export interface OperationWorkerDeps {
   clock: Clock;
   logger: Logger;
   leaseTtlMs: number;
+  /** How often the lease of the running operation is renewed (default a third of its TTL). */
+  leaseRenewIntervalMs?: number | undefined;
+  /** This replica's name, recorded as the holder of the leases it takes. */
+  owner?: string | undefined;
 }
 
 /** Executes one scheduler's operations, one at a time, in queue order. */
@@ -61,64 +65,77 @@ export class OperationWorker {
 
   /** Runs one queued operation to a final status; false when the worker stopped before starting it. */
   private async runOne(id: string, workerSignal: AbortSignal, stopTaking: AbortSignal): Promise<boolean> {
-    const { operations, registry, clock } = this.deps;
+    const { operations, registry, clock, leases } = this.deps;
+    const s = this.schedulerName;
     if (stopTaking.aborted) return false;
-    const op = await operations.getOperation(this.schedulerName, id);
+    const op = await operations.getOperation(s, id);
     if (op?.status !== "pending") return true; // canceled while queued, or already handled
     const log = this.log.child({ operationId: id, operation: op.definitionName });
-    const history = (event: string) =>
-      operations.appendHistory(this.schedulerName, id, { createdAt: clock.now(), event });
+    // Unfenced: only for the steps before the lease is taken, each ending in a compare-and-set from pending.
+    const unfencedHistory = (event: string) => operations.appendHistory(s, id, { createdAt: clock.now(), event });
+    const endPending = async (status: OperationStatusName, event: string) => {
+      try {
+        await operations.updateStatus(s, id, status, { expected: "pending" });
+      } catch (err) {
+        if (isMaestroError(err, "conflict")) return; // canceled meanwhile: that is its one final state
+        throw err;
+      }
+      await unfencedHistory(event);
+    };
 
     const definition = registry.get(op.definitionName);
     if (!definition) {
-      await history(`Operation evicted: no definition named ${op.definitionName}`);
-      await operations.updateStatus(this.schedulerName, id, "evicted");
+      await endPending("evicted", `Operation evicted: no definition named ${op.definitionName}`);
       return true;
     }
     let input: unknown;
     try {
       input = definition.parseInput(op.input);
     } catch (err) {
-      await history(`Operation evicted: invalid input: ${MaestroError.from(err).message}`);
-      await operations.updateStatus(this.schedulerName, id, "evicted");
+      await endPending("evicted", `Operation evicted: invalid input: ${MaestroError.from(err).message}`);
       return true;
     }
     if (stopTaking.aborted) return false;
     if (definition.shouldExecute) {
-      const pending = await operations.listOperations(this.schedulerName, "pending");
+      const pending = await operations.listOperations(s, "pending");
       if (!definition.shouldExecute(input, { pending: pending.filter((p) => p.id !== id) })) {
-        await history("Operation evicted: it should not execute now");
-        await operations.updateStatus(this.schedulerName, id, "evicted");
+        await endPending("evicted", "Operation evicted: it should not execute now");
         return true;
       }
     }
 
-    await history("Starting operation");
+    let lease: Lease;
     try {
-      await this.deps.leases.grantLease(this.schedulerName, id, this.deps.leaseTtlMs);
+      lease = await leases.grantLease(s, id, this.deps.leaseTtlMs, { owner: this.deps.owner });
     } catch (err) {
       // Someone else holds it (Maestro fails the operation too); left pending it would sit in the list forever.
-      await history(`Operation execution failed: could not take the operation lease: ${describe(err)}`);
-      await operations.updateStatus(this.schedulerName, id, "error");
+      await endPending("error", `Operation execution failed: could not take the operation lease: ${describe(err)}`);
       return true;
     }
-    await operations.updateStatus(this.schedulerName, id, "in_progress");
+    const fence = lease.token;
+    const history = (event: string) => operations.appendHistory(s, id, { createdAt: clock.now(), event }, { fence });
     const controller = new AbortController();
+    // Registered before the status says in_progress, so a cancel that sees in_progress always finds it here.
+    const unregister = this.deps.running.register(id, controller);
+    try {
+      await operations.updateStatus(s, id, "in_progress", { expected: "pending", fence });
+    } catch (err) {
+      unregister();
+      await leases.revokeLease(s, id, { token: fence }).catch((e) => log.warn({ err: e }, "revoke failed"));
+      if (isMaestroError(err, "conflict")) return true; // canceled between the read and now: it never runs
+      throw err;
+    }
+    await history("Starting operation");
     const onWorkerStop = () => controller.abort(new OperationCanceled("worker is shutting down"));
     workerSignal.addEventListener("abort", onWorkerStop, { once: true });
     // A stop during the awaits above fired before the listener existed.
     if (workerSignal.aborted) onWorkerStop();
-    const unregister = this.deps.running.register(id, controller);
-    const renew = setInterval(() => {
-      this.deps.leases
-        .renewLease(this.schedulerName, id, this.deps.leaseTtlMs)
-        .catch((err) => log.warn({ err }, "lease renewal failed"));
-    }, this.deps.leaseTtlMs / 2);
+    const stopRenewing = this.keepLease(id, fence, controller, log);
 
     let noAction = false;
     const ctx: OperationContext = {
       operation: op,
-      schedulerName: this.schedulerName,
+      schedulerName: s,
       signal: controller.signal,
       history,
       markNoAction: () => {
@@ -127,28 +144,68 @@ export class OperationWorker {
     };
     let status: OperationStatusName = "finished";
     try {
-      await definition.execute(ctx, input);
-      if (controller.signal.aborted) throw controller.signal.reason;
+      try {
+        await definition.execute(ctx, input);
+        if (controller.signal.aborted) throw controller.signal.reason;
+      } catch (err) {
+        if (controller.signal.reason instanceof OperationLeaseLost) throw controller.signal.reason;
+        const canceled = controller.signal.aborted && controller.signal.reason instanceof OperationCanceled;
+        status = canceled ? "canceled" : "error";
+        const reason = canceled ? (controller.signal.reason as Error).message : describe(err);
+        await history(canceled ? `Operation canceled: ${reason}` : `Operation execution failed: ${reason}`);
+        log.warn({ err, status }, "operation did not finish");
+        await this.rollback(ctx, definition, input, err, history, log);
+      }
+      if (status === "finished" && noAction) {
+        await operations.deleteOperation(s, id);
+      } else {
+        await operations.updateStatus(s, id, status, { expected: "in_progress", fence });
+        await history("Operation finished");
+      }
     } catch (err) {
-      const canceled = controller.signal.aborted && controller.signal.reason instanceof OperationCanceled;
-      status = canceled ? "canceled" : "error";
-      const reason = canceled ? (controller.signal.reason as Error).message : describe(err);
-      await history(canceled ? `Operation canceled: ${reason}` : `Operation execution failed: ${reason}`);
-      log.warn({ err, status }, "operation did not finish");
-      await this.rollback(ctx, definition, input, err, history, log);
+      // Fenced out: the lease expired or another replica took the operation over; whatever it decided stands.
+      if (!(err instanceof OperationLeaseLost || isMaestroError(err, "failed_precondition"))) throw err;
+      log.warn({ err }, "lost the operation lease; leaving the operation to the replica that recovers it");
+      return true;
     } finally {
-      clearInterval(renew);
+      stopRenewing();
       unregister();
       workerSignal.removeEventListener("abort", onWorkerStop);
     }
-    await this.deps.leases.revokeLease(this.schedulerName, id).catch((err) => log.warn({ err }, "revoke failed"));
-    if (status === "finished" && noAction) {
-      await operations.deleteOperation(this.schedulerName, id);
-      return true;
-    }
-    await operations.updateStatus(this.schedulerName, id, status);
-    await history("Operation finished");
+    await leases.revokeLease(s, id, { token: fence }).catch((err) => log.warn({ err }, "revoke failed"));
     return true;
+  }
+
+  /**
+   * Renews the lease every renew interval. A renewal refused (the lease expired or was taken over), or none that
+   * succeeded for a whole TTL (storage unreachable: the lease has lapsed by now), aborts the operation with
+   * OperationLeaseLost. Returns the function that stops renewing.
+   */
+  private keepLease(id: string, token: number, controller: AbortController, log: Logger): () => void {
+    const ttl = this.deps.leaseTtlMs;
+    let renewedAt = performance.now();
+    const lost = (why: string, err?: unknown) => {
+      if (controller.signal.aborted) return;
+      log.warn({ err }, `operation lease lost: ${why}; aborting the operation here`);
+      controller.abort(new OperationLeaseLost(`operation lease lost: ${why}`));
+    };
+    const timer = setInterval(
+      () => {
+        const startedAt = performance.now();
+        this.deps.leases
+          .renewLease(this.schedulerName, id, token, ttl)
+          .then(() => {
+            renewedAt = startedAt;
+          })
+          .catch((err) => {
+            if (isMaestroError(err, "failed_precondition")) lost("the lease expired or was taken over", err);
+            else if (performance.now() - renewedAt >= ttl) lost(`no renewal succeeded for ${ttl} ms`, err);
+            else log.warn({ err }, "lease renewal failed; retrying");
+          });
+      },
+      this.deps.leaseRenewIntervalMs ?? Math.ceil(ttl / 3),
+    );
+    return () => clearInterval(timer);
   }
 
   private async rollback(

@@ -1,61 +1,95 @@
+import { staleLease } from "../../../core/entities/operation-guards.js";
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
 import { type Clock, systemClock } from "../../../core/ports/clock.js";
-import type { LeaseStorage } from "../../../core/ports/operation-storage.js";
+import type { Lease, LeaseStorage } from "../../../core/ports/operation-storage.js";
 import { throwIfAborted } from "./abort.js";
+
+interface Held {
+  owner: string;
+  token: number;
+  /** Epoch milliseconds. */
+  expiry: number;
+}
 
 /**
  * LeaseStorage in process memory. A lease is held while the clock is before its expiry; an expired lease counts as
- * absent everywhere (it can be granted again, cannot be renewed, and getLease returns undefined).
+ * absent everywhere (it can be granted again with a new token, cannot be renewed, and getLease returns undefined).
  */
 export class MemoryLeaseStorage implements LeaseStorage {
-  /** Expiry in epoch milliseconds, keyed by scheduler and operation. */
-  private readonly leases = new Map<string, number>();
+  private readonly leases = new Map<string, Held>();
+  /** Last token granted per scheduler. */
+  private readonly tokens = new Map<string, number>();
 
   constructor(private readonly clock: Clock = systemClock) {}
 
-  async grantLease(schedulerName: string, operationId: string, ttlMs: number, opts?: CallOptions): Promise<Date> {
+  async grantLease(
+    schedulerName: string,
+    operationId: string,
+    ttlMs: number,
+    opts?: CallOptions & { owner?: string | undefined },
+  ): Promise<Lease> {
     throwIfAborted(opts);
     const key = leaseKey(schedulerName, operationId);
     if (this.live(key) !== undefined) {
       throw new MaestroError("already_exists", `lease for operation ${operationId} is already held`);
     }
-    return this.set(key, ttlMs);
+    const token = (this.tokens.get(schedulerName) ?? 0) + 1;
+    this.tokens.set(schedulerName, token);
+    const held = { owner: opts?.owner ?? "", token, expiry: this.clock.now().getTime() + ttlMs };
+    this.leases.set(key, held);
+    return toLease(operationId, held);
   }
 
-  async renewLease(schedulerName: string, operationId: string, ttlMs: number, opts?: CallOptions): Promise<Date> {
+  async renewLease(
+    schedulerName: string,
+    operationId: string,
+    token: number,
+    ttlMs: number,
+    opts?: CallOptions,
+  ): Promise<Lease> {
+    throwIfAborted(opts);
+    const held = this.live(leaseKey(schedulerName, operationId));
+    if (held?.token !== token) throw staleLease(operationId, token);
+    held.expiry = this.clock.now().getTime() + ttlMs;
+    return toLease(operationId, held);
+  }
+
+  async revokeLease(
+    schedulerName: string,
+    operationId: string,
+    opts?: CallOptions & { token?: number | undefined },
+  ): Promise<void> {
     throwIfAborted(opts);
     const key = leaseKey(schedulerName, operationId);
-    if (this.live(key) === undefined) throw MaestroError.notFound(`lease for operation ${operationId}`);
-    return this.set(key, ttlMs);
+    if (opts?.token !== undefined && this.leases.get(key)?.token !== opts.token) return;
+    this.leases.delete(key);
   }
 
-  async revokeLease(schedulerName: string, operationId: string, opts?: CallOptions): Promise<void> {
+  async getLease(schedulerName: string, operationId: string, opts?: CallOptions): Promise<Lease | undefined> {
     throwIfAborted(opts);
-    this.leases.delete(leaseKey(schedulerName, operationId));
+    const held = this.live(leaseKey(schedulerName, operationId));
+    return held === undefined ? undefined : toLease(operationId, held);
   }
 
-  async getLease(schedulerName: string, operationId: string, opts?: CallOptions): Promise<Date | undefined> {
-    throwIfAborted(opts);
-    const expiry = this.live(leaseKey(schedulerName, operationId));
-    return expiry === undefined ? undefined : new Date(expiry);
+  /** Whether `token` holds a live lease on the operation: the fence MemoryOperationStorage checks before a write. */
+  holds(schedulerName: string, operationId: string, token: number): boolean {
+    return this.live(leaseKey(schedulerName, operationId))?.token === token;
   }
 
-  private live(key: string): number | undefined {
-    const expiry = this.leases.get(key);
-    if (expiry === undefined) return undefined;
-    if (expiry <= this.clock.now().getTime()) {
+  private live(key: string): Held | undefined {
+    const held = this.leases.get(key);
+    if (held === undefined) return undefined;
+    if (held.expiry <= this.clock.now().getTime()) {
       this.leases.delete(key);
       return undefined;
     }
-    return expiry;
+    return held;
   }
+}
 
-  private set(key: string, ttlMs: number): Date {
-    const expiry = this.clock.now().getTime() + ttlMs;
-    this.leases.set(key, expiry);
-    return new Date(expiry);
-  }
+function toLease(operationId: string, held: Held): Lease {
+  return { operationId, owner: held.owner, token: held.token, expiresAt: new Date(held.expiry) };
 }
 
 function leaseKey(schedulerName: string, operationId: string): string {

@@ -5,11 +5,13 @@ import type {
   OperationStatusName,
 } from "../../../core/entities/operation.js";
 import { operationStage } from "../../../core/entities/operation.js";
+import { staleLease, statusConflict, statusWriteRefusal } from "../../../core/entities/operation-guards.js";
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
 import { type Clock, systemClock } from "../../../core/ports/clock.js";
-import type { OperationStorage } from "../../../core/ports/operation-storage.js";
+import type { OperationStorage, OperationWriteGuard } from "../../../core/ports/operation-storage.js";
 import { throwIfAborted } from "./abort.js";
+import type { MemoryLeaseStorage } from "./memory-lease-storage.js";
 
 interface StoredOperation {
   operation: Operation;
@@ -22,9 +24,16 @@ export class MemoryOperationStorage implements OperationStorage {
   private readonly operations = new Map<string, Map<string, StoredOperation>>();
   private seq = 0;
 
-  /** `ttlSecondsFor` gives how long each kind of operation is kept (undefined = for ever), as the Redis adapter does. */
+  /**
+   * `ttlSecondsFor` gives how long each kind of operation is kept (undefined = for ever), as the Redis adapter does;
+   * `leases` is the lease storage whose tokens fence writes (a fenced write without it is refused).
+   */
   constructor(
-    private readonly options: { ttlSecondsFor?: (definitionName: string) => number | undefined; clock?: Clock } = {},
+    private readonly options: {
+      ttlSecondsFor?: (definitionName: string) => number | undefined;
+      clock?: Clock;
+      leases?: MemoryLeaseStorage;
+    } = {},
   ) {}
 
   async cleanExpired(schedulerName: string, opts?: CallOptions): Promise<number> {
@@ -65,15 +74,32 @@ export class MemoryOperationStorage implements OperationStorage {
     schedulerName: string,
     id: string,
     status: OperationStatusName,
-    opts?: CallOptions,
+    opts?: OperationWriteGuard,
   ): Promise<void> {
     throwIfAborted(opts);
-    this.require(schedulerName, id).operation.status = status;
+    const { operation } = this.require(schedulerName, id);
+    if (statusWriteRefusal(operation.status, opts?.expected)) {
+      throw statusConflict(id, operation.status, status, opts?.expected);
+    }
+    this.checkFence(schedulerName, id, opts?.fence);
+    operation.status = status;
   }
 
-  async appendHistory(schedulerName: string, id: string, event: OperationEvent, opts?: CallOptions): Promise<void> {
+  async appendHistory(
+    schedulerName: string,
+    id: string,
+    event: OperationEvent,
+    opts?: CallOptions & { fence?: number | undefined },
+  ): Promise<void> {
     throwIfAborted(opts);
-    this.require(schedulerName, id).operation.executionHistory.push(structuredClone(event));
+    const stored = this.require(schedulerName, id);
+    this.checkFence(schedulerName, id, opts?.fence);
+    stored.operation.executionHistory.push(structuredClone(event));
+  }
+
+  private checkFence(schedulerName: string, id: string, fence: number | undefined): void {
+    if (fence === undefined) return;
+    if (!this.options.leases?.holds(schedulerName, id, fence)) throw staleLease(id, fence);
   }
 
   async listOperations(schedulerName: string, stage: OperationStage, opts?: CallOptions): Promise<Operation[]> {

@@ -7,20 +7,25 @@ const scriptsDir = new URL("./scripts/", import.meta.url);
 
 const sources = new Map<string, string>();
 
-/** The text of `scripts/<name>.lua`, read once per process. */
+/**
+ * The text of `scripts/<name>.lua`, read once per process. A line `-- #include <other>` is replaced by the text of
+ * `scripts/<other>.lua`: Redis scripts cannot call each other, and shared checks (the lease fence) must not drift apart.
+ */
 export function luaSource(name: string): string {
   let source = sources.get(name);
   if (source === undefined) {
-    try {
-      source = readFileSync(new URL(`${name}.lua`, scriptsDir), "utf8");
-    } catch (e) {
-      throw new MaestroError("internal", `redis script ${name}.lua not found next to ${import.meta.url}`, {
-        cause: e,
-      });
-    }
+    source = readScript(name).replace(/^-- #include ([\w-]+)$/gm, (_line, other: string) => readScript(other));
     sources.set(name, source);
   }
   return source;
+}
+
+function readScript(name: string): string {
+  try {
+    return readFileSync(new URL(`${name}.lua`, scriptsDir), "utf8");
+  } catch (e) {
+    throw new MaestroError("internal", `redis script ${name}.lua not found next to ${import.meta.url}`, { cause: e });
+  }
 }
 
 /** Runs one Lua script with its keys (KEYS) and arguments (ARGV). */

@@ -10,6 +10,13 @@ const statusByNumber = new Map<string, OperationStatusName>(
   Object.entries(OperationStatus).map(([name, value]) => [String(value), name as OperationStatusName]),
 );
 
+/** The status a stored number stands for; throws on a number Maestro does not define. */
+export function statusName(stored: string): OperationStatusName {
+  const name = statusByNumber.get(stored);
+  if (name === undefined) throw new Error(`unknown operation status ${stored}`);
+  return name;
+}
+
 export function statusNumber(status: OperationStatusName): string {
   return String(OperationStatus[status]);
 }

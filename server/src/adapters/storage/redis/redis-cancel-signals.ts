@@ -1,19 +1,26 @@
+import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
+import { abortableSleep } from "../../../core/delay.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
-import type { CancelRequest, CancelSignals } from "../../../core/ports/cancel-signals.js";
+import type { CancelHandler, CancelRequest, CancelSignals } from "../../../core/ports/cancel-signals.js";
 import { type Logger, silentLogger } from "../../../core/ports/logger.js";
 import { dedicatedConnection } from "./redis-client.js";
 import { canceled, redisCall, toMaestroError } from "./redis-errors.js";
-import { cancellationChannel } from "./redis-keys.js";
+import { cancelAckKey, cancellationChannel } from "./redis-keys.js";
 
-export type { CancelRequest };
+export type { CancelHandler, CancelRequest };
 
-export type CancelHandler = (request: CancelRequest) => void | Promise<void>;
+/** How often a requester looks for the acknowledgement; a cancel is rare, so polling costs nothing worth a channel. */
+const ACK_POLL_MS = 20;
+/** How long an acknowledgement is kept for a requester that polls late. */
+const ACK_TTL_MS = 60_000;
 
 /**
  * Cross-process operation cancel requests over Maestro's PUB/SUB channel `scheduler:operation_cancellation_requests`,
- * with Maestro's message `{"schedulerName","operationID"}`. Delivery is fire-and-forget, as in Maestro: a process that
- * is not subscribed at the moment of publish never sees the request.
+ * with Maestro's message `{"schedulerName","operationID"}` plus a `requestID` when the sender waits for an answer: the
+ * process that runs the operation aborts it and sets a short-lived acknowledgement key named after the request. PUB/SUB
+ * delivery is fire-and-forget, as in Maestro, so a request nobody acknowledged is reported as such rather than
+ * assumed delivered.
  */
 export class RedisCancelSignals implements CancelSignals {
   constructor(
@@ -25,6 +32,20 @@ export class RedisCancelSignals implements CancelSignals {
   async publish(schedulerName: string, operationId: string, opts?: CallOptions): Promise<number> {
     const message = JSON.stringify({ schedulerName, operationID: operationId });
     return redisCall(opts, () => this.client.publish(cancellationChannel, message));
+  }
+
+  async request(schedulerName: string, operationId: string, opts: CallOptions & { waitMs: number }): Promise<boolean> {
+    const requestId = randomUUID();
+    const message = JSON.stringify({ schedulerName, operationID: operationId, requestID: requestId });
+    const receivers = await redisCall(opts, () => this.client.publish(cancellationChannel, message));
+    if (receivers === 0) return false;
+    const key = cancelAckKey(schedulerName, requestId);
+    const deadline = Date.now() + opts.waitMs;
+    for (;;) {
+      if ((await redisCall(opts, () => this.client.del(key))) === 1) return true;
+      if (Date.now() >= deadline) return false;
+      await abortableSleep(ACK_POLL_MS, opts.signal);
+    }
   }
 
   /**
@@ -44,7 +65,12 @@ export class RedisCancelSignals implements CancelSignals {
         return;
       }
       Promise.resolve()
-        .then(() => handler(request))
+        .then(() => handler({ schedulerName: request.schedulerName, operationId: request.operationId }))
+        .then(async (acknowledged) => {
+          if (acknowledged !== true || request.requestId === undefined) return;
+          const key = cancelAckKey(request.schedulerName, request.requestId);
+          await this.client.set(key, "1", "PX", ACK_TTL_MS);
+        })
         .catch((err: unknown) => this.logger.error({ err, ...request }, "operation cancellation handler failed"));
     });
     try {
@@ -59,13 +85,14 @@ export class RedisCancelSignals implements CancelSignals {
   }
 }
 
-function parseRequest(message: string): CancelRequest | undefined {
-  let parsed: { schedulerName?: unknown; operationID?: unknown } | null;
+function parseRequest(message: string): (CancelRequest & { requestId?: string }) | undefined {
+  let parsed: { schedulerName?: unknown; operationID?: unknown; requestID?: unknown } | null;
   try {
     parsed = JSON.parse(message) as typeof parsed;
   } catch {
     return undefined;
   }
   if (typeof parsed?.schedulerName !== "string" || typeof parsed.operationID !== "string") return undefined;
-  return { schedulerName: parsed.schedulerName, operationId: parsed.operationID };
+  const request = { schedulerName: parsed.schedulerName, operationId: parsed.operationID };
+  return typeof parsed.requestID === "string" ? { ...request, requestId: parsed.requestID } : request;
 }

@@ -38,6 +38,26 @@ export function leaseKey(schedulerName: string): string {
   return `operations:${schedulerTag(schedulerName)}:operationsLease`;
 }
 
+/** Hash of operation id → `<fencing token>|<owner>` of its lease; the expiry lives in the lease set. */
+export function leaseHolderKey(schedulerName: string): string {
+  return `operations:${schedulerTag(schedulerName)}:operationsLeaseHolders`;
+}
+
+/** Counter that hands out the scheduler's lease fencing tokens (INCR: never reused, always growing). */
+export function leaseFenceKey(schedulerName: string): string {
+  return `operations:${schedulerTag(schedulerName)}:operationsLeaseFence`;
+}
+
+/** The keys a fenced write checks, in the order `lease-fence.lua` expects them. */
+export function leaseKeys(schedulerName: string): [string, string] {
+  return [leaseKey(schedulerName), leaseHolderKey(schedulerName)];
+}
+
+/** String a replica sets when it has aborted an operation it was asked to cancel (read by the canceler). */
+export function cancelAckKey(schedulerName: string, requestId: string): string {
+  return `operations:${schedulerTag(schedulerName)}:cancelAck:${requestId}`;
+}
+
 export function queueKey(schedulerName: string): string {
   return `pending_operations:${schedulerTag(schedulerName)}`;
 }

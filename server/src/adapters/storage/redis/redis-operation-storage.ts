@@ -6,14 +6,16 @@ import {
   type OperationStatusName,
   operationStage,
 } from "../../../core/entities/operation.js";
+import { staleLease, statusConflict } from "../../../core/entities/operation-guards.js";
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
-import type { OperationStorage } from "../../../core/ports/operation-storage.js";
+import type { OperationStorage, OperationWriteGuard } from "../../../core/ports/operation-storage.js";
 import { defineLuaScript, type LuaScript } from "./lua-scripts.js";
-import { decodeOperation, encodeEvent, encodeOperation, statusNumber } from "./operation-hash.js";
+import { decodeOperation, encodeEvent, encodeOperation, statusName, statusNumber } from "./operation-hash.js";
 import { redisCall } from "./redis-errors.js";
 import {
   allStageKeys,
+  leaseKeys,
   operationHashKey,
   operationSequenceKey,
   operationStageKey,
@@ -91,17 +93,31 @@ export class RedisOperationStorage implements OperationStorage {
     schedulerName: string,
     id: string,
     status: OperationStatusName,
-    opts?: CallOptions,
+    opts?: OperationWriteGuard,
   ): Promise<void> {
-    const keys = [operationHashKey(schedulerName, id), ...stageKeysFirst(schedulerName, operationStage(status))];
-    const updated = await redisCall(opts, () => this.setStatus(keys, [id, statusNumber(status), Date.now()]));
-    if (updated === 0) throw MaestroError.notFound(`operation ${id}`);
+    const keys = [
+      operationHashKey(schedulerName, id),
+      ...stageKeysFirst(schedulerName, operationStage(status)),
+      ...leaseKeys(schedulerName),
+    ];
+    const expected = opts?.expected === undefined ? "" : statusNumber(opts.expected);
+    const args = [id, statusNumber(status), Date.now(), expected, opts?.fence ?? ""];
+    const [result, current] = (await redisCall(opts, () => this.setStatus(keys, args))) as [number, string?];
+    if (result === 0) throw MaestroError.notFound(`operation ${id}`);
+    if (result === 2) throw statusConflict(id, statusName(current ?? ""), status, opts?.expected);
+    if (result === 3) throw staleLease(id, opts?.fence ?? 0);
   }
 
-  async appendHistory(schedulerName: string, id: string, event: OperationEvent, opts?: CallOptions): Promise<void> {
-    const keys = [operationHashKey(schedulerName, id)];
-    const appended = await redisCall(opts, () => this.append(keys, [encodeEvent(event)]));
+  async appendHistory(
+    schedulerName: string,
+    id: string,
+    event: OperationEvent,
+    opts?: CallOptions & { fence?: number | undefined },
+  ): Promise<void> {
+    const keys = [operationHashKey(schedulerName, id), ...leaseKeys(schedulerName)];
+    const appended = await redisCall(opts, () => this.append(keys, [encodeEvent(event), id, opts?.fence ?? ""]));
     if (appended === 0) throw MaestroError.notFound(`operation ${id}`);
+    if (appended === 3) throw staleLease(id, opts?.fence ?? 0);
   }
 
   async listOperations(schedulerName: string, stage: OperationStage, opts?: CallOptions): Promise<Operation[]> {

@@ -1,9 +1,14 @@
--- Grants a lease unless one is held. A lease is held while its expiry (the score) is after now.
--- KEYS[1] lease set; ARGV[1] operation id, ARGV[2] now (epoch ms), ARGV[3] new expiry (epoch ms)
--- Returns 0 when a lease is held, 1 when granted.
-local expiry = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if expiry and tonumber(expiry) > tonumber(ARGV[2]) then
-  return 0
+-- Grants an operation lease with a new fencing token unless a live one is held. Expiry is Redis time + ttl.
+-- KEYS[1] lease set (score = expiry epoch ms), KEYS[2] holders hash, KEYS[3] fencing token counter
+-- ARGV[1] operation id, ARGV[2] ttl (ms), ARGV[3] owner
+-- Returns {0} when a live lease is held, {1, token, expiry} when granted.
+-- #include lease-fence
+local now = now_ms()
+if live_token(KEYS[1], KEYS[2], ARGV[1], now) then
+  return {0}
 end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-return 1
+local token = redis.call('INCR', KEYS[3])
+local expiry = now + tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], expiry, ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], token .. '|' .. ARGV[3])
+return {1, token, expiry}
