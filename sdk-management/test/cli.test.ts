@@ -98,6 +98,16 @@ describe("maestroctl", () => {
     expect(res.stdout).toMatch(/^create_new_scheduler_version \S+ finished$/m);
     const versions = await cli("schedulers", "versions", "cli-json", "-o", "json");
     expect(JSON.parse(versions.stdout).map((v: { version: string }) => v.version)).toEqual(["v1.1.0", "v1.0.0"]);
+
+    // The same file again is a no-op, as with kubectl apply.
+    const again = await runCli(["--url", maestro.managementUrl, "schedulers", "apply", "-f", "-"], {
+      input: JSON.stringify(doc),
+    });
+    expect(again.stderr).toBe("");
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe("scheduler cli-json unchanged (active version v1.1.0); no new version\n");
+    const after = await cli("schedulers", "versions", "cli-json", "-o", "json");
+    expect(JSON.parse(after.stdout).map((v: { version: string }) => v.version)).toEqual(["v1.1.0", "v1.0.0"]);
   });
 
   it("converts and applies a Maestro v9 YAML, reporting what did not map", async () => {
@@ -131,6 +141,16 @@ describe("maestroctl", () => {
       forwarders: [{ name: "matchmaker", type: "gRPC", address: "127.0.0.1:9", enable: true }],
     });
     expect(got.spec.containers[0].environment).toEqual([{ name: "GAME_MODE", value: "ranked" }]);
+
+    const again = await cli(
+      "apply",
+      "-f",
+      fixture("v9-scheduler.yaml"),
+      "--forwarder-address",
+      "matchmaker=127.0.0.1:9",
+    );
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toBe("scheduler cli-v9 unchanged (active version v1.0.0); no new version\n");
   });
 
   it("exits 2 naming the field when the input is invalid", async () => {
@@ -172,6 +192,14 @@ describe("maestroctl", () => {
     const res = await runCli(["schedulers", "list"], { env: { MAESTRO_URL: "http://127.0.0.1:1" } });
     expect(res.code).toBe(1);
     expect(res.stderr).toContain("hint: is Maestro running at http://127.0.0.1:1?");
+  });
+
+  it("hints at the rooms API address when allocate cannot reach it", async () => {
+    const res = await runCli(["allocate", "my-game"], {
+      env: { MAESTRO_URL: "http://127.0.0.1:1", MAESTRO_ROOMS_URL: "http://127.0.0.1:2" },
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain("hint: is Maestro running at http://127.0.0.1:2?");
   });
 
   it("scales, lists rooms and operations, patches and follows operations", async () => {

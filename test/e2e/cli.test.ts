@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { api, cliPath, gameRoomPath, startMaestroProcess, waitFor } from "../support/maestro-process.js";
-import { pidsWithEnv } from "../support/processes.js";
+import { roomPids } from "../support/processes.js";
 
 function maestro(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [cliPath, ...args], {
@@ -106,13 +106,13 @@ describe("maestro command line", () => {
     ]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("is in use by another maestro");
-    expect(pidsWithEnv("MAESTRO_SCHEDULER_NAME", scheduler)).toHaveLength(2);
+    expect(roomPids(first.roomsUrl, scheduler)).toHaveLength(2);
 
     // Stop without removing the data directory, then start a new server on it.
     first.child.kill("SIGTERM");
     const code = await new Promise<number | null>((r) => first.child.once("exit", (c) => r(c)));
     expect(code, first.output()).toBe(0);
-    expect(pidsWithEnv("MAESTRO_SCHEDULER_NAME", scheduler)).toEqual([]);
+    expect(roomPids(first.roomsUrl, scheduler)).toEqual([]);
 
     const second = await startMaestroProcess([
       "--data-dir",
@@ -128,6 +128,6 @@ describe("maestro command line", () => {
       await second.stop();
       await rm(dataDir, { recursive: true, force: true });
     }
-    expect(pidsWithEnv("MAESTRO_SCHEDULER_NAME", scheduler)).toEqual([]);
+    expect(roomPids(second.roomsUrl, scheduler)).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api, gameRoomPath, type MaestroProcess, startMaestroProcess, waitFor } from "../support/maestro-process.js";
-import { envOf, pidsWithEnv } from "../support/processes.js";
+import { envOf, roomPids } from "../support/processes.js";
 
 interface Room {
   id: string;
@@ -27,7 +27,7 @@ describe("embedded default: scheduler of example game rooms", () => {
   });
   afterAll(async () => {
     await maestro?.stop();
-    expect(pidsWithEnv("MAESTRO_SCHEDULER_NAME", SCHEDULER)).toEqual([]);
+    expect(roomPids(maestro.roomsUrl, SCHEDULER)).toEqual([]);
   });
 
   it("keeps 3 rooms ready, replaces a killed one, and cleans everything on delete", async () => {
@@ -65,7 +65,7 @@ describe("embedded default: scheduler of example game rooms", () => {
     expect(new Set(hostPorts).size).toBe(3);
     for (const port of hostPorts) expect(port >= 42000 && port <= 42999).toBe(true);
 
-    const pids = pidsWithEnv("MAESTRO_SCHEDULER_NAME", SCHEDULER);
+    const pids = roomPids(maestro.roomsUrl, SCHEDULER);
     expect(pids.length).toBeGreaterThanOrEqual(3);
     const victimPid = pids[0]!;
     const victimRoom = envOf(victimPid).MAESTRO_ROOM_ID!;
@@ -85,6 +85,6 @@ describe("embedded default: scheduler of example game rooms", () => {
       async () => (await api(maestro.managementUrl, "GET", `/schedulers/${SCHEDULER}`)).status === 404,
       "scheduler gone",
     );
-    await waitFor(async () => pidsWithEnv("MAESTRO_SCHEDULER_NAME", SCHEDULER).length === 0, "no room process left");
+    await waitFor(async () => roomPids(maestro.roomsUrl, SCHEDULER).length === 0, "no room process left");
   });
 });

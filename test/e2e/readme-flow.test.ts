@@ -14,7 +14,7 @@ import {
   startMaestroProcess,
   waitFor,
 } from "../support/maestro-process.js";
-import { pidsWithEnv } from "../support/processes.js";
+import { roomPids } from "../support/processes.js";
 
 interface Run {
   code: number | null;
@@ -38,6 +38,7 @@ interface Running {
 describe("README quick start, as a newcomer runs it", () => {
   let maestro: MaestroProcess;
   let env: Record<string, string>;
+  let bystander: ChildProcess;
   const started: Running[] = [];
 
   const startNode = (script: string, args: string[], input?: string): Running =>
@@ -75,6 +76,11 @@ describe("README quick start, as a newcomer runs it", () => {
     for (const built of [gameRoomPath, matchmakerPath, join(repoRoot, "sdk-management/dist/cli.js")]) {
       expect(existsSync(built), `${built} must be built`).toBe(true);
     }
+    // A room of the quick start a person may have running on this machine: same scheduler name, another Maestro.
+    bystander = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], {
+      env: { MAESTRO_SCHEDULER_NAME: "my-game", MAESTRO_ROOMS_API_URL: "http://127.0.0.1:8070" },
+      stdio: "ignore",
+    });
     maestro = await startMaestroProcess(["--set", "workers.healthControllerIntervalMs=1000"], { cwd: repoRoot });
     env = {
       PATH: process.env["PATH"] ?? "",
@@ -88,7 +94,10 @@ describe("README quick start, as a newcomer runs it", () => {
   afterAll(async () => {
     for (const p of started) if (p.child.exitCode === null) p.child.kill("SIGKILL");
     await maestro?.stop();
-    expect(pidsWithEnv("MAESTRO_SCHEDULER_NAME", "my-game")).toEqual([]);
+    expect(roomPids(maestro.roomsUrl, "my-game")).toEqual([]);
+    // The person's own quick start is untouched, and was never counted as ours.
+    expect(bystander.exitCode).toBeNull();
+    bystander.kill("SIGKILL");
   });
 
   it("runs the commands the README shows", async () => {
@@ -337,7 +346,7 @@ describe("examples/quickstart/quickstart.sh where no Maestro runs yet", () => {
       }
       await rm(dataDir, { recursive: true, force: true });
     }
-    expect(pidsWithEnv("MAESTRO_SCHEDULER_NAME", "my-game")).toEqual([]);
+    expect(roomPids(`http://127.0.0.1:${rooms}`, "my-game")).toEqual([]);
   });
 });
 

@@ -1,8 +1,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 
-/** Pids of live processes whose environment holds NAME=value (Linux /proc): how we find a scheduler's rooms. */
-export function pidsWithEnv(name: string, value: string): number[] {
-  const needle = `${name}=${value}`;
+/**
+ * Pids of live processes whose environment holds every NAME=value given (Linux /proc): how we find a scheduler's rooms.
+ * Pass the rooms API address of the Maestro the test started, so rooms of another Maestro on this machine (a person's
+ * quick start named my-game too) are not counted.
+ */
+export function pidsWithEnv(wanted: Record<string, string>): number[] {
+  const needles = Object.entries(wanted).map(([name, value]) => `${name}=${value}`);
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -10,7 +14,7 @@ export function pidsWithEnv(name: string, value: string): number[] {
       const env = readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-      if (state !== "Z" && env.includes(needle)) pids.push(Number(entry));
+      if (state !== "Z" && needles.every((n) => env.includes(n))) pids.push(Number(entry));
     } catch {
       // the process ended while we looked
     }
@@ -25,4 +29,9 @@ export function envOf(pid: number): Record<string, string> {
     if (eq > 0) out[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
   return out;
+}
+
+/** The room processes of one scheduler of the Maestro whose rooms API is at `roomsUrl`. */
+export function roomPids(roomsUrl: string, scheduler: string): number[] {
+  return pidsWithEnv({ MAESTRO_ROOMS_API_URL: roomsUrl, MAESTRO_SCHEDULER_NAME: scheduler });
 }

@@ -74,7 +74,12 @@ const settable: Record<string, (v: string) => unknown> = {
   },
 };
 
-export function buildProgram(io: CliIo, signal: AbortSignal): Command {
+/** Which API the running command talks to, so a connection hint names the right address. */
+export interface CliTarget {
+  api: "management" | "rooms";
+}
+
+export function buildProgram(io: CliIo, signal: AbortSignal, target: CliTarget = { api: "management" }): Command {
   const program = new Command("maestroctl");
   program
     .description("Manage Maestro schedulers, operations and game rooms")
@@ -244,7 +249,22 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
           }
           throw err;
         }
-        await follow(c, def.name, await c.client.schedulers.newVersion(def, { signal: c.signal }), o.wait);
+        let operationId: string;
+        try {
+          operationId = await c.client.schedulers.newVersion(def, { signal: c.signal });
+        } catch (err) {
+          // The server refuses a definition identical to the active version: nothing to do, as kubectl says.
+          if (!(err instanceof MaestroClientError && err.code === "already_exists")) throw err;
+          const active = await c.client.schedulers.get(def.name, { signal: c.signal });
+          const version = active.spec?.version ?? "";
+          showValue(
+            c,
+            { schedulerName: def.name, unchanged: true, activeVersion: version },
+            `scheduler ${def.name} unchanged (active version ${version}); no new version`,
+          );
+          return afterOperation(c, def, o);
+        }
+        await follow(c, def.name, operationId, o.wait);
         await afterOperation(c, def, o);
       }),
     );
@@ -400,6 +420,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
     .option("--selector <key=value>", "only rooms whose metadata has this pair (repeatable)", collect)
     .action(
       action(async (c, scheduler: string, o: { selector?: string[] }) => {
+        target.api = "rooms";
         const res = await c.client.allocateRoom(
           scheduler,
           { metadataSelector: keyValues(o.selector, "--selector") },
@@ -428,7 +449,8 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Command {
 
 /** Runs maestroctl and resolves with its exit code: 0 ok, 1 failure, 2 usage or invalid input. */
 export async function runCli(argv: string[], io: CliIo, signal: AbortSignal): Promise<number> {
-  const program = buildProgram(io, signal);
+  const target: CliTarget = { api: "management" };
+  const program = buildProgram(io, signal, target);
   try {
     await program.parseAsync(argv);
     return 0;
@@ -441,7 +463,7 @@ export async function runCli(argv: string[], io: CliIo, signal: AbortSignal): Pr
     const e = MaestroClientError.from(err);
     io.stderr.write(`maestroctl: ${e.rawMessage}\n`);
     const url = await resolveSettings(program.opts(), io.env).then(
-      (s) => s.url,
+      (s) => (target.api === "rooms" ? s.roomsUrl : s.url),
       () => "the configured address",
     );
     if (e.code === "unavailable") io.stderr.write(`hint: is Maestro running at ${url}?\n`);

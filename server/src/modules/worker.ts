@@ -156,9 +156,14 @@ async function runOwnedScheduler(
   };
   const interval = setInterval(tick, config.workers.healthControllerIntervalMs);
   ctx.events.on("room-changed", onRoomChanged);
+  // Its own stop: a drain ends the worker loop while `signal` (ownership) still holds, and waiting on a watch that
+  // only ends with the server would hold the drain until its timeout.
+  const watchStop = new AbortController();
+  const watchSignal = AbortSignal.any([signal, watchStop.signal]);
   const statusWatch = (async () => {
-    for await (const _ of ctx.rooms.watchRoomStatus(schedulerName, { signal })) onRoomChanged(schedulerName);
-  })().catch((err: unknown) => signal.aborted || log.warn({ err }, "room status watch ended"));
+    for await (const _ of ctx.rooms.watchRoomStatus(schedulerName, { signal: watchSignal }))
+      onRoomChanged(schedulerName);
+  })().catch((err: unknown) => watchSignal.aborted || log.warn({ err }, "room status watch ended"));
   tick();
   // Memoryless schedule (Maestro's): replicas' clean-ups spread out instead of firing together.
   let cleanup: NodeJS.Timeout | undefined;
@@ -180,6 +185,7 @@ async function runOwnedScheduler(
     clearInterval(interval);
     clearTimeout(wake);
     ctx.events.off("room-changed", onRoomChanged);
+    watchStop.abort();
     await statusWatch;
   }
 }

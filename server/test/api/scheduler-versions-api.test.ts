@@ -104,6 +104,27 @@ describe("scheduler versions over REST", () => {
     expect((await api("GET", "/schedulers/invalid-rest/operations?stage=pending")).json.operations).toEqual([]);
   });
 
+  it("POST /schedulers/{name} of the active definition answers 409 and makes no version nor operation", async () => {
+    const body = await createInSync("resubmit", { roomsReplicas: 1 });
+    for (const again of [body, { ...body, spec: { ...(body.spec as object), version: "v7.0.0" } }]) {
+      const res = await api("POST", "/schedulers/resubmit", again);
+      expect(res.status).toBe(409);
+      expect(res.json).toMatchObject({
+        code: Code.AlreadyExists,
+        message: "no change found to scheduler resubmit: its active version v1.0.0 is this definition",
+      });
+    }
+    expect(await versionsOf("resubmit")).toEqual(["v1.0.0*"]);
+    expect((await api("GET", "/schedulers/resubmit/operations?stage=pending")).json.operations).toEqual([]);
+    const finals = (await api("GET", "/schedulers/resubmit/operations?stage=final")).json.operations;
+    expect(finals.map((o: { definitionName: string }) => o.definitionName)).not.toContain(
+      "create_new_scheduler_version",
+    );
+    // Any real change still makes a version.
+    const changed = await api("POST", "/schedulers/resubmit", { ...body, roomsReplicas: 2 });
+    expect(changed.status).toBe(200);
+  });
+
   it("PATCH answers 409 when nothing changes, 400 for an invalid result and 404 for an unknown scheduler", async () => {
     await createInSync("patch-refusals");
     for (const body of [{}, { forwarders: [], annotations: {}, labels: {} }, { roomsReplicas: 0 }]) {

@@ -113,6 +113,21 @@ describe("graceful shutdown of a spawned `maestro start`", () => {
     expect(cli.output()).toContain("shutting down");
   }, 60_000);
 
+  it("stops at once when nothing runs, even with a scheduler and a long drain budget", async () => {
+    // The drain budget is far beyond this test's timeout: only a drain that ends on its own lets it pass.
+    const cli = await startMaestroCli(["all"], { "shutdown.drainTimeoutMs": 600_000 });
+    cleanups.push(() => cli.stop());
+    const S = "idle";
+    expect((await http(cli.managementUrl, "POST", "/schedulers", schedulerBody(S))).status).toBe(200);
+    await eventually(
+      async () => (await http(cli.managementUrl, "GET", `/schedulers/${S}`)).json.scheduler?.state === "in-sync",
+    );
+    const exited = new Promise<number | null>((resolve) => cli.child.once("exit", (code) => resolve(code)));
+    cli.child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(cli.output()).not.toContain("drain timeout");
+  }, 60_000);
+
   it("cancels the operation when it outlasts shutdown.drainTimeoutMs", async () => {
     const { exited, status } = await serverWithOperation(1_000, 600);
     expect(await exited).toBe(0);

@@ -28,6 +28,26 @@ export function isMajorChange(current: Scheduler, next: Scheduler): boolean {
   return !deepEqual(majorView(current), majorView(next));
 }
 
+/** Fields that say which version a definition is, not what it is: a resubmitted definition differs only in them. */
+const identityFields = [
+  "name",
+  "game",
+  "state",
+  "rollbackVersion",
+  "createdAt",
+  "lastDownscaleAt",
+] as const satisfies readonly (keyof Scheduler)[];
+
+/** True when `next` would make a version identical to `current` (what `apply` of an unchanged file sends). */
+export function isSameDefinition(current: Scheduler, next: Scheduler): boolean {
+  const view = (s: Scheduler) => {
+    const v: Record<string, unknown> = { ...s, spec: { ...s.spec, version: undefined } };
+    for (const field of identityFields) delete v[field];
+    return v;
+  };
+  return deepEqual(view(current), view(next));
+}
+
 /**
  * Number of the version that follows `current`: a major change takes the greatest major among all versions plus one
  * (v3.0.0 after switching back to v1 while v2 exists), a minor one the greatest minor within current's major plus one.

@@ -53,4 +53,8 @@ export class OperationRegistry {
   get(name: string): AnyOperationDefinition | undefined {
     return this.byName.get(name);
   }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
 }

@@ -13,7 +13,7 @@ import {
   type SchedulerTypes,
   validateScheduler,
 } from "../entities/scheduler-validation.js";
-import { deepEqual } from "../entities/scheduler-versioning.js";
+import { deepEqual, isSameDefinition } from "../entities/scheduler-versioning.js";
 import { MaestroError } from "../errors.js";
 import { ADD_ROOMS } from "../operations/add-rooms/add-rooms.js";
 import { CREATE_NEW_SCHEDULER_VERSION } from "../operations/create-new-scheduler-version/create-new-scheduler-version.js";
@@ -120,6 +120,13 @@ export class SchedulerManager {
       violations.push({ field: "game", message: `must be the scheduler's game (${current.game})` });
     }
     if (violations.length > 0) throw MaestroError.invalid(violations);
+    // Idempotent like `kubectl apply`: the same definition again makes no version, as an empty PATCH does.
+    if (isSameDefinition(current, candidate)) {
+      throw new MaestroError(
+        "already_exists",
+        `no change found to scheduler ${current.name}: its active version ${current.spec.version} is this definition`,
+      );
+    }
     return this.enqueueNewVersion(candidate, opts);
   }
 
