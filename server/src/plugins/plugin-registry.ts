@@ -42,13 +42,12 @@ export class PluginRegistry implements ForwarderCatalog, SchedulerTypes {
   }
 
   registerPolicy(policy: AutoscalingPolicyImpl, from = "built-in"): void {
-    if (
-      typeof policy?.type !== "string" ||
-      policy.type === "" ||
-      typeof policy.desiredRooms !== "function" ||
-      typeof policy.canDownscale !== "function"
-    ) {
-      throw new MaestroError("invalid_argument", `${from}: a policy needs a type, desiredRooms() and canDownscale()`);
+    const stateless = typeof policy?.desiredRooms === "function" && typeof policy.canDownscale === "function";
+    if (typeof policy?.type !== "string" || policy.type === "" || !(stateless || typeof policy.decide === "function")) {
+      throw new MaestroError(
+        "invalid_argument",
+        `${from}: a policy needs a type, and desiredRooms() and canDownscale() or decide()`,
+      );
     }
     if (this.policies.has(policy.type)) {
       throw new MaestroError(

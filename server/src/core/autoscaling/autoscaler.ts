@@ -2,7 +2,8 @@ import type { GameRoom } from "../entities/game-room.js";
 import type { Scheduler } from "../entities/scheduler.js";
 import { MaestroError } from "../errors.js";
 import { fixedBufferPolicy } from "./fixed-buffer.js";
-import { type AutoscalingPolicyImpl, snapshotOf } from "./policy.js";
+import type { CallOptions } from "../ports/call-options.js";
+import { type AutoscalingPolicyImpl, type PolicyDecision, snapshotOf } from "./policy.js";
 import { roomOccupancyPolicy } from "./room-occupancy.js";
 
 export interface AutoscaleDecision {
@@ -12,6 +13,10 @@ export interface AutoscaleDecision {
   canDownscale: boolean;
   /** Why a downscale is held back, for the operation history. */
   heldBack?: string | undefined;
+  /** A stateful policy's explanation, for the operation history. */
+  reason?: string | undefined;
+  /** To call once the scale this decision asked for is enqueued. */
+  scaled?: PolicyDecision["scaled"];
 }
 
 /** Policies by type; plugins add theirs with `register`. */
@@ -34,17 +39,29 @@ export class Autoscaler {
     return [...this.policies.keys()];
   }
 
+  /**
+   * The decision of any policy, stateful ones included. `available` is the number of rooms the caller counts towards
+   * the desired number.
+   */
+  async evaluate(
+    scheduler: Scheduler,
+    rooms: readonly GameRoom[],
+    available: number,
+    now: Date,
+    opts: CallOptions,
+  ): Promise<AutoscaleDecision> {
+    const { autoscaling, policy } = this.policyOf(scheduler);
+    if (!policy.decide) return this.decide(scheduler, rooms, now);
+    const snapshot = snapshotOf(rooms, scheduler.matchAllocation.maxMatches);
+    const d = await policy.decide({ scheduler, rooms: snapshot, available, now }, opts);
+    return { ...d, desired: clamp(d.desired, autoscaling.min, autoscaling.max) };
+  }
+
   /** The decision for an autoscaled scheduler; throws failed_precondition for an unknown policy or bad parameters. */
   decide(scheduler: Scheduler, rooms: readonly GameRoom[], now: Date): AutoscaleDecision {
-    const autoscaling = scheduler.autoscaling;
-    if (!autoscaling?.enabled)
-      throw new MaestroError("failed_precondition", `scheduler ${scheduler.name} is not autoscaled`);
-    const policy = this.policies.get(autoscaling.policy.type);
-    if (!policy) {
-      throw new MaestroError(
-        "failed_precondition",
-        `unknown autoscaling policy ${JSON.stringify(autoscaling.policy.type)}`,
-      );
+    const { autoscaling, policy } = this.policyOf(scheduler);
+    if (!policy.desiredRooms || !policy.canDownscale) {
+      throw new MaestroError("failed_precondition", `policy ${policy.type} decides asynchronously (use evaluate)`);
     }
     const snapshot = snapshotOf(rooms, scheduler.matchAllocation.maxMatches);
     const wanted = policy.desiredRooms(snapshot, autoscaling.policy);
@@ -59,6 +76,20 @@ export class Autoscaler {
       return { desired, canDownscale: false, heldBack: `downscale cooldown: ${wait}s left` };
     }
     return { desired, canDownscale: true };
+  }
+
+  private policyOf(scheduler: Scheduler) {
+    const autoscaling = scheduler.autoscaling;
+    if (!autoscaling?.enabled)
+      throw new MaestroError("failed_precondition", `scheduler ${scheduler.name} is not autoscaled`);
+    const policy = this.policies.get(autoscaling.policy.type);
+    if (!policy) {
+      throw new MaestroError(
+        "failed_precondition",
+        `unknown autoscaling policy ${JSON.stringify(autoscaling.policy.type)}`,
+      );
+    }
+    return { autoscaling, policy };
   }
 }
 

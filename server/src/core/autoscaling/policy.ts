@@ -1,5 +1,6 @@
 import type { GameRoom, RoomStatusName } from "../entities/game-room.js";
-import type { AutoscalingPolicy as PolicyConfig } from "../entities/scheduler.js";
+import type { AutoscalingPolicy as PolicyConfig, Scheduler } from "../entities/scheduler.js";
+import type { CallOptions } from "../ports/call-options.js";
 
 /** What a policy sees of a scheduler's rooms. */
 export interface RoomsSnapshot {
@@ -16,14 +17,39 @@ export interface RoomsSnapshot {
  */
 export interface AutoscalingPolicyImpl {
   readonly type: string;
-  desiredRooms(rooms: RoomsSnapshot, config: PolicyConfig): number;
-  canDownscale(rooms: RoomsSnapshot, config: PolicyConfig, desired: number): boolean;
+  /** A stateless policy answers with desiredRooms and canDownscale; a stateful one implements `decide` instead. */
+  desiredRooms?(rooms: RoomsSnapshot, config: PolicyConfig): number;
+  canDownscale?(rooms: RoomsSnapshot, config: PolicyConfig, desired: number): boolean;
+  /**
+   * A policy that keeps history or reads the runtime (metricsTriggers): the whole decision, including min/max and its
+   * own cooldowns. The autoscaler still clamps `desired` to min and max.
+   */
+  decide?(context: PolicyContext, opts: CallOptions): Promise<PolicyDecision>;
   /**
    * Checks the policy's `parameters.custom` (an empty object when the scheduler sets none) before a scheduler naming
    * this policy is stored. Each field is relative to `custom`; Maestro reports it as
    * `autoscaling.policy.parameters.custom.<field>` in a 400.
    */
   validate?(parameters: Record<string, unknown>): Array<{ field: string; message: string }>;
+}
+
+/** What a stateful policy decides from. */
+export interface PolicyContext {
+  scheduler: Scheduler;
+  rooms: RoomsSnapshot;
+  /** Rooms the health controller counts towards the desired number (created or coming, not expired). */
+  available: number;
+  now: Date;
+}
+
+export interface PolicyDecision {
+  desired: number;
+  canDownscale: boolean;
+  heldBack?: string | undefined;
+  /** Why, for the operation history. */
+  reason?: string | undefined;
+  /** Called once the health controller has enqueued the scale this decision asked for (starts the cooldowns). */
+  scaled?: ((opts: CallOptions) => Promise<void>) | undefined;
 }
 
 function noRooms(): Record<RoomStatusName, number> {

@@ -101,10 +101,48 @@ export interface AutoscalingPolicy {
   parameters: {
     roomOccupancy?: { readyTarget: number; downThreshold: number } | undefined;
     fixedBuffer?: { amount: number } | undefined;
+    metricsTriggers?: MetricsTriggers | undefined;
     /** A plugin policy's own parameters, as JSON; the plugin reads and validates them. */
     custom?: Record<string, unknown> | undefined;
   };
 }
+
+export const metricsTriggerTypes = ["room", "cpu", "memory", "legacy"] as const;
+/**
+ * What a trigger measures: `room` match slots in use, `cpu`/`memory` the rooms' usage relative to their containers'
+ * requests; `legacy` is room usage with a fixed `delta` (Maestro v9's `type: legacy`).
+ */
+export type MetricsTriggerType = (typeof metricsTriggerTypes)[number];
+
+/** One Maestro v9 metrics trigger. Percentages are 0..100. */
+export interface MetricsTrigger {
+  type: MetricsTriggerType;
+  /** Target usage in percent: the room and resource formulas size the fleet so usage comes back to it. */
+  usage: number;
+  /** Percent of the last `time` seconds' points that must be beyond `usage` for the trigger to fire. */
+  threshold: number;
+  /** Seconds of points the threshold looks at. */
+  time: number;
+  /** Up only: usage in percent at or above which the trigger fires at once, ignoring points and cooldown (default 90). */
+  limit?: number | undefined;
+  /** `legacy` only: rooms added (up) or removed (down) when it fires. */
+  delta?: number | undefined;
+}
+
+/** One direction of the metricsTriggers policy: its triggers, in the order they are tried, and its cooldown. */
+export interface MetricsTriggersDirection {
+  /** Seconds since the last autoscaler scale (either direction) before this direction may scale again. */
+  cooldown: number;
+  triggers: MetricsTrigger[];
+}
+
+/** Parameters of the metricsTriggers policy (Maestro v9's autoscaling.up/down.metricsTrigger). */
+export interface MetricsTriggers {
+  up?: MetricsTriggersDirection | undefined;
+  down?: MetricsTriggersDirection | undefined;
+}
+
+export const DEFAULT_TRIGGER_LIMIT = 90;
 
 export interface Forwarder {
   name: string;

@@ -7,5 +7,6 @@ export type * from "./port-allocator.js";
 export type * from "./room-storage.js";
 export type * from "./room-token.js";
 export type * from "./runtime.js";
+export type * from "./scale-points.js";
 export type * from "./scheduler-ownership.js";
 export type * from "./scheduler-storage.js";

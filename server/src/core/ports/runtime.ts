@@ -1,4 +1,5 @@
 import type { GameRoom, Instance, InstanceEvent } from "../entities/game-room.js";
+import type { RoomUsage } from "../entities/room-usage.js";
 import type { Scheduler } from "../entities/scheduler.js";
 import type { CallOptions } from "./call-options.js";
 
@@ -48,6 +49,11 @@ export interface Runtime {
    * count). Runtimes without such disruptions leave it out.
    */
   mitigateDisruption?(schedulerName: string, rooms: number, opts?: CallOptions): Promise<void>;
+  /**
+   * CPU and memory each live room of the scheduler uses now, with its containers' requests (from the scheduler's spec
+   * for processes, from the pods' specs on Kubernetes). Rooms the runtime cannot measure yet are left out.
+   */
+  roomUsage?(scheduler: Scheduler, opts?: CallOptions): Promise<RoomUsage[]>;
   /** Stops every room this runtime started in this process (process runtime) or releases clients (Kubernetes). */
   close(): Promise<void>;
 }

@@ -6,3 +6,4 @@ export { MemoryOperationStorage } from "./memory-operation-storage.js";
 export { MemoryRoomStorage } from "./memory-room-storage.js";
 export { MemorySchedulerOwnership } from "./memory-scheduler-ownership.js";
 export { MemorySchedulerStorage } from "./memory-scheduler-storage.js";
+export { MemoryScalePoints } from "./memory-scale-points.js";

@@ -17,4 +17,5 @@ export {
   type RedisOperationStorageOptions,
 } from "./redis-operation-storage.js";
 export { RedisRoomStorage } from "./redis-room-storage.js";
+export { RedisScalePoints } from "./redis-scale-points.js";
 export { RedisSchedulerOwnership, schedulerOwnerKey } from "./redis-scheduler-ownership.js";

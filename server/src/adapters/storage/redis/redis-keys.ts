@@ -113,3 +113,13 @@ export function roomStatusChannel(schedulerName: string): string {
 export function instanceMapKey(schedulerName: string): string {
   return `scheduler:${schedulerTag(schedulerName)}:podMap`;
 }
+
+/** List of `<epoch ms>:<fraction>` utilization points of one type, newest first (metricsTriggers policy). */
+export function scalePointsKey(schedulerName: string, type: string): string {
+  return `scheduler:${schedulerTag(schedulerName)}:scale:${type}`;
+}
+
+/** Epoch ms of the scheduler's last autoscaler scale, which both trigger directions' cooldowns count from. */
+export function lastScaleKey(schedulerName: string): string {
+  return `scheduler:${schedulerTag(schedulerName)}:scale:last`;
+}

@@ -83,14 +83,18 @@ export function healthControllerOperation(
         );
       }
 
+      const available = c.available.length;
       let desired = scheduler.roomsReplicas;
       let downscale: { allowed: boolean; heldBack?: string | undefined } = { allowed: true };
+      let scaled: ((o: typeof opts) => Promise<void>) | undefined;
+      let policyNote = "";
       if (scheduler.autoscaling?.enabled) {
-        const decision = s.autoscaler.decide(scheduler, rooms, s.clock.now());
+        const decision = await s.autoscaler.evaluate(scheduler, rooms, available, s.clock.now(), opts);
         desired = decision.desired;
         downscale = { allowed: decision.canDownscale, heldBack: decision.heldBack };
+        scaled = decision.scaled;
+        if (decision.reason) policyNote = ` (${decision.reason})`;
       }
-      const available = c.available.length;
       const priority = { ...opts, priority: true };
       const addRooms = async (amount: number, what: string) => {
         const wait = backoff.waiting(name, now);
@@ -99,10 +103,11 @@ export function healthControllerOperation(
             `waiting ${Math.ceil(wait.remainingMs / 1000)}s before adding rooms: ${wait.crashes} rooms crashed, ` +
               `last: ${wait.lastError}`,
           );
-          return;
+          return false;
         }
         await s.operationManager.enqueue(name, ADD_ROOMS, { amount }, priority);
         actions.push(`adding ${amount} ${what}`);
+        return true;
       };
       const rolling = rollingUpdateStep(c.available, scheduler.spec.version, desired, scheduler.maxSurge, (rooms) =>
         roomsByDeletionPriority(rooms, scheduler, { now: s.clock.now(), pingTimeoutMs: s.timeouts.pingMs }),
@@ -121,19 +126,20 @@ export function healthControllerOperation(
         }
         if (rolling.add > 0) await addRooms(rolling.add, `rooms of ${scheduler.spec.version}`);
       } else if (available < desired) {
-        await addRooms(desired - available, "rooms");
+        if ((await addRooms(desired - available, "rooms")) && scaled) await scaled(opts);
       } else if (available > desired && downscale.allowed) {
         const amount = available - desired;
         if (scheduler.autoscaling?.enabled) {
           await s.schedulers.updateScheduler({ ...scheduler, lastDownscaleAt: s.clock.now() }, opts);
         }
         await s.operationManager.enqueue(name, REMOVE_ROOMS, { amount, reason: "scale_down" }, priority);
+        if (scaled) await scaled(opts);
         actions.push(`removing ${amount} rooms`);
       }
       if (actions.length === 0) ctx.markNoAction();
       const held = available > desired && !downscale.allowed ? ` (downscale held: ${downscale.heldBack})` : "";
       await ctx.history(
-        `${available} available rooms, ${desired} desired${held}` +
+        `${available} available rooms, ${desired} desired${policyNote}${held}` +
           (actions.length ? `; ${actions.join("; ")}` : "; no action"),
       );
     },
