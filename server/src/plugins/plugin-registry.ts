@@ -1,4 +1,4 @@
-import type { AutoscalingPolicyImpl } from "../core/autoscaling/policy.js";
+import type { AnyPolicy, AutoscalingPolicyImpl } from "../core/autoscaling/policy.js";
 import type { SchedulerTypes } from "../core/entities/scheduler-validation.js";
 import { type FieldViolation, MaestroError } from "../core/errors.js";
 import type { ForwarderCatalog, ForwarderPlugin } from "../core/ports/event-forwarder.js";
@@ -13,7 +13,7 @@ export interface MaestroPlugin {
 
 /** Somewhere autoscaling policies go; the Autoscaler is one. */
 export interface PolicySink {
-  register(policy: AutoscalingPolicyImpl): void;
+  register(policy: AnyPolicy): void;
   has(type: string): boolean;
   types(): string[];
 }
@@ -41,9 +41,10 @@ export class PluginRegistry implements ForwarderCatalog, SchedulerTypes {
     this.forwarders.set(plugin.type, plugin);
   }
 
-  registerPolicy(policy: AutoscalingPolicyImpl, from = "built-in"): void {
-    const stateless = typeof policy?.desiredRooms === "function" && typeof policy.canDownscale === "function";
-    if (typeof policy?.type !== "string" || policy.type === "" || !(stateless || typeof policy.decide === "function")) {
+  registerPolicy(policy: AnyPolicy, from = "built-in"): void {
+    const p = policy as Partial<AutoscalingPolicyImpl & { decide: unknown }>;
+    const stateless = typeof p?.desiredRooms === "function" && typeof p.canDownscale === "function";
+    if (typeof p?.type !== "string" || p.type === "" || !(stateless || typeof p.decide === "function")) {
       throw new MaestroError(
         "invalid_argument",
         `${from}: a policy needs a type, and desiredRooms() and canDownscale() or decide()`,
@@ -56,7 +57,7 @@ export class PluginRegistry implements ForwarderCatalog, SchedulerTypes {
       );
     }
     this.policies.register(policy);
-    const validate = policy.validate;
+    const validate = (policy as Partial<AutoscalingPolicyImpl>).validate;
     if (typeof validate === "function") this.parameterRules.set(policy.type, (custom) => validate.call(policy, custom));
   }
 

@@ -17,6 +17,7 @@ import {
   MemoryOperationQueue,
   MemoryOperationStorage,
   MemoryRoomStorage,
+  MemoryScalePoints,
   MemorySchedulerOwnership,
 } from "../adapters/storage/memory/index.js";
 import {
@@ -29,12 +30,14 @@ import {
   RedisOperationQueue,
   RedisOperationStorage,
   RedisRoomStorage,
+  RedisScalePoints,
   RedisSchedulerOwnership,
   waitUntilReady,
 } from "../adapters/storage/redis/index.js";
 import { openSchedulerStorage } from "../adapters/storage/sql/open-scheduler-storage.js";
 import type { MaestroConfig } from "../config/schema.js";
 import { Autoscaler } from "../core/autoscaling/autoscaler.js";
+import { MetricsTriggersPolicy } from "../core/autoscaling/metrics-triggers/metrics-triggers-policy.js";
 import { builtinOperations } from "../core/operations/all.js";
 import { OperationRegistry } from "../core/operations/definition.js";
 import type { OperationServices } from "../core/operations/services.js";
@@ -109,6 +112,8 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
   // Plugins first: a plugin that cannot load stops startup before anything is opened or locked.
   const autoscaler = new Autoscaler();
   const plugins = new PluginRegistry(autoscaler);
+  const metricsTriggers = new MetricsTriggersPolicy(config.workers.healthControllerIntervalMs);
+  plugins.registerPolicy(metricsTriggers);
   await loadConfiguredPlugins(config.plugins, plugins, logger);
   const dataDir = resolve(config.dataDir);
   const lock = await lockDataDir(dataDir);
@@ -152,6 +157,11 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
   const replicaId = config.workers.replicaId || `${hostname()}:${process.pid}`;
 
   const runtime = await openRuntime(config, dataDir, logger);
+  const scalePoints = timedStorage(metrics, "scale-point-storage", stateKind, stores.scalePoints);
+  metricsTriggers.attach({
+    points: scalePoints,
+    usage: async (scheduler, opts) => (runtime.roomUsage ? runtime.roomUsage(scheduler, opts) : []),
+  });
   const ports = new RandomPortAllocator({
     portsInUse: (opts) => runtime.portsInUse(opts),
     // Pods bind host ports on their nodes, not here: only the process runtime can check a port by binding it.
@@ -209,6 +219,7 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
     rooms,
     instances,
     runtime,
+    scalePoints,
     roomManager,
     operationManager,
     operationStorage,
@@ -342,10 +353,18 @@ async function openRoomStores(config: MaestroConfig, redis: RedisClients, logger
   if (config.storage.state.kind === "redis") {
     const url = config.storage.state.url || config.storage.operations.url;
     const client = await redis.get(requireSetting(url, "storage.state.url"));
-    return { rooms: new RedisRoomStorage(client, logger), instances: new RedisInstanceStorage(client) };
+    return {
+      rooms: new RedisRoomStorage(client, logger),
+      instances: new RedisInstanceStorage(client),
+      scalePoints: new RedisScalePoints(client),
+    };
   }
   const instances = new MemoryInstanceStorage();
-  return { rooms: new MemoryRoomStorage((s, id) => instances.statusOf(s, id)), instances };
+  return {
+    rooms: new MemoryRoomStorage((s, id) => instances.statusOf(s, id)),
+    instances,
+    scalePoints: new MemoryScalePoints(),
+  };
 }
 
 /** One Redis client per URL, connected before use and closed with the context. */

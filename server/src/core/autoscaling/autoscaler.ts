@@ -1,9 +1,9 @@
 import type { GameRoom } from "../entities/game-room.js";
 import type { Scheduler } from "../entities/scheduler.js";
 import { MaestroError } from "../errors.js";
-import { fixedBufferPolicy } from "./fixed-buffer.js";
 import type { CallOptions } from "../ports/call-options.js";
-import { type AutoscalingPolicyImpl, type PolicyDecision, snapshotOf } from "./policy.js";
+import { fixedBufferPolicy } from "./fixed-buffer.js";
+import { type AnyPolicy, isStateful, type PolicyDecision, snapshotOf } from "./policy.js";
 import { roomOccupancyPolicy } from "./room-occupancy.js";
 
 export interface AutoscaleDecision {
@@ -21,13 +21,13 @@ export interface AutoscaleDecision {
 
 /** Policies by type; plugins add theirs with `register`. */
 export class Autoscaler {
-  private readonly policies = new Map<string, AutoscalingPolicyImpl>();
+  private readonly policies = new Map<string, AnyPolicy>();
 
-  constructor(policies: AutoscalingPolicyImpl[] = [roomOccupancyPolicy, fixedBufferPolicy]) {
+  constructor(policies: AnyPolicy[] = [roomOccupancyPolicy, fixedBufferPolicy]) {
     for (const p of policies) this.register(p);
   }
 
-  register(policy: AutoscalingPolicyImpl): void {
+  register(policy: AnyPolicy): void {
     this.policies.set(policy.type, policy);
   }
 
@@ -51,7 +51,7 @@ export class Autoscaler {
     opts: CallOptions,
   ): Promise<AutoscaleDecision> {
     const { autoscaling, policy } = this.policyOf(scheduler);
-    if (!policy.decide) return this.decide(scheduler, rooms, now);
+    if (!isStateful(policy)) return this.decide(scheduler, rooms, now);
     const snapshot = snapshotOf(rooms, scheduler.matchAllocation.maxMatches);
     const d = await policy.decide({ scheduler, rooms: snapshot, available, now }, opts);
     return { ...d, desired: clamp(d.desired, autoscaling.min, autoscaling.max) };
@@ -60,7 +60,7 @@ export class Autoscaler {
   /** The decision for an autoscaled scheduler; throws failed_precondition for an unknown policy or bad parameters. */
   decide(scheduler: Scheduler, rooms: readonly GameRoom[], now: Date): AutoscaleDecision {
     const { autoscaling, policy } = this.policyOf(scheduler);
-    if (!policy.desiredRooms || !policy.canDownscale) {
+    if (isStateful(policy)) {
       throw new MaestroError("failed_precondition", `policy ${policy.type} decides asynchronously (use evaluate)`);
     }
     const snapshot = snapshotOf(rooms, scheduler.matchAllocation.maxMatches);

@@ -17,20 +17,29 @@ export interface RoomsSnapshot {
  */
 export interface AutoscalingPolicyImpl {
   readonly type: string;
-  /** A stateless policy answers with desiredRooms and canDownscale; a stateful one implements `decide` instead. */
-  desiredRooms?(rooms: RoomsSnapshot, config: PolicyConfig): number;
-  canDownscale?(rooms: RoomsSnapshot, config: PolicyConfig, desired: number): boolean;
-  /**
-   * A policy that keeps history or reads the runtime (metricsTriggers): the whole decision, including min/max and its
-   * own cooldowns. The autoscaler still clamps `desired` to min and max.
-   */
-  decide?(context: PolicyContext, opts: CallOptions): Promise<PolicyDecision>;
+  desiredRooms(rooms: RoomsSnapshot, config: PolicyConfig): number;
+  canDownscale(rooms: RoomsSnapshot, config: PolicyConfig, desired: number): boolean;
   /**
    * Checks the policy's `parameters.custom` (an empty object when the scheduler sets none) before a scheduler naming
    * this policy is stored. Each field is relative to `custom`; Maestro reports it as
    * `autoscaling.policy.parameters.custom.<field>` in a 400.
    */
   validate?(parameters: Record<string, unknown>): Array<{ field: string; message: string }>;
+}
+
+/**
+ * A built-in policy that keeps history or reads the runtime (metricsTriggers): it makes the whole decision, its own
+ * cooldowns included; the autoscaler still clamps `desired` to min and max.
+ */
+export interface StatefulPolicy {
+  readonly type: string;
+  decide(context: PolicyContext, opts: CallOptions): Promise<PolicyDecision>;
+}
+
+export type AnyPolicy = AutoscalingPolicyImpl | StatefulPolicy;
+
+export function isStateful(policy: AnyPolicy): policy is StatefulPolicy {
+  return typeof (policy as Partial<StatefulPolicy>).decide === "function";
 }
 
 /** What a stateful policy decides from. */

@@ -7,6 +7,8 @@ import {
   type Forwarder,
   imagePullPolicies,
   MAX_MATCHES_LIMIT,
+  type MetricsTriggers,
+  metricsTriggerTypes,
   type PortRange,
   restartPolicies,
   type Scheduler,
@@ -15,7 +17,7 @@ import {
 } from "./scheduler.js";
 import { isValidVersion } from "./semver.js";
 
-export const autoscalingPolicyTypes = ["roomOccupancy", "fixedBuffer"] as const;
+export const autoscalingPolicyTypes = ["roomOccupancy", "fixedBuffer", "metricsTriggers"] as const;
 export const forwarderTypes = ["gRPC"] as const;
 /** Protocols a room port may use. Maestro also accepted sctp and then failed at pod creation, so we refuse it early. */
 export const supportedPortProtocols = ["tcp", "udp"] as const;
@@ -77,7 +79,11 @@ export function validateScheduler(s: Scheduler, types: SchedulerTypes = builtinS
   validateIdentity(v, s);
   validateSpec(v, s.spec);
   validatePortRanges(v, s);
-  if (s.autoscaling != null) validateAutoscaling(v, s.autoscaling, types);
+  if (s.autoscaling != null) {
+    validateAutoscaling(v, s.autoscaling, types);
+    const triggers = s.autoscaling.policy?.parameters?.metricsTriggers;
+    if (triggers != null) validateMetricsTriggers(v, triggers, s.spec);
+  }
   validateForwarders(v, s.forwarders, types);
   validateMapKeys(v, "annotations", s.annotations);
   validateMapKeys(v, "labels", s.labels);
@@ -412,6 +418,61 @@ function validateAutoscaling(v: Violations, a: Autoscaling, types: SchedulerType
     v.intAtLeast(`${base}.fixedBuffer.amount`, params.fixedBuffer.amount, 1);
   }
   validateCustomParameters(v, a.policy.type, params.custom, types);
+}
+
+/** Largest usage or limit in percent: cpu and memory may run past their requests, so 100 is not the ceiling. */
+const MAX_TRIGGER_PERCENT = 1000;
+
+function validateMetricsTriggers(v: Violations, params: MetricsTriggers, spec: Spec | undefined): void {
+  const base = "autoscaling.policy.parameters.metricsTriggers";
+  if (typeof params !== "object" || Array.isArray(params)) {
+    v.add(base, "must be an object");
+    return;
+  }
+  const measured = new Set<string>();
+  let count = 0;
+  for (const direction of ["up", "down"] as const) {
+    const d = params[direction];
+    if (d == null) continue;
+    const path = `${base}.${direction}`;
+    v.intAtLeast(`${path}.cooldown`, d.cooldown, 0);
+    if (!Array.isArray(d.triggers)) {
+      v.add(`${path}.triggers`, "must be a list");
+      continue;
+    }
+    d.triggers.forEach((t, i) => {
+      count++;
+      const at = `${path}.triggers[${i}]`;
+      if (v.oneOf(`${at}.type`, t?.type, metricsTriggerTypes)) measured.add(t.type);
+      percent(v, `${at}.usage`, t?.usage);
+      if (!(typeof t?.threshold === "number" && t.threshold >= 0 && t.threshold <= 100)) {
+        v.add(`${at}.threshold`, "must be a number between 0 and 100");
+      }
+      v.intAtLeast(`${at}.time`, t?.time, 1);
+      if (t?.limit != null) {
+        if (direction === "down") v.add(`${at}.limit`, "has no effect on down triggers; leave it out");
+        else percent(v, `${at}.limit`, t.limit);
+      }
+      if (t?.delta != null && t.type !== "legacy") v.add(`${at}.delta`, "is only taken by legacy triggers");
+      if (t?.type === "legacy") v.intAtLeast(`${at}.delta`, t.delta, 1);
+    });
+  }
+  if (count === 0) v.add(base, "needs at least one trigger in up.triggers or down.triggers");
+  // The resource ratio divides by the requests, as v9 did; a container without them cannot be weighed.
+  for (const kind of ["cpu", "memory"] as const) {
+    if (!measured.has(kind)) continue;
+    (spec?.containers ?? []).forEach((c, i) => {
+      const request = parseQuantity(String(c?.requests?.[kind] ?? ""));
+      if (!(request !== undefined && request > 0)) {
+        v.add(`spec.containers[${i}].requests.${kind}`, `is required (greater than 0) when a ${kind} trigger is used`);
+      }
+    });
+  }
+}
+
+function percent(v: Violations, field: string, value: unknown): void {
+  if (typeof value === "number" && value > 0 && value <= MAX_TRIGGER_PERCENT) return;
+  v.add(field, `must be a number greater than 0 and at most ${MAX_TRIGGER_PERCENT} (percent)`);
 }
 
 function validateCustomParameters(v: Violations, type: string, custom: unknown, types: SchedulerTypes): void {

@@ -5,6 +5,7 @@ import type { Logger } from "../ports/logger.js";
 import type { OperationQueue, OperationStorage } from "../ports/operation-storage.js";
 import type { InstanceStorage, RoomStorage } from "../ports/room-storage.js";
 import type { Runtime } from "../ports/runtime.js";
+import type { ScalePointStorage } from "../ports/scale-points.js";
 import type { SchedulerStorage } from "../ports/scheduler-storage.js";
 import type { OperationManager } from "../services/operation-manager.js";
 import type { RoomManager } from "../services/room-manager.js";
@@ -39,6 +40,8 @@ export interface OperationServices {
   rooms: RoomStorage;
   instances: InstanceStorage;
   runtime: Runtime;
+  /** History of the metricsTriggers policy, forgotten with the scheduler. */
+  scalePoints?: ScalePointStorage | undefined;
   roomManager: RoomManager;
   operationManager: OperationManager;
   operationStorage: OperationStorage;

@@ -4,6 +4,6 @@ export { MemoryLeaseStorage } from "./memory-lease-storage.js";
 export { MemoryOperationQueue } from "./memory-operation-queue.js";
 export { MemoryOperationStorage } from "./memory-operation-storage.js";
 export { MemoryRoomStorage } from "./memory-room-storage.js";
+export { MemoryScalePoints } from "./memory-scale-points.js";
 export { MemorySchedulerOwnership } from "./memory-scheduler-ownership.js";
 export { MemorySchedulerStorage } from "./memory-scheduler-storage.js";
-export { MemoryScalePoints } from "./memory-scale-points.js";

@@ -55,7 +55,8 @@ export function triggerCapacity(trigger: MetricsTrigger, periodSeconds: number):
  */
 export function decideTriggers(input: TriggerInput): TriggerDecision {
   const { available, min, max } = input;
-  if (available < min) return { delta: min - available, wanted: min - available, reason: `below min ${min}`, by: "min" };
+  if (available < min)
+    return { delta: min - available, wanted: min - available, reason: `below min ${min}`, by: "min" };
   if (max !== -1 && available > max) {
     return { delta: max - available, wanted: max - available, reason: `above max ${max}`, by: "max" };
   }
@@ -76,7 +77,7 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
           by: { direction: "up", index, type: trigger.type, limit: true },
         };
       }
-      if (!fires(trigger, input, "up")) continue;
+      if (!triggerFires(trigger, input, "up")) continue;
       const wanted = triggerDelta(trigger, input, u);
       // v9 treats a fired trigger as "not in sync" only when it wants rooms; a zero delta lets the next one try.
       if (wanted <= 0) continue;
@@ -100,7 +101,7 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
   if (down && available > min) {
     for (const [index, trigger] of down.triggers.entries()) {
       const u = input.utilization[measuredType(trigger.type)];
-      if (u === undefined || !fires(trigger, input, "down")) continue;
+      if (u === undefined || !triggerFires(trigger, input, "down")) continue;
       const wanted = triggerDelta(trigger, input, u, "down");
       if (wanted >= 0) continue;
       if (!(input.nowMs - input.lastScaleAtMs > down.cooldown * 1000)) {
@@ -119,7 +120,11 @@ export function decideTriggers(input: TriggerInput): TriggerDecision {
 }
 
 /** v9's threshold rule: more than `threshold`% of the window's capacity beyond `usage` (strictly, both ways). */
-function fires(trigger: MetricsTrigger, input: TriggerInput, direction: "up" | "down"): boolean {
+export function triggerFires(
+  trigger: MetricsTrigger,
+  input: Pick<TriggerInput, "points" | "periodSeconds">,
+  direction: "up" | "down",
+): boolean {
   const capacity = triggerCapacity(trigger, input.periodSeconds);
   const points = (input.points[measuredType(trigger.type)] ?? []).slice(0, capacity + 1);
   const usage = trigger.usage / 100;
@@ -128,7 +133,12 @@ function fires(trigger: MetricsTrigger, input: TriggerInput, direction: "up" | "
 }
 
 /** Rooms a trigger asks for at utilization `u`: the room formula, the resource formula, or legacy's fixed delta. */
-function triggerDelta(trigger: MetricsTrigger, input: TriggerInput, u: number, direction: "up" | "down" = "up"): number {
+export function triggerDelta(
+  trigger: MetricsTrigger,
+  input: Pick<TriggerInput, "available" | "inUse">,
+  u: number,
+  direction: "up" | "down" = "up",
+): number {
   const target = trigger.usage / 100;
   switch (trigger.type) {
     case "legacy": {

@@ -1,9 +1,9 @@
-import { resourceUtilization, type RoomUsage } from "../../entities/room-usage.js";
+import { type RoomUsage, resourceUtilization } from "../../entities/room-usage.js";
 import type { MetricsTriggers, MetricsTriggerType, Scheduler } from "../../entities/scheduler.js";
 import { MaestroError } from "../../errors.js";
 import type { CallOptions } from "../../ports/call-options.js";
 import type { ScalePointStorage } from "../../ports/scale-points.js";
-import type { AutoscalingPolicyImpl, PolicyContext, PolicyDecision, RoomsSnapshot } from "../policy.js";
+import type { PolicyContext, PolicyDecision, RoomsSnapshot, StatefulPolicy } from "../policy.js";
 import { decideTriggers, measuredType, triggerCapacity } from "./decide.js";
 
 export const METRICS_TRIGGERS = "metricsTriggers";
@@ -15,28 +15,44 @@ export interface MetricsTriggersDeps {
   points: ScalePointStorage;
   /** The runtime's per-room usage; resolves to [] when the runtime cannot measure rooms. */
   usage: (scheduler: Scheduler, opts: CallOptions) => Promise<RoomUsage[]>;
-  /** The health-controller period: one point per run, so a trigger's `time` spans ⌊time / period⌋ points. */
-  periodMs: number;
 }
 
 /**
  * Maestro v9's autoscaler as a policy: every health-controller run records room, cpu and memory utilization as points
  * (one list per type, shared by up and down triggers), then `decideTriggers` picks the scale.
  */
-export class MetricsTriggersPolicy implements AutoscalingPolicyImpl {
+export class MetricsTriggersPolicy implements StatefulPolicy {
   readonly type = METRICS_TRIGGERS;
 
-  constructor(private readonly deps: MetricsTriggersDeps) {}
+  private deps: MetricsTriggersDeps | undefined;
+
+  /**
+   * @param periodMs the health-controller period: one point per run, so a trigger's `time` spans ⌊time / period⌋
+   * points.
+   */
+  constructor(
+    private readonly periodMs: number,
+    deps?: MetricsTriggersDeps,
+  ) {
+    this.deps = deps;
+  }
+
+  /** Storage and runtime open after plugins load; the policy is registered first so no plugin can take its name. */
+  attach(deps: MetricsTriggersDeps): void {
+    this.deps = deps;
+  }
 
   async decide(ctx: PolicyContext, opts: CallOptions): Promise<PolicyDecision> {
+    const deps = this.deps;
+    if (!deps) throw new MaestroError("unavailable", "metricsTriggers policy has no point storage yet");
     const { scheduler, available, now } = ctx;
     const autoscaling = scheduler.autoscaling;
     const params = autoscaling?.policy.parameters.metricsTriggers;
     if (!autoscaling || !params) {
       throw new MaestroError("failed_precondition", "metricsTriggers needs parameters.metricsTriggers");
     }
-    const periodSeconds = this.deps.periodMs / 1000;
-    const usages = await this.deps.usage(scheduler, opts);
+    const periodSeconds = this.periodMs / 1000;
+    const usages = await deps.usage(scheduler, opts);
     const utilization = currentUtilization(ctx.rooms, available, usages);
     const keep = pointsToKeep(params, periodSeconds);
     const points: Partial<Record<MetricsTriggerType, number[]>> = {};
@@ -44,11 +60,11 @@ export class MetricsTriggersPolicy implements AutoscalingPolicyImpl {
       const value = utilization[type];
       const count = keep[type];
       if (value !== undefined) {
-        await this.deps.points.addPoint(scheduler.name, type, { value, at: now }, count, this.deps.periodMs / 2, opts);
+        await deps.points.addPoint(scheduler.name, type, { value, at: now }, count, this.periodMs / 2, opts);
       }
-      points[type] = (await this.deps.points.points(scheduler.name, type, count, opts)).map((p) => p.value);
+      points[type] = (await deps.points.points(scheduler.name, type, count, opts)).map((p) => p.value);
     }
-    const last = await this.deps.points.lastScaleAt(scheduler.name, opts);
+    const last = await deps.points.lastScaleAt(scheduler.name, opts);
     const decision = decideTriggers({
       available,
       inUse: ctx.rooms.runningMatches / ctx.rooms.maxMatches,
@@ -69,9 +85,7 @@ export class MetricsTriggersPolicy implements AutoscalingPolicyImpl {
       heldBack: decision.delta < 0 ? undefined : decision.reason,
       reason: decision.reason,
       // Only trigger scales start the cooldowns (v9 did not count min/max corrections either).
-      scaled: byTrigger
-        ? (o) => this.deps.points.setLastScaleAt(scheduler.name, now, o)
-        : undefined,
+      scaled: byTrigger ? (o) => deps.points.setLastScaleAt(scheduler.name, now, o) : undefined,
     };
   }
 }
@@ -99,7 +113,10 @@ export function currentUtilization(
  * Points to keep per type: one more than the longest window among that type's triggers, up or down. v9 meant to keep
  * the longer window but let a down trigger's time always win, which could make an up threshold unreachable.
  */
-export function pointsToKeep(params: MetricsTriggers, periodSeconds: number): Record<"room" | "cpu" | "memory", number> {
+export function pointsToKeep(
+  params: MetricsTriggers,
+  periodSeconds: number,
+): Record<"room" | "cpu" | "memory", number> {
   const keep = { room: HISTORY_POINTS, cpu: HISTORY_POINTS, memory: HISTORY_POINTS };
   for (const trigger of [...(params.up?.triggers ?? []), ...(params.down?.triggers ?? [])]) {
     const type = measuredType(trigger.type);

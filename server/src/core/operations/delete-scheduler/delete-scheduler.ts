@@ -30,6 +30,7 @@ export function deleteSchedulerOperation(s: OperationServices): OperationDefinit
         if (!(err instanceof MaestroError && err.code === "not_found")) throw err;
       });
       await s.queue.clear(scheduler.name, opts);
+      await s.scalePoints?.deleteScheduler(scheduler.name, opts);
       // The scheduler's operation history goes with it (queued ones could never run anyway); this operation's own
       // record stays so the caller can read how the deletion ended.
       for (const stage of ["pending", "active", "final"] as const) {
