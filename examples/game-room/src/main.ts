@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import type { Socket as UdpSocket } from "node:dgram";
 import { MaestroRoom } from "@maestro/sdk-room";
+import { CpuBurner, parseBusyCommand } from "./cpu-burner.js";
 import { planPorts } from "./listen-plan.js";
 import { log } from "./log.js";
 import { MatchReporter } from "./match-reporter.js";
@@ -15,6 +16,20 @@ async function main(): Promise<void> {
   const reporter = new MatchReporter(room);
   const servers: TcpEchoServer[] = [];
   const udpSockets: UdpSocket[] = [];
+  const burner = new CpuBurner();
+  const busyAtStart = process.env["GAME_ROOM_BUSY_PERCENT"];
+  if (busyAtStart) burner.set(Number(busyAtStart));
+  const command = (line: string): string | undefined => {
+    const percent = parseBusyCommand(line);
+    if (percent === undefined) return undefined;
+    try {
+      burner.set(percent);
+      log(`busy ${percent}% of a core`);
+      return `busy ${percent}`;
+    } catch (e) {
+      return `error: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  };
 
   for (const plan of planPorts(room.ports, process.env)) {
     const server = new TcpEchoServer({
@@ -23,7 +38,8 @@ async function main(): Promise<void> {
       host: HOST,
       onClientsChanged: ({ clientId, joined }) =>
         joined ? reporter.clientJoined(clientId) : reporter.clientLeft(clientId),
-      stats: () => ({ clients: reporter.clients, roomId: room.roomId }),
+      stats: () => ({ clients: reporter.clients, roomId: room.roomId, busyPercent: burner.percent }),
+      command,
     });
     const port = await server.listen();
     servers.push(server);
@@ -38,6 +54,7 @@ async function main(): Promise<void> {
 
   room.onTermination(async ({ reason, deadline, signal }) => {
     log(`termination requested (${reason}), draining until ${deadline.toISOString()}`);
+    burner.stop();
     for (const server of servers) server.stopAccepting();
     log("stopped accepting clients");
     for (const server of servers) server.broadcast("server shutting down\n");

@@ -10,9 +10,11 @@ export interface TcpEchoServerOptions {
   onClientsChanged: (change: { clientId: string; joined: boolean }) => void;
   /** Reply to a `stats` line. */
   stats: () => Record<string, unknown>;
+  /** Handles a line that is a command rather than something to echo; returns the reply, or undefined to echo. */
+  command?: (line: string) => string | undefined;
 }
 
-/** Line-based TCP echo: each line comes back as sent, except `stats`, which is answered with JSON. */
+/** Line-based TCP echo: each line comes back as sent, except `stats` (answered with JSON) and commands. */
 export class TcpEchoServer {
   readonly #options: TcpEchoServerOptions;
   readonly #server: Server;
@@ -70,7 +72,9 @@ export class TcpEchoServer {
     const lines = new LineSplitter();
     socket.on("data", (chunk: Buffer) => {
       for (const line of lines.push(chunk)) {
-        if (line.toString("utf8").trim() === "stats") socket.write(`${JSON.stringify(this.#options.stats())}\n`);
+        const text = line.toString("utf8").trim();
+        const reply = text === "stats" ? JSON.stringify(this.#options.stats()) : this.#options.command?.(text);
+        if (reply !== undefined) socket.write(`${reply}\n`);
         else socket.write(Buffer.concat([line, Buffer.from("\n")]));
       }
     });

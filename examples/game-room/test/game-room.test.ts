@@ -67,7 +67,7 @@ describe("example game room", () => {
         what: "stats reply",
       },
     );
-    expect(JSON.parse(statsLine)).toEqual({ clients: 1, roomId: "echo-game-room-1" });
+    expect(JSON.parse(statsLine)).toEqual({ clients: 1, roomId: "echo-game-room-1", busyPercent: 0 });
 
     client.socket.end();
     await client.closed;
@@ -81,6 +81,28 @@ describe("example game room", () => {
     expect(api.requests.every((r) => r.headers["authorization"] === "Bearer room-token")).toBe(true);
     expect(api.requests.every((r) => r.responseStatus === 200)).toBe(true);
     expect(game.output()).toMatch(/termination requested \(SIGTERM\)[\s\S]*all clients left[\s\S]*reported terminated/);
+  });
+
+  it("burns CPU on a `busy <percent>` line until told `busy 0`, and refuses a percent out of range", async () => {
+    const port = await freePort();
+    game = startGame(roomEnv({ game: port }));
+    await api.waitFor(pingStatus("ready"));
+    const client = await connect(port);
+    const lines = () => client.received().split("\n");
+    client.socket.write("busy 20\n");
+    await eventually(() => lines().includes("busy 20"), { what: "busy reply" });
+    client.socket.write("busy 150\n");
+    await eventually(() => lines().some((l) => l.startsWith("error: busy percent must be between 0 and 100")), {
+      what: "range error",
+    });
+    client.socket.write("stats\n");
+    const stats = await eventually(() => lines().find((l) => l.startsWith("{")), { what: "stats reply" });
+    expect(JSON.parse(stats)).toMatchObject({ busyPercent: 20 });
+    client.socket.write("busy 0\n");
+    await eventually(() => lines().includes("busy 0"), { what: "busy 0 reply" });
+    expect(game.output()).toContain("busy 20% of a core");
+    client.socket.end();
+    await client.closed;
   });
 
   it("drains connected clients: warns them, stays terminating until they leave, then exits 0", async () => {

@@ -15,7 +15,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file maestro/v1/messages.proto.
  */
 export const file_maestro_v1_messages: GenFile = /*@__PURE__*/
-  fileDesc("ChltYWVzdHJvL3YxL21lc3NhZ2VzLnByb3RvEgptYWVzdHJvLnYxIpcCCglDb250YWluZXISDAoEbmFtZRgBIAEoCRINCgVpbWFnZRgCIAEoCRIZChFpbWFnZV9wdWxsX3BvbGljeRgDIAEoCRIPCgdjb21tYW5kGAQgAygJEjUKC2Vudmlyb25tZW50GAUgAygLMiAubWFlc3Ryby52MS5Db250YWluZXJFbnZpcm9ubWVudBIwCghyZXF1ZXN0cxgGIAEoCzIeLm1hZXN0cm8udjEuQ29udGFpbmVyUmVzb3VyY2VzEi4KBmxpbWl0cxgHIAEoCzIeLm1hZXN0cm8udjEuQ29udGFpbmVyUmVzb3VyY2VzEigKBXBvcnRzGAggAygLMhkubWFlc3Ryby52MS5Db250YWluZXJQb3J0IvkCChFPcHRpb25hbENvbnRhaW5lchIRCgRuYW1lGAEgASgJSACIAQESEgoFaW1hZ2UYAiABKAlIAYgBARIeChFpbWFnZV9wdWxsX3BvbGljeRgDIAEoCUgCiAEBEg8KB2NvbW1hbmQYBCADKAkSNQoLZW52aXJvbm1lbnQYBSADKAsyIC5tYWVzdHJvLnYxLkNvbnRhaW5lckVudmlyb25tZW50EjUKCHJlcXVlc3RzGAYgASgLMh4ubWFlc3Ryby52MS5Db250YWluZXJSZXNvdXJjZXNIA4gBARIzCgZsaW1pdHMYByABKAsyHi5tYWVzdHJvLnYxLkNvbnRhaW5lclJlc291cmNlc0gEiAEBEigKBXBvcnRzGAggAygLMhkubWFlc3Ryby52MS5Db250YWluZXJQb3J0QgcKBV9uYW1lQggKBl9pbWFnZUIUChJfaW1hZ2VfcHVsbF9wb2xpY3lCCwoJX3JlcXVlc3RzQgkKB19saW1pdHMilQEKFENvbnRhaW5lckVudmlyb25tZW50EgwKBG5hbWUYASABKAkSEgoFdmFsdWUYAiABKAlIAIgBARJCCgp2YWx1ZV9mcm9tGAMgASgLMikubWFlc3Ryby52MS5Db250YWluZXJFbnZpcm9ubWVudFZhbHVlRnJvbUgBiAEBQggKBl92YWx1ZUINCgtfdmFsdWVfZnJvbSLfAQodQ29udGFpbmVyRW52aXJvbm1lbnRWYWx1ZUZyb20SSQoJZmllbGRfcmVmGAEgASgLMjEubWFlc3Ryby52MS5Db250YWluZXJFbnZpcm9ubWVudFZhbHVlRnJvbUZpZWxkUmVmSACIAQESUgoOc2VjcmV0X2tleV9yZWYYAiABKAsyNS5tYWVzdHJvLnYxLkNvbnRhaW5lckVudmlyb25tZW50VmFsdWVGcm9tU2VjcmV0S2V5UmVmSAGIAQFCDAoKX2ZpZWxkX3JlZkIRCg9fc2VjcmV0X2tleV9yZWYiOwolQ29udGFpbmVyRW52aXJvbm1lbnRWYWx1ZUZyb21GaWVsZFJlZhISCgpmaWVsZF9wYXRoGAEgASgJIkYKKUNvbnRhaW5lckVudmlyb25tZW50VmFsdWVGcm9tU2VjcmV0S2V5UmVmEgwKBG5hbWUYASABKAkSCwoDa2V5GAIgASgJIjEKEkNvbnRhaW5lclJlc291cmNlcxIOCgZtZW1vcnkYASABKAkSCwoDY3B1GAIgASgJIpkBCg1Db250YWluZXJQb3J0EgwKBG5hbWUYASABKAkSEAoIcHJvdG9jb2wYAiABKAkSDAoEcG9ydBgDIAEoBRIRCglob3N0X3BvcnQYBCABKAUSMwoPaG9zdF9wb3J0X3JhbmdlGAUgASgLMhUubWFlc3Ryby52MS5Qb3J0UmFuZ2VIAIgBAUISChBfaG9zdF9wb3J0X3JhbmdlIicKCVBvcnRSYW5nZRINCgVzdGFydBgBIAEoBRILCgNlbmQYAiABKAUiJgoPTWF0Y2hBbGxvY2F0aW9uEhMKC21heF9tYXRjaGVzGAEgASgFItUBCgRTcGVjEg8KB3ZlcnNpb24YASABKAkSOwoYdGVybWluYXRpb25fZ3JhY2VfcGVyaW9kGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEikKCmNvbnRhaW5lcnMYAyADKAsyFS5tYWVzdHJvLnYxLkNvbnRhaW5lchISCgp0b2xlcmF0aW9uGAQgASgJEhAKCGFmZmluaXR5GAUgASgJEhsKDnJlc3RhcnRfcG9saWN5GAYgASgJSACIAQFCEQoPX3Jlc3RhcnRfcG9saWN5IuwBCgxPcHRpb25hbFNwZWMSQAoYdGVybWluYXRpb25fZ3JhY2VfcGVyaW9kGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uSACIAQESMQoKY29udGFpbmVycxgDIAMoCzIdLm1hZXN0cm8udjEuT3B0aW9uYWxDb250YWluZXISFwoKdG9sZXJhdGlvbhgEIAEoCUgBiAEBEhUKCGFmZmluaXR5GAUgASgJSAKIAQFCGwoZX3Rlcm1pbmF0aW9uX2dyYWNlX3BlcmlvZEINCgtfdG9sZXJhdGlvbkILCglfYWZmaW5pdHkiogUKCVNjaGVkdWxlchIMCgRuYW1lGAEgASgJEgwKBGdhbWUYAiABKAkSDQoFc3RhdGUYAyABKAkSKQoKcG9ydF9yYW5nZRgEIAEoCzIVLm1hZXN0cm8udjEuUG9ydFJhbmdlEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCW1heF9zdXJnZRgGIAEoCRIWCg5yb29tc19yZXBsaWNhcxgHIAEoBRIeCgRzcGVjGAggASgLMhAubWFlc3Ryby52MS5TcGVjEjEKC2F1dG9zY2FsaW5nGAkgASgLMhcubWFlc3Ryby52MS5BdXRvc2NhbGluZ0gAiAEBEikKCmZvcndhcmRlcnMYCiADKAsyFS5tYWVzdHJvLnYxLkZvcndhcmRlchI7Cgthbm5vdGF0aW9ucxgLIAMoCzImLm1hZXN0cm8udjEuU2NoZWR1bGVyLkFubm90YXRpb25zRW50cnkSMQoGbGFiZWxzGAwgAygLMiEubWFlc3Ryby52MS5TY2hlZHVsZXIuTGFiZWxzRW50cnkSOgoQbWF0Y2hfYWxsb2NhdGlvbhgNIAEoCzIbLm1hZXN0cm8udjEuTWF0Y2hBbGxvY2F0aW9uSAGIAQESHQoQb2NjdXBpZWRfdGltZW91dBgOIAEoA0gCiAEBGjIKEEFubm90YXRpb25zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg4KDF9hdXRvc2NhbGluZ0ITChFfbWF0Y2hfYWxsb2NhdGlvbkITChFfb2NjdXBpZWRfdGltZW91dCKpAgoUU2NoZWR1bGVyV2l0aG91dFNwZWMSDAoEbmFtZRgBIAEoCRIMCgRnYW1lGAIgASgJEg0KBXN0YXRlGAMgASgJEg8KB3ZlcnNpb24YBCABKAkSKQoKcG9ydF9yYW5nZRgFIAEoCzIVLm1hZXN0cm8udjEuUG9ydFJhbmdlEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCW1heF9zdXJnZRgHIAEoCRIWCg5yb29tc19yZXBsaWNhcxgIIAEoBRI6ChBtYXRjaF9hbGxvY2F0aW9uGAkgASgLMhsubWFlc3Ryby52MS5NYXRjaEFsbG9jYXRpb25IAIgBAUITChFfbWF0Y2hfYWxsb2NhdGlvbiJmChBTY2hlZHVsZXJWZXJzaW9uEg8KB3ZlcnNpb24YASABKAkSEQoJaXNfYWN0aXZlGAIgASgIEi4KCmNyZWF0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInkKC0F1dG9zY2FsaW5nEg8KB2VuYWJsZWQYASABKAgSCwoDbWluGAIgASgFEgsKA21heBgDIAEoBRItCgZwb2xpY3kYBCABKAsyHS5tYWVzdHJvLnYxLkF1dG9zY2FsaW5nUG9saWN5EhAKCGNvb2xkb3duGAUgASgFIs4BChNPcHRpb25hbEF1dG9zY2FsaW5nEhQKB2VuYWJsZWQYASABKAhIAIgBARIQCgNtaW4YAiABKAVIAYgBARIQCgNtYXgYAyABKAVIAogBARIyCgZwb2xpY3kYBCABKAsyHS5tYWVzdHJvLnYxLkF1dG9zY2FsaW5nUG9saWN5SAOIAQESFQoIY29vbGRvd24YBSABKAVIBIgBAUIKCghfZW5hYmxlZEIGCgRfbWluQgYKBF9tYXhCCQoHX3BvbGljeUILCglfY29vbGRvd24iUwoRQXV0b3NjYWxpbmdQb2xpY3kSDAoEdHlwZRgBIAEoCRIwCgpwYXJhbWV0ZXJzGAIgASgLMhwubWFlc3Ryby52MS5Qb2xpY3lQYXJhbWV0ZXJzIssBChBQb2xpY3lQYXJhbWV0ZXJzEjYKDnJvb21fb2NjdXBhbmN5GAEgASgLMhkubWFlc3Ryby52MS5Sb29tT2NjdXBhbmN5SACIAQESMgoMZml4ZWRfYnVmZmVyGAIgASgLMhcubWFlc3Ryby52MS5GaXhlZEJ1ZmZlckgBiAEBEicKBmN1c3RvbRgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RCEQoPX3Jvb21fb2NjdXBhbmN5Qg8KDV9maXhlZF9idWZmZXIiVQoNUm9vbU9jY3VwYW5jeRIUCgxyZWFkeV90YXJnZXQYASABKAESGwoOZG93bl90aHJlc2hvbGQYAiABKAFIAIgBAUIRCg9fZG93bl90aHJlc2hvbGQiLQoLRml4ZWRCdWZmZXISEwoGYW1vdW50GAEgASgFSACIAQFCCQoHX2Ftb3VudCKIAQoJRm9yd2FyZGVyEgwKBG5hbWUYASABKAkSDgoGZW5hYmxlGAIgASgIEgwKBHR5cGUYAyABKAkSDwoHYWRkcmVzcxgEIAEoCRIyCgdvcHRpb25zGAUgASgLMhwubWFlc3Ryby52MS5Gb3J3YXJkZXJPcHRpb25zSACIAQFCCgoIX29wdGlvbnMiTgoQRm9yd2FyZGVyT3B0aW9ucxIPCgd0aW1lb3V0GAEgASgDEikKCG1ldGFkYXRhGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJOCg9BdXRvc2NhbGluZ0luZm8SDwoHZW5hYmxlZBgBIAEoCBILCgNtaW4YAiABKAUSCwoDbWF4GAMgASgFEhAKCGNvb2xkb3duGAQgASgFIo8DCg1TY2hlZHVsZXJJbmZvEgwKBG5hbWUYASABKAkSDAoEZ2FtZRgCIAEoCRINCgVzdGF0ZRgDIAEoCRIWCg5yb29tc19yZXBsaWNhcxgEIAEoBRITCgtyb29tc19yZWFkeRgFIAEoBRIWCg5yb29tc19vY2N1cGllZBgGIAEoBRIVCg1yb29tc19wZW5kaW5nGAcgASgFEhkKEXJvb21zX3Rlcm1pbmF0aW5nGAggASgFEjAKC2F1dG9zY2FsaW5nGAkgASgLMhsubWFlc3Ryby52MS5BdXRvc2NhbGluZ0luZm8SOgoQbWF0Y2hfYWxsb2NhdGlvbhgKIAEoCzIbLm1hZXN0cm8udjEuTWF0Y2hBbGxvY2F0aW9uSACIAQESEwoLcm9vbXNfZXJyb3IYCyABKAUSFQoNcm9vbXNfdW5yZWFkeRgMIAEoBRIXCg9yb29tc19hbGxvY2F0ZWQYDSABKAUSFAoMcm9vbXNfYWN0aXZlGA4gASgFQhMKEV9tYXRjaF9hbGxvY2F0aW9uIsEBChFMaXN0T3BlcmF0aW9uSXRlbRIKCgJpZBgBIAEoCRIOCgZzdGF0dXMYAiABKAkSFwoPZGVmaW5pdGlvbl9uYW1lGAMgASgJEiUKBWxlYXNlGAQgASgLMhEubWFlc3Ryby52MS5MZWFzZUgAiAEBEhYKDnNjaGVkdWxlcl9uYW1lGAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQggKBl9sZWFzZSKYAgoJT3BlcmF0aW9uEgoKAmlkGAEgASgJEg4KBnN0YXR1cxgCIAEoCRIXCg9kZWZpbml0aW9uX25hbWUYAyABKAkSJQoFbGVhc2UYBCABKAsyES5tYWVzdHJvLnYxLkxlYXNlSACIAQESFgoOc2NoZWR1bGVyX25hbWUYBSABKAkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoFaW5wdXQYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EjUKEWV4ZWN1dGlvbl9oaXN0b3J5GAggAygLMhoubWFlc3Ryby52MS5PcGVyYXRpb25FdmVudEIICgZfbGVhc2UiFAoFTGVhc2USCwoDdHRsGAEgASgJIk8KDk9wZXJhdGlvbkV2ZW50Ei4KCmNyZWF0ZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWV2ZW50GAIgASgJIjQKBFBvcnQSDAoEbmFtZRgBIAEoCRIQCghwcm90b2NvbBgCIAEoCRIMCgRwb3J0GAMgASgFIvUDCghHYW1lUm9vbRIKCgJpZBgBIAEoCRIWCg5zY2hlZHVsZXJfbmFtZRgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEg4KBnN0YXR1cxgEIAEoCRITCgtwaW5nX3N0YXR1cxgFIAEoCRIXCg9ydW5uaW5nX21hdGNoZXMYBiABKAUSKQoIbWV0YWRhdGEYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhoKEmlzX3ZhbGlkYXRpb25fcm9vbRgIIAEoCBIuCgpjcmVhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxsYXN0X3BpbmdfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKDGFsbG9jYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIAIgBARIMCgRob3N0GAwgASgJEh8KBXBvcnRzGA0gAygLMhAubWFlc3Ryby52MS5Qb3J0EhcKD2luc3RhbmNlX3N0YXR1cxgOIAEoCRIjChtpbnN0YW5jZV9zdGF0dXNfZGVzY3JpcHRpb24YDyABKAkSGAoQcGluZ19hZ2Vfc2Vjb25kcxgQIAEoAUIPCg1fYWxsb2NhdGVkX2F0YgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChltYWVzdHJvL3YxL21lc3NhZ2VzLnByb3RvEgptYWVzdHJvLnYxIpcCCglDb250YWluZXISDAoEbmFtZRgBIAEoCRINCgVpbWFnZRgCIAEoCRIZChFpbWFnZV9wdWxsX3BvbGljeRgDIAEoCRIPCgdjb21tYW5kGAQgAygJEjUKC2Vudmlyb25tZW50GAUgAygLMiAubWFlc3Ryby52MS5Db250YWluZXJFbnZpcm9ubWVudBIwCghyZXF1ZXN0cxgGIAEoCzIeLm1hZXN0cm8udjEuQ29udGFpbmVyUmVzb3VyY2VzEi4KBmxpbWl0cxgHIAEoCzIeLm1hZXN0cm8udjEuQ29udGFpbmVyUmVzb3VyY2VzEigKBXBvcnRzGAggAygLMhkubWFlc3Ryby52MS5Db250YWluZXJQb3J0IvkCChFPcHRpb25hbENvbnRhaW5lchIRCgRuYW1lGAEgASgJSACIAQESEgoFaW1hZ2UYAiABKAlIAYgBARIeChFpbWFnZV9wdWxsX3BvbGljeRgDIAEoCUgCiAEBEg8KB2NvbW1hbmQYBCADKAkSNQoLZW52aXJvbm1lbnQYBSADKAsyIC5tYWVzdHJvLnYxLkNvbnRhaW5lckVudmlyb25tZW50EjUKCHJlcXVlc3RzGAYgASgLMh4ubWFlc3Ryby52MS5Db250YWluZXJSZXNvdXJjZXNIA4gBARIzCgZsaW1pdHMYByABKAsyHi5tYWVzdHJvLnYxLkNvbnRhaW5lclJlc291cmNlc0gEiAEBEigKBXBvcnRzGAggAygLMhkubWFlc3Ryby52MS5Db250YWluZXJQb3J0QgcKBV9uYW1lQggKBl9pbWFnZUIUChJfaW1hZ2VfcHVsbF9wb2xpY3lCCwoJX3JlcXVlc3RzQgkKB19saW1pdHMilQEKFENvbnRhaW5lckVudmlyb25tZW50EgwKBG5hbWUYASABKAkSEgoFdmFsdWUYAiABKAlIAIgBARJCCgp2YWx1ZV9mcm9tGAMgASgLMikubWFlc3Ryby52MS5Db250YWluZXJFbnZpcm9ubWVudFZhbHVlRnJvbUgBiAEBQggKBl92YWx1ZUINCgtfdmFsdWVfZnJvbSLfAQodQ29udGFpbmVyRW52aXJvbm1lbnRWYWx1ZUZyb20SSQoJZmllbGRfcmVmGAEgASgLMjEubWFlc3Ryby52MS5Db250YWluZXJFbnZpcm9ubWVudFZhbHVlRnJvbUZpZWxkUmVmSACIAQESUgoOc2VjcmV0X2tleV9yZWYYAiABKAsyNS5tYWVzdHJvLnYxLkNvbnRhaW5lckVudmlyb25tZW50VmFsdWVGcm9tU2VjcmV0S2V5UmVmSAGIAQFCDAoKX2ZpZWxkX3JlZkIRCg9fc2VjcmV0X2tleV9yZWYiOwolQ29udGFpbmVyRW52aXJvbm1lbnRWYWx1ZUZyb21GaWVsZFJlZhISCgpmaWVsZF9wYXRoGAEgASgJIkYKKUNvbnRhaW5lckVudmlyb25tZW50VmFsdWVGcm9tU2VjcmV0S2V5UmVmEgwKBG5hbWUYASABKAkSCwoDa2V5GAIgASgJIjEKEkNvbnRhaW5lclJlc291cmNlcxIOCgZtZW1vcnkYASABKAkSCwoDY3B1GAIgASgJIpkBCg1Db250YWluZXJQb3J0EgwKBG5hbWUYASABKAkSEAoIcHJvdG9jb2wYAiABKAkSDAoEcG9ydBgDIAEoBRIRCglob3N0X3BvcnQYBCABKAUSMwoPaG9zdF9wb3J0X3JhbmdlGAUgASgLMhUubWFlc3Ryby52MS5Qb3J0UmFuZ2VIAIgBAUISChBfaG9zdF9wb3J0X3JhbmdlIicKCVBvcnRSYW5nZRINCgVzdGFydBgBIAEoBRILCgNlbmQYAiABKAUiJgoPTWF0Y2hBbGxvY2F0aW9uEhMKC21heF9tYXRjaGVzGAEgASgFItUBCgRTcGVjEg8KB3ZlcnNpb24YASABKAkSOwoYdGVybWluYXRpb25fZ3JhY2VfcGVyaW9kGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEikKCmNvbnRhaW5lcnMYAyADKAsyFS5tYWVzdHJvLnYxLkNvbnRhaW5lchISCgp0b2xlcmF0aW9uGAQgASgJEhAKCGFmZmluaXR5GAUgASgJEhsKDnJlc3RhcnRfcG9saWN5GAYgASgJSACIAQFCEQoPX3Jlc3RhcnRfcG9saWN5IuwBCgxPcHRpb25hbFNwZWMSQAoYdGVybWluYXRpb25fZ3JhY2VfcGVyaW9kGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uSACIAQESMQoKY29udGFpbmVycxgDIAMoCzIdLm1hZXN0cm8udjEuT3B0aW9uYWxDb250YWluZXISFwoKdG9sZXJhdGlvbhgEIAEoCUgBiAEBEhUKCGFmZmluaXR5GAUgASgJSAKIAQFCGwoZX3Rlcm1pbmF0aW9uX2dyYWNlX3BlcmlvZEINCgtfdG9sZXJhdGlvbkILCglfYWZmaW5pdHkiogUKCVNjaGVkdWxlchIMCgRuYW1lGAEgASgJEgwKBGdhbWUYAiABKAkSDQoFc3RhdGUYAyABKAkSKQoKcG9ydF9yYW5nZRgEIAEoCzIVLm1hZXN0cm8udjEuUG9ydFJhbmdlEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCW1heF9zdXJnZRgGIAEoCRIWCg5yb29tc19yZXBsaWNhcxgHIAEoBRIeCgRzcGVjGAggASgLMhAubWFlc3Ryby52MS5TcGVjEjEKC2F1dG9zY2FsaW5nGAkgASgLMhcubWFlc3Ryby52MS5BdXRvc2NhbGluZ0gAiAEBEikKCmZvcndhcmRlcnMYCiADKAsyFS5tYWVzdHJvLnYxLkZvcndhcmRlchI7Cgthbm5vdGF0aW9ucxgLIAMoCzImLm1hZXN0cm8udjEuU2NoZWR1bGVyLkFubm90YXRpb25zRW50cnkSMQoGbGFiZWxzGAwgAygLMiEubWFlc3Ryby52MS5TY2hlZHVsZXIuTGFiZWxzRW50cnkSOgoQbWF0Y2hfYWxsb2NhdGlvbhgNIAEoCzIbLm1hZXN0cm8udjEuTWF0Y2hBbGxvY2F0aW9uSAGIAQESHQoQb2NjdXBpZWRfdGltZW91dBgOIAEoA0gCiAEBGjIKEEFubm90YXRpb25zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg4KDF9hdXRvc2NhbGluZ0ITChFfbWF0Y2hfYWxsb2NhdGlvbkITChFfb2NjdXBpZWRfdGltZW91dCKpAgoUU2NoZWR1bGVyV2l0aG91dFNwZWMSDAoEbmFtZRgBIAEoCRIMCgRnYW1lGAIgASgJEg0KBXN0YXRlGAMgASgJEg8KB3ZlcnNpb24YBCABKAkSKQoKcG9ydF9yYW5nZRgFIAEoCzIVLm1hZXN0cm8udjEuUG9ydFJhbmdlEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCW1heF9zdXJnZRgHIAEoCRIWCg5yb29tc19yZXBsaWNhcxgIIAEoBRI6ChBtYXRjaF9hbGxvY2F0aW9uGAkgASgLMhsubWFlc3Ryby52MS5NYXRjaEFsbG9jYXRpb25IAIgBAUITChFfbWF0Y2hfYWxsb2NhdGlvbiJmChBTY2hlZHVsZXJWZXJzaW9uEg8KB3ZlcnNpb24YASABKAkSEQoJaXNfYWN0aXZlGAIgASgIEi4KCmNyZWF0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInkKC0F1dG9zY2FsaW5nEg8KB2VuYWJsZWQYASABKAgSCwoDbWluGAIgASgFEgsKA21heBgDIAEoBRItCgZwb2xpY3kYBCABKAsyHS5tYWVzdHJvLnYxLkF1dG9zY2FsaW5nUG9saWN5EhAKCGNvb2xkb3duGAUgASgFIs4BChNPcHRpb25hbEF1dG9zY2FsaW5nEhQKB2VuYWJsZWQYASABKAhIAIgBARIQCgNtaW4YAiABKAVIAYgBARIQCgNtYXgYAyABKAVIAogBARIyCgZwb2xpY3kYBCABKAsyHS5tYWVzdHJvLnYxLkF1dG9zY2FsaW5nUG9saWN5SAOIAQESFQoIY29vbGRvd24YBSABKAVIBIgBAUIKCghfZW5hYmxlZEIGCgRfbWluQgYKBF9tYXhCCQoHX3BvbGljeUILCglfY29vbGRvd24iUwoRQXV0b3NjYWxpbmdQb2xpY3kSDAoEdHlwZRgBIAEoCRIwCgpwYXJhbWV0ZXJzGAIgASgLMhwubWFlc3Ryby52MS5Qb2xpY3lQYXJhbWV0ZXJzIpwCChBQb2xpY3lQYXJhbWV0ZXJzEjYKDnJvb21fb2NjdXBhbmN5GAEgASgLMhkubWFlc3Ryby52MS5Sb29tT2NjdXBhbmN5SACIAQESMgoMZml4ZWRfYnVmZmVyGAIgASgLMhcubWFlc3Ryby52MS5GaXhlZEJ1ZmZlckgBiAEBEicKBmN1c3RvbRgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSOgoQbWV0cmljc190cmlnZ2VycxgEIAEoCzIbLm1hZXN0cm8udjEuTWV0cmljc1RyaWdnZXJzSAKIAQFCEQoPX3Jvb21fb2NjdXBhbmN5Qg8KDV9maXhlZF9idWZmZXJCEwoRX21ldHJpY3NfdHJpZ2dlcnMikQEKD01ldHJpY3NUcmlnZ2VycxI1CgJ1cBgBIAEoCzIkLm1hZXN0cm8udjEuTWV0cmljc1RyaWdnZXJzRGlyZWN0aW9uSACIAQESNwoEZG93bhgCIAEoCzIkLm1hZXN0cm8udjEuTWV0cmljc1RyaWdnZXJzRGlyZWN0aW9uSAGIAQFCBQoDX3VwQgcKBV9kb3duIloKGE1ldHJpY3NUcmlnZ2Vyc0RpcmVjdGlvbhIQCghjb29sZG93bhgBIAEoBRIsCgh0cmlnZ2VycxgCIAMoCzIaLm1hZXN0cm8udjEuTWV0cmljc1RyaWdnZXIiigEKDk1ldHJpY3NUcmlnZ2VyEgwKBHR5cGUYASABKAkSDQoFdXNhZ2UYAiABKAESEQoJdGhyZXNob2xkGAMgASgBEgwKBHRpbWUYBCABKAUSEgoFbGltaXQYBSABKAFIAIgBARISCgVkZWx0YRgGIAEoBUgBiAEBQggKBl9saW1pdEIICgZfZGVsdGEiVQoNUm9vbU9jY3VwYW5jeRIUCgxyZWFkeV90YXJnZXQYASABKAESGwoOZG93bl90aHJlc2hvbGQYAiABKAFIAIgBAUIRCg9fZG93bl90aHJlc2hvbGQiLQoLRml4ZWRCdWZmZXISEwoGYW1vdW50GAEgASgFSACIAQFCCQoHX2Ftb3VudCKIAQoJRm9yd2FyZGVyEgwKBG5hbWUYASABKAkSDgoGZW5hYmxlGAIgASgIEgwKBHR5cGUYAyABKAkSDwoHYWRkcmVzcxgEIAEoCRIyCgdvcHRpb25zGAUgASgLMhwubWFlc3Ryby52MS5Gb3J3YXJkZXJPcHRpb25zSACIAQFCCgoIX29wdGlvbnMiTgoQRm9yd2FyZGVyT3B0aW9ucxIPCgd0aW1lb3V0GAEgASgDEikKCG1ldGFkYXRhGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJOCg9BdXRvc2NhbGluZ0luZm8SDwoHZW5hYmxlZBgBIAEoCBILCgNtaW4YAiABKAUSCwoDbWF4GAMgASgFEhAKCGNvb2xkb3duGAQgASgFIo8DCg1TY2hlZHVsZXJJbmZvEgwKBG5hbWUYASABKAkSDAoEZ2FtZRgCIAEoCRINCgVzdGF0ZRgDIAEoCRIWCg5yb29tc19yZXBsaWNhcxgEIAEoBRITCgtyb29tc19yZWFkeRgFIAEoBRIWCg5yb29tc19vY2N1cGllZBgGIAEoBRIVCg1yb29tc19wZW5kaW5nGAcgASgFEhkKEXJvb21zX3Rlcm1pbmF0aW5nGAggASgFEjAKC2F1dG9zY2FsaW5nGAkgASgLMhsubWFlc3Ryby52MS5BdXRvc2NhbGluZ0luZm8SOgoQbWF0Y2hfYWxsb2NhdGlvbhgKIAEoCzIbLm1hZXN0cm8udjEuTWF0Y2hBbGxvY2F0aW9uSACIAQESEwoLcm9vbXNfZXJyb3IYCyABKAUSFQoNcm9vbXNfdW5yZWFkeRgMIAEoBRIXCg9yb29tc19hbGxvY2F0ZWQYDSABKAUSFAoMcm9vbXNfYWN0aXZlGA4gASgFQhMKEV9tYXRjaF9hbGxvY2F0aW9uIsEBChFMaXN0T3BlcmF0aW9uSXRlbRIKCgJpZBgBIAEoCRIOCgZzdGF0dXMYAiABKAkSFwoPZGVmaW5pdGlvbl9uYW1lGAMgASgJEiUKBWxlYXNlGAQgASgLMhEubWFlc3Ryby52MS5MZWFzZUgAiAEBEhYKDnNjaGVkdWxlcl9uYW1lGAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQggKBl9sZWFzZSKYAgoJT3BlcmF0aW9uEgoKAmlkGAEgASgJEg4KBnN0YXR1cxgCIAEoCRIXCg9kZWZpbml0aW9uX25hbWUYAyABKAkSJQoFbGVhc2UYBCABKAsyES5tYWVzdHJvLnYxLkxlYXNlSACIAQESFgoOc2NoZWR1bGVyX25hbWUYBSABKAkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoFaW5wdXQYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EjUKEWV4ZWN1dGlvbl9oaXN0b3J5GAggAygLMhoubWFlc3Ryby52MS5PcGVyYXRpb25FdmVudEIICgZfbGVhc2UiFAoFTGVhc2USCwoDdHRsGAEgASgJIk8KDk9wZXJhdGlvbkV2ZW50Ei4KCmNyZWF0ZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWV2ZW50GAIgASgJIjQKBFBvcnQSDAoEbmFtZRgBIAEoCRIQCghwcm90b2NvbBgCIAEoCRIMCgRwb3J0GAMgASgFIvUDCghHYW1lUm9vbRIKCgJpZBgBIAEoCRIWCg5zY2hlZHVsZXJfbmFtZRgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEg4KBnN0YXR1cxgEIAEoCRITCgtwaW5nX3N0YXR1cxgFIAEoCRIXCg9ydW5uaW5nX21hdGNoZXMYBiABKAUSKQoIbWV0YWRhdGEYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhoKEmlzX3ZhbGlkYXRpb25fcm9vbRgIIAEoCBIuCgpjcmVhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxsYXN0X3BpbmdfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKDGFsbG9jYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIAIgBARIMCgRob3N0GAwgASgJEh8KBXBvcnRzGA0gAygLMhAubWFlc3Ryby52MS5Qb3J0EhcKD2luc3RhbmNlX3N0YXR1cxgOIAEoCRIjChtpbnN0YW5jZV9zdGF0dXNfZGVzY3JpcHRpb24YDyABKAkSGAoQcGluZ19hZ2Vfc2Vjb25kcxgQIAEoAUIPCg1fYWxsb2NhdGVkX2F0YgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * Container is the configuration of one game room container.
@@ -823,7 +823,7 @@ export const OptionalAutoscalingSchema: GenMessage<OptionalAutoscaling> = /*@__P
  */
 export type AutoscalingPolicy = Message<"maestro.v1.AutoscalingPolicy"> & {
   /**
-   * Policy type: roomOccupancy or fixedBuffer.
+   * Policy type: roomOccupancy, fixedBuffer, metricsTriggers or one a plugin registered.
    *
    * @generated from field: string type = 1;
    */
@@ -870,6 +870,13 @@ export type PolicyParameters = Message<"maestro.v1.PolicyParameters"> & {
    * @generated from field: google.protobuf.Struct custom = 3;
    */
   custom?: JsonObject | undefined;
+
+  /**
+   * Parameters of the metricsTriggers policy (Maestro v9's autoscaling up/down metricsTrigger lists).
+   *
+   * @generated from field: optional maestro.v1.MetricsTriggers metrics_triggers = 4;
+   */
+  metricsTriggers?: MetricsTriggers | undefined;
 };
 
 /**
@@ -878,6 +885,119 @@ export type PolicyParameters = Message<"maestro.v1.PolicyParameters"> & {
  */
 export const PolicyParametersSchema: GenMessage<PolicyParameters> = /*@__PURE__*/
   messageDesc(file_maestro_v1_messages, 18);
+
+/**
+ * metricsTriggers scales on room, cpu or memory usage as Maestro v9 did: triggers fire when enough recent points pass
+ * their usage, or at once when the current usage reaches an up trigger's limit.
+ *
+ * @generated from message maestro.v1.MetricsTriggers
+ */
+export type MetricsTriggers = Message<"maestro.v1.MetricsTriggers"> & {
+  /**
+   * Triggers that add rooms, tried in order.
+   *
+   * @generated from field: optional maestro.v1.MetricsTriggersDirection up = 1;
+   */
+  up?: MetricsTriggersDirection | undefined;
+
+  /**
+   * Triggers that remove rooms, tried in order only when no up trigger fired.
+   *
+   * @generated from field: optional maestro.v1.MetricsTriggersDirection down = 2;
+   */
+  down?: MetricsTriggersDirection | undefined;
+};
+
+/**
+ * Describes the message maestro.v1.MetricsTriggers.
+ * Use `create(MetricsTriggersSchema)` to create a new message.
+ */
+export const MetricsTriggersSchema: GenMessage<MetricsTriggers> = /*@__PURE__*/
+  messageDesc(file_maestro_v1_messages, 19);
+
+/**
+ * One direction of the metricsTriggers policy.
+ *
+ * @generated from message maestro.v1.MetricsTriggersDirection
+ */
+export type MetricsTriggersDirection = Message<"maestro.v1.MetricsTriggersDirection"> & {
+  /**
+   * Seconds since the last autoscaler scale (either direction) before this direction scales again.
+   *
+   * @generated from field: int32 cooldown = 1;
+   */
+  cooldown: number;
+
+  /**
+   * The triggers, first match wins.
+   *
+   * @generated from field: repeated maestro.v1.MetricsTrigger triggers = 2;
+   */
+  triggers: MetricsTrigger[];
+};
+
+/**
+ * Describes the message maestro.v1.MetricsTriggersDirection.
+ * Use `create(MetricsTriggersDirectionSchema)` to create a new message.
+ */
+export const MetricsTriggersDirectionSchema: GenMessage<MetricsTriggersDirection> = /*@__PURE__*/
+  messageDesc(file_maestro_v1_messages, 20);
+
+/**
+ * One trigger. Percentages are 0..100 (cpu and memory may go beyond 100: usage over the containers' requests).
+ *
+ * @generated from message maestro.v1.MetricsTrigger
+ */
+export type MetricsTrigger = Message<"maestro.v1.MetricsTrigger"> & {
+  /**
+   * room, cpu, memory or legacy (room usage with a fixed delta).
+   *
+   * @generated from field: string type = 1;
+   */
+  type: string;
+
+  /**
+   * Target usage in percent.
+   *
+   * @generated from field: double usage = 2;
+   */
+  usage: number;
+
+  /**
+   * Percent of the window's points that must be beyond usage to fire.
+   *
+   * @generated from field: double threshold = 3;
+   */
+  threshold: number;
+
+  /**
+   * Window in seconds.
+   *
+   * @generated from field: int32 time = 4;
+   */
+  time: number;
+
+  /**
+   * Up only: usage in percent that fires at once (default 90).
+   *
+   * @generated from field: optional double limit = 5;
+   */
+  limit?: number | undefined;
+
+  /**
+   * legacy only: rooms added or removed when it fires.
+   *
+   * @generated from field: optional int32 delta = 6;
+   */
+  delta?: number | undefined;
+};
+
+/**
+ * Describes the message maestro.v1.MetricsTrigger.
+ * Use `create(MetricsTriggerSchema)` to create a new message.
+ */
+export const MetricsTriggerSchema: GenMessage<MetricsTrigger> = /*@__PURE__*/
+  messageDesc(file_maestro_v1_messages, 21);
 
 /**
  * roomOccupancy keeps a share of the rooms ready.
@@ -907,7 +1027,7 @@ export type RoomOccupancy = Message<"maestro.v1.RoomOccupancy"> & {
  * Use `create(RoomOccupancySchema)` to create a new message.
  */
 export const RoomOccupancySchema: GenMessage<RoomOccupancy> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 19);
+  messageDesc(file_maestro_v1_messages, 22);
 
 /**
  * fixedBuffer keeps a fixed number of ready rooms above the occupied ones.
@@ -928,7 +1048,7 @@ export type FixedBuffer = Message<"maestro.v1.FixedBuffer"> & {
  * Use `create(FixedBufferSchema)` to create a new message.
  */
 export const FixedBufferSchema: GenMessage<FixedBuffer> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 20);
+  messageDesc(file_maestro_v1_messages, 23);
 
 /**
  * An event forwarder (gRPC GRPCForwarder service) of a scheduler.
@@ -977,7 +1097,7 @@ export type Forwarder = Message<"maestro.v1.Forwarder"> & {
  * Use `create(ForwarderSchema)` to create a new message.
  */
 export const ForwarderSchema: GenMessage<Forwarder> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 21);
+  messageDesc(file_maestro_v1_messages, 24);
 
 /**
  * Options of a forwarder.
@@ -1005,7 +1125,7 @@ export type ForwarderOptions = Message<"maestro.v1.ForwarderOptions"> & {
  * Use `create(ForwarderOptionsSchema)` to create a new message.
  */
 export const ForwarderOptionsSchema: GenMessage<ForwarderOptions> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 22);
+  messageDesc(file_maestro_v1_messages, 25);
 
 /**
  * Autoscaling summary in SchedulerInfo.
@@ -1047,7 +1167,7 @@ export type AutoscalingInfo = Message<"maestro.v1.AutoscalingInfo"> & {
  * Use `create(AutoscalingInfoSchema)` to create a new message.
  */
 export const AutoscalingInfoSchema: GenMessage<AutoscalingInfo> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 23);
+  messageDesc(file_maestro_v1_messages, 26);
 
 /**
  * Room counts of a scheduler.
@@ -1159,7 +1279,7 @@ export type SchedulerInfo = Message<"maestro.v1.SchedulerInfo"> & {
  * Use `create(SchedulerInfoSchema)` to create a new message.
  */
 export const SchedulerInfoSchema: GenMessage<SchedulerInfo> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 24);
+  messageDesc(file_maestro_v1_messages, 27);
 
 /**
  * Operation item in ListOperations.
@@ -1215,7 +1335,7 @@ export type ListOperationItem = Message<"maestro.v1.ListOperationItem"> & {
  * Use `create(ListOperationItemSchema)` to create a new message.
  */
 export const ListOperationItemSchema: GenMessage<ListOperationItem> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 25);
+  messageDesc(file_maestro_v1_messages, 28);
 
 /**
  * An operation with its input and history.
@@ -1285,7 +1405,7 @@ export type Operation = Message<"maestro.v1.Operation"> & {
  * Use `create(OperationSchema)` to create a new message.
  */
 export const OperationSchema: GenMessage<Operation> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 26);
+  messageDesc(file_maestro_v1_messages, 29);
 
 /**
  * Lease of an active operation.
@@ -1306,7 +1426,7 @@ export type Lease = Message<"maestro.v1.Lease"> & {
  * Use `create(LeaseSchema)` to create a new message.
  */
 export const LeaseSchema: GenMessage<Lease> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 27);
+  messageDesc(file_maestro_v1_messages, 30);
 
 /**
  * One event in an operation history.
@@ -1334,7 +1454,7 @@ export type OperationEvent = Message<"maestro.v1.OperationEvent"> & {
  * Use `create(OperationEventSchema)` to create a new message.
  */
 export const OperationEventSchema: GenMessage<OperationEvent> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 28);
+  messageDesc(file_maestro_v1_messages, 31);
 
 /**
  * A host port of a game room.
@@ -1369,7 +1489,7 @@ export type Port = Message<"maestro.v1.Port"> & {
  * Use `create(PortSchema)` to create a new message.
  */
 export const PortSchema: GenMessage<Port> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 29);
+  messageDesc(file_maestro_v1_messages, 32);
 
 /**
  * A game room, as seen by the management API.
@@ -1495,5 +1615,5 @@ export type GameRoom = Message<"maestro.v1.GameRoom"> & {
  * Use `create(GameRoomSchema)` to create a new message.
  */
 export const GameRoomSchema: GenMessage<GameRoom> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 30);
+  messageDesc(file_maestro_v1_messages, 33);
 

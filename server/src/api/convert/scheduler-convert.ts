@@ -11,6 +11,7 @@ import {
   type ContainerEnvironment as PbContainerEnvironment,
   type ContainerPort as PbContainerPort,
   type Forwarder as PbForwarder,
+  type MetricsTriggersDirection as PbMetricsTriggersDirection,
   type Scheduler as PbScheduler,
   type SchedulerVersion as PbSchedulerVersion,
   type Spec as PbSpec,
@@ -24,6 +25,8 @@ import type {
   Container,
   Forwarder,
   ImagePullPolicy,
+  MetricsTriggersDirection,
+  MetricsTriggerType,
   PortProtocol,
   RestartPolicy,
   Scheduler,
@@ -129,13 +132,32 @@ function policyFromPb(policy: PbAutoscalingPolicy | undefined): Autoscaling["pol
   const ro = policy?.parameters?.roomOccupancy;
   const fb = policy?.parameters?.fixedBuffer;
   const custom = policy?.parameters?.custom;
+  const mt = policy?.parameters?.metricsTriggers;
   return {
     type: policy?.type ?? "",
     parameters: {
       roomOccupancy: ro && { readyTarget: ro.readyTarget, downThreshold: ro.downThreshold ?? DEFAULT_DOWN_THRESHOLD },
       fixedBuffer: fb && { amount: fb.amount ?? 0 },
       custom: custom && { ...custom },
+      metricsTriggers: mt && {
+        up: mt.up && directionFromPb(mt.up),
+        down: mt.down && directionFromPb(mt.down),
+      },
     },
+  };
+}
+
+function directionFromPb(d: PbMetricsTriggersDirection): MetricsTriggersDirection {
+  return {
+    cooldown: d.cooldown,
+    triggers: d.triggers.map((t) => ({
+      type: t.type as MetricsTriggerType,
+      usage: t.usage,
+      threshold: t.threshold,
+      time: t.time,
+      limit: t.limit,
+      delta: t.delta,
+    })),
   };
 }
 
