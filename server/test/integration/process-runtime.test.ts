@@ -85,6 +85,39 @@ describe("ProcessRuntime with real child processes", () => {
     return room;
   };
 
+  it("measures each room's CPU and memory from /proc, with the scheduler's requests, for all its processes", async () => {
+    // The busy room's work happens in a grandchild, in the room's process group: it must count too.
+    const burn = "const end = () => Date.now() % 100 < 40; setInterval(() => { while (end()); }, 1);";
+    const s = scheduler([
+      {
+        script: `require("child_process").spawn(process.execPath, ["-e", ${JSON.stringify(burn)}], { stdio: "ignore" }); setInterval(() => {}, 1000);`,
+      },
+    ]);
+    const idle = scheduler([{}]);
+    await runtime.createScheduler(s);
+    await runtime.createScheduler(idle);
+    const busyRoom = await startRoom(s);
+    const idleRoom = await startRoom(idle);
+    const usage = await waitFor(async () => {
+      const [busy] = await runtime.roomUsage(s);
+      const [quiet] = await runtime.roomUsage(idle);
+      // The burner loops in 40% of every 100 ms; a third of that is plenty above an idle node's few millicores.
+      return busy && quiet && busy.cpuMillicores > 130 && quiet.cpuMillicores < busy.cpuMillicores
+        ? { busy, quiet }
+        : undefined;
+    }, "the busy room's CPU above the idle room's");
+    expect(usage.busy).toMatchObject({
+      roomId: busyRoom.id,
+      cpuRequestMillicores: 100,
+      memoryRequestBytes: 64 * 2 ** 20,
+    });
+    expect(usage.quiet.roomId).toBe(idleRoom.id);
+    // Two node processes (room + burner) hold more memory than one.
+    expect(usage.busy.memoryBytes).toBeGreaterThan(usage.quiet.memoryBytes);
+    await runtime.deleteRoom(s.name, busyRoom.id, "test");
+    await waitFor(async () => ((await runtime.roomUsage(s)).length === 0 ? true : undefined), "no usage once gone");
+  });
+
   it("gives the room its identity, the rooms API, its ports and its container env, and no other server variable", async () => {
     process.env.MAESTRO_TEST_SERVER_SECRET = "must-not-leak";
     try {

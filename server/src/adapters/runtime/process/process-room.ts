@@ -109,6 +109,11 @@ export class ProcessRoom {
     return this.opts.ports.map((p) => p.hostPort);
   }
 
+  /** Process groups of the containers still running (each leader's pid is its group id). */
+  get processGroups(): number[] {
+    return this.processes.flatMap((p) => (p.pid === undefined || p.groupGone ? [] : [p.pid]));
+  }
+
   /** Spawns every container's process; outcomes arrive later through onChange. */
   start(): void {
     const several = this.processes.length > 1;

@@ -1,7 +1,9 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { GameRoom, Instance, InstanceEvent } from "../../../core/entities/game-room.js";
+import type { RoomUsage } from "../../../core/entities/room-usage.js";
 import type { Scheduler } from "../../../core/entities/scheduler.js";
+import { parseQuantity } from "../../../core/entities/scheduler-validation.js";
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
 import { type Logger, silentLogger } from "../../../core/ports/logger.js";
@@ -11,6 +13,7 @@ import { removePidFile, writePidFile } from "./pid-file.js";
 import { ProcessRoom } from "./process-room.js";
 import { reapLeftovers } from "./reaper.js";
 import { containerEnvironment, validateContainers } from "./room-env.js";
+import { RoomUsageSampler } from "./room-usage-sampler.js";
 
 export interface ProcessRuntimeOptions {
   /**
@@ -49,6 +52,7 @@ export class ProcessRuntime implements Runtime {
   /** Rooms being stopped → the promise that resolves once they are stopped and forgotten. */
   private readonly removals = new Map<ProcessRoom, Promise<void>>();
   private readonly events = new InstanceEventHub();
+  private readonly usage = new RoomUsageSampler();
   private started?: Promise<void>;
   private closed = false;
   private version = 0;
@@ -186,6 +190,27 @@ export class ProcessRuntime implements Runtime {
     return this.events.subscribe(schedulerName, initial, opts.signal);
   }
 
+  async roomUsage(scheduler: Scheduler, opts: CallOptions = {}): Promise<RoomUsage[]> {
+    checkSignal(opts.signal);
+    const rooms = [...(this.rooms.get(scheduler.name)?.values() ?? [])];
+    const now = new Date();
+    const usage = this.usage.sample(
+      scheduler.name,
+      rooms.map((r) => ({ id: r.id, pgids: r.processGroups })),
+      now.getTime(),
+    );
+    // Processes have no requests of their own: the scheduler's spec says what each room may count on.
+    const cpuRequest = sumRequests(scheduler, "cpu") * 1000;
+    const memoryRequest = sumRequests(scheduler, "memory");
+    return [...usage].map(([roomId, u]) => ({
+      roomId,
+      ...u,
+      cpuRequestMillicores: cpuRequest,
+      memoryRequestBytes: memoryRequest,
+      sampledAt: now,
+    }));
+  }
+
   async portsInUse(opts: CallOptions = {}): Promise<Set<number>> {
     checkSignal(opts.signal);
     const ports = new Set<number>();
@@ -281,4 +306,8 @@ async function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): 
   } finally {
     if (onAbort) signal.removeEventListener("abort", onAbort);
   }
+}
+
+function sumRequests(scheduler: Scheduler, kind: "cpu" | "memory"): number {
+  return scheduler.spec.containers.reduce((sum, c) => sum + (parseQuantity(c.requests?.[kind] ?? "") ?? 0), 0);
 }
