@@ -45,3 +45,9 @@ export function parseBusyCommand(line: string): number | undefined {
   const m = /^busy\s+(\d+(?:\.\d+)?)$/.exec(line.trim());
   return m ? Number(m[1]) : undefined;
 }
+
+/** GAME_ROOM_BUSY_PERCENT: how busy the room is from the start (0 when unset). */
+export function busyPercentFromEnv(env: NodeJS.ProcessEnv): number {
+  const value = env["GAME_ROOM_BUSY_PERCENT"];
+  return value ? Number(value) : 0;
+}

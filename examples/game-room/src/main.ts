@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import type { Socket as UdpSocket } from "node:dgram";
 import { MaestroRoom } from "@maestro/sdk-room";
-import { CpuBurner, parseBusyCommand } from "./cpu-burner.js";
+import { busyPercentFromEnv, CpuBurner, parseBusyCommand } from "./cpu-burner.js";
 import { planPorts } from "./listen-plan.js";
 import { log } from "./log.js";
 import { MatchReporter } from "./match-reporter.js";
@@ -17,8 +17,7 @@ async function main(): Promise<void> {
   const servers: TcpEchoServer[] = [];
   const udpSockets: UdpSocket[] = [];
   const burner = new CpuBurner();
-  const busyAtStart = process.env["GAME_ROOM_BUSY_PERCENT"];
-  if (busyAtStart) burner.set(Number(busyAtStart));
+  burner.set(busyPercentFromEnv(process.env));
   const command = (line: string): string | undefined => {
     const percent = parseBusyCommand(line);
     if (percent === undefined) return undefined;
