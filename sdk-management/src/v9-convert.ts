@@ -110,17 +110,9 @@ export function convertV9Scheduler(doc: unknown, options: V9ConvertOptions = {})
 
   const autoscaling = take("autoscaling");
   if (isObj(autoscaling)) {
-    if (autoscaling.min !== undefined) out.roomsReplicas = Number(autoscaling.min);
-    for (const [k, v] of Object.entries(autoscaling)) {
-      if (k === "min") continue;
-      unmapped.push({
-        key: `autoscaling.${k}`,
-        reason:
-          k === "up" || k === "down"
-            ? `v9 ${k}scale triggers (${describeTriggers(v)}) have no equivalent; set autoscaling.policy (roomOccupancy or fixedBuffer) by hand`
-            : "v9 autoscaling has no equivalent; autoscaling stays off and roomsReplicas = autoscaling.min",
-      });
-    }
+    const converted = convertAutoscaling(autoscaling, notes, unmapped);
+    out.roomsReplicas = converted.min;
+    out.autoscaling = converted;
   } else {
     out.roomsReplicas = 0;
     notes.push("autoscaling.min absent: roomsReplicas set to 0");
@@ -150,11 +142,180 @@ function reasonFor(key: string): string {
   }
 }
 
-function describeTriggers(v: unknown): string {
-  if (!isObj(v)) return "unknown";
-  const triggers = Array.isArray(v.metricsTrigger) ? v.metricsTrigger : v.trigger !== undefined ? [v.trigger] : [];
-  const types = triggers.map((t) => (isObj(t) && typeof t.type === "string" ? t.type : "room"));
-  return types.length > 0 ? `${types.join(", ")} trigger` : "no trigger";
+/** v9's EnsureDefaultValues for an absent `up`/`down` or `trigger`. */
+const V9_DEFAULT_COOLDOWN = 600;
+const V9_DEFAULT_TRIGGER = { time: 600, usage: 80, threshold: 80, limit: 90 } as const;
+const V9_DEFAULT_LIMIT = 90;
+const v9TriggerTypes: Record<string, string> = { room: "room", cpu: "cpu", mem: "memory", legacy: "legacy" };
+
+/**
+ * v9's `autoscaling` block → the metricsTriggers policy, trigger for trigger: `metricsTrigger` lists as they are
+ * (type `mem` becomes `memory`), a legacy single `trigger` as the room trigger v9's watcher turned it into, and v9's
+ * defaults where it would have applied them. What v9 itself ignored is reported, not carried over.
+ */
+function convertAutoscaling(a: Obj, notes: string[], unmapped: V9Conversion["unmapped"]): Obj & { min: number } {
+  let min = Number(a.min ?? 0);
+  if (!(min >= 1)) {
+    notes.push(`autoscaling.min ${min}: set to 1 (the current model keeps at least one room; v9 allowed 0)`);
+    min = 1;
+  }
+  const v9Max = Number(a.max ?? 0);
+  // v9: max 0 means unbounded.
+  const max = v9Max > 0 ? v9Max : -1;
+  const metricsTriggers: Obj = {};
+  for (const direction of ["up", "down"] as const) {
+    const d = a[direction];
+    if (d === undefined || d === null) {
+      notes.push(
+        `autoscaling.${direction} absent: v9's default applied (cooldown ${V9_DEFAULT_COOLDOWN}s, room trigger usage ` +
+          `${V9_DEFAULT_TRIGGER.usage}%, threshold ${V9_DEFAULT_TRIGGER.threshold}%, time ${V9_DEFAULT_TRIGGER.time}s)`,
+      );
+      metricsTriggers[direction] = {
+        cooldown: V9_DEFAULT_COOLDOWN,
+        triggers: [
+          convertTrigger({ ...V9_DEFAULT_TRIGGER }, "room", direction, `autoscaling.${direction}`, notes, unmapped),
+        ],
+      };
+      continue;
+    }
+    if (!isObj(d)) {
+      unmapped.push({ key: `autoscaling.${direction}`, reason: "must be an object" });
+      continue;
+    }
+    metricsTriggers[direction] = convertDirection(d, direction, notes, unmapped);
+  }
+  for (const [k, v] of Object.entries(a)) {
+    if (["min", "max", "up", "down"].includes(k)) continue;
+    if (k === "enablePanicScale") {
+      if (v === true) {
+        unmapped.push({
+          key: "autoscaling.enablePanicScale",
+          reason:
+            "no equivalent: an occupied room wakes the health controller at once, and an up trigger's limit fires " +
+            "without waiting for points or cooldown",
+        });
+      }
+      continue;
+    }
+    unmapped.push({ key: `autoscaling.${k}`, reason: "no equivalent in metricsTriggers" });
+  }
+  notes.push(
+    "autoscaling: v9 triggers → policy metricsTriggers (autoscaling.cooldown 0: each direction keeps its own)",
+  );
+  return {
+    enabled: true,
+    min,
+    max,
+    cooldown: 0,
+    policy: { type: "metricsTriggers", parameters: { metricsTriggers } },
+  };
+}
+
+function convertDirection(d: Obj, direction: "up" | "down", notes: string[], unmapped: V9Conversion["unmapped"]): Obj {
+  const path = `autoscaling.${direction}`;
+  const triggers: Obj[] = [];
+  const list = Array.isArray(d.metricsTrigger) ? d.metricsTrigger : [];
+  if (list.length > 0) {
+    list.forEach((t, i) => {
+      const at = `${path}.metricsTrigger[${i}]`;
+      if (!isObj(t)) {
+        unmapped.push({ key: at, reason: "must be an object" });
+        return;
+      }
+      const type = typeof t.type === "string" ? v9TriggerTypes[t.type] : undefined;
+      if (!type) {
+        unmapped.push({
+          key: `${at}.type`,
+          reason: `${JSON.stringify(t.type)} is not a v9 trigger type (room, cpu, mem, legacy); v9's watcher had no policy for it`,
+        });
+        return;
+      }
+      if (t.type === "mem") notes.push(`${at}.type mem: named memory now`);
+      const converted = convertTrigger(t, type, direction, at, notes, unmapped);
+      if (converted) triggers.push(converted);
+    });
+    if (d.trigger !== undefined) {
+      unmapped.push({ key: `${path}.trigger`, reason: "v9 ignored it because metricsTrigger is set" });
+    }
+  } else {
+    // v9's watcher turned the single trigger into a room trigger on every tick.
+    const single = isObj(d.trigger) ? d.trigger : undefined;
+    if (!single) notes.push(`${path}.trigger absent: v9's default room trigger applied`);
+    const converted = convertTrigger(
+      single ?? { ...V9_DEFAULT_TRIGGER },
+      "room",
+      direction,
+      `${path}.trigger`,
+      notes,
+      unmapped,
+    );
+    if (converted) triggers.push(converted);
+  }
+  if (d.delta !== undefined) {
+    unmapped.push({
+      key: `${path}.delta`,
+      reason:
+        "v9's autoscaler ignored it (room, cpu and mem triggers compute their own delta); only its panic scale used " +
+        "up.delta. Use a legacy trigger's delta for a fixed step",
+    });
+  }
+  for (const k of Object.keys(d)) {
+    if (!["cooldown", "delta", "trigger", "metricsTrigger"].includes(k)) {
+      unmapped.push({ key: `${path}.${k}`, reason: "no equivalent in metricsTriggers" });
+    }
+  }
+  return { cooldown: Number(d.cooldown ?? 0), triggers };
+}
+
+function convertTrigger(
+  t: Obj,
+  type: string,
+  direction: "up" | "down",
+  at: string,
+  notes: string[],
+  unmapped: V9Conversion["unmapped"],
+): Obj | undefined {
+  const out: Obj = {
+    type,
+    usage: Number(t.usage ?? 0),
+    threshold: Number(t.threshold ?? 0),
+    time: Number(t.time ?? 0),
+  };
+  if (direction === "up") {
+    const limit = Number(t.limit ?? 0);
+    // v9 turned an up limit of 0 (or absent) into 90.
+    if (limit > 0) out.limit = limit;
+    else {
+      out.limit = V9_DEFAULT_LIMIT;
+      if (t.limit !== undefined) notes.push(`${at}.limit ${limit}: v9 used ${V9_DEFAULT_LIMIT}`);
+    }
+  } else if (t.limit !== undefined && t.limit !== V9_DEFAULT_LIMIT) {
+    unmapped.push({ key: `${at}.limit`, reason: "v9 ignored limit on down triggers" });
+  }
+  if (type === "legacy") {
+    const delta = Number(t.delta ?? 0);
+    if (direction === "down" && delta > 0) {
+      unmapped.push({
+        key: at,
+        reason: `legacy down trigger with delta ${delta} left out: v9 required a negative delta and never fired it`,
+      });
+      return undefined;
+    }
+    if (delta === 0) {
+      unmapped.push({ key: at, reason: "legacy trigger with delta 0 left out: it never changed the fleet in v9" });
+      return undefined;
+    }
+    // Our delta is a room count; the direction gives the sign.
+    out.delta = Math.abs(delta);
+  } else if (t.delta !== undefined) {
+    unmapped.push({ key: `${at}.delta`, reason: `v9 ignored delta on ${type} triggers (the formula sets the amount)` });
+  }
+  for (const k of Object.keys(t)) {
+    if (!["type", "usage", "threshold", "time", "limit", "delta"].includes(k)) {
+      unmapped.push({ key: `${at}.${k}`, reason: "no equivalent in a trigger" });
+    }
+  }
+  return out;
 }
 
 function convertContainer(

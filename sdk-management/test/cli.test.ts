@@ -121,7 +121,7 @@ describe("maestroctl", () => {
       "json",
     );
     expect(res.stderr).toContain("is a Maestro v9 config");
-    expect(res.stderr).toMatch(/not mapped: autoscaling\.up: .*room trigger/);
+    expect(res.stderr).not.toMatch(/not mapped: autoscaling/);
     expect(res.stderr).toContain("not mapped: authorizedUsers");
     expect(res.stderr).toMatch(/portRange absent: using 40000-49999/);
     expect(res.code).toBe(0);
@@ -141,6 +141,21 @@ describe("maestroctl", () => {
       forwarders: [{ name: "matchmaker", type: "gRPC", address: "127.0.0.1:9", enable: true }],
     });
     expect(got.spec.containers[0].environment).toEqual([{ name: "GAME_MODE", value: "ranked" }]);
+    // v9's autoscaling is kept: the room triggers drive the fleet through metricsTriggers.
+    expect(got.autoscaling).toMatchObject({
+      enabled: true,
+      min: 1,
+      max: 10,
+      policy: {
+        type: "metricsTriggers",
+        parameters: {
+          metricsTriggers: {
+            up: { cooldown: 300, triggers: [{ type: "room", usage: 70, threshold: 80, time: 600, limit: 90 }] },
+            down: { cooldown: 300, triggers: [{ type: "room", usage: 50, threshold: 80, time: 900 }] },
+          },
+        },
+      },
+    });
 
     const again = await cli(
       "apply",
