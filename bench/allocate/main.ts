@@ -3,14 +3,21 @@
 // allocations (70% of the rooms, so they never run out mid-level) and the rooms are made ready again between levels.
 // Run: npm run bench:allocate   (options after `--`: --levels 16,64,256 --seconds 5 --rooms 10000)
 import "../support/require-shim.js";
-import { readyRoom, runRoomsApiBench, SCHEDULER } from "../support/rooms-api-bench.js";
+import { BENCH_MATCHMAKER_TOKEN, readyRoom, runRoomsApiBench, SCHEDULER } from "../support/rooms-api-bench.js";
 
 await runRoomsApiBench({
   scenario: "allocate",
   notes: (rooms) => `${rooms} ready rooms, single-match, storage.state on Redis`,
   plan: (_server, rooms) => ({
     method: "POST",
-    requests: [{ path: `/scheduler/${SCHEDULER}/rooms/allocate`, authorization: "", body: "{}" }],
+    // A matchmaker token, as production allocations carry (the check is part of what is measured).
+    requests: [
+      {
+        path: `/scheduler/${SCHEDULER}/rooms/allocate`,
+        authorization: `Bearer ${BENCH_MATCHMAKER_TOKEN}`,
+        body: "{}",
+      },
+    ],
     warmupMs: 300,
     // 70% of the rooms: the warm-up takes some too, and a level must never run out of ready rooms.
     maxRequests: Math.floor(rooms * 0.7),

@@ -44,6 +44,9 @@ function ensureMigrationsNextToBundle(): void {
   if (!existsSync(target) && existsSync(source)) cpSync(source, target, { recursive: true });
 }
 
+/** The matchmaker token the bench server accepts (roomsApi.matchmakerTokens). */
+export const BENCH_MATCHMAKER_TOKEN = "bench-matchmaker-token";
+
 /** Redis + rooms API (tokens on, as by default) + `rooms` ready rooms of one scheduler with a ready instance each. */
 export async function startBenchServer(rooms: number, configOverrides: Record<string, unknown> = {}) {
   ensureMigrationsNextToBundle();
@@ -60,6 +63,7 @@ export async function startBenchServer(rooms: number, configOverrides: Record<st
       "storage.operations.kind": "redis",
       "storage.operations.url": redis.url,
       "log.level": "warn",
+      "roomsApi.matchmakerTokens": BENCH_MATCHMAKER_TOKEN,
       ...configOverrides,
     },
   });

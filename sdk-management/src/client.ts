@@ -34,6 +34,11 @@ export interface MaestroClientOptions {
   token?: string;
   /** Rooms API address, needed only by allocateRoom, e.g. http://127.0.0.1:8070. */
   roomsApiUrl?: string;
+  /**
+   * Bearer token for the rooms API (allocateRoom): one of the server's `roomsApi.matchmakerTokens`
+   * (MAESTRO_ROOMSAPI_MATCHMAKERTOKENS). Not needed when the rooms API listens on loopback with none configured.
+   */
+  matchmakerToken?: string;
   /** Default deadline of each call; a call's own timeoutMs wins. */
   timeoutMs?: number;
   /** A fetch implementation to send requests with instead of Node's http module (tests, proxies). */
@@ -276,7 +281,11 @@ export function createMaestroClientWith(options: MaestroClientOptions, transport
         if (!options.roomsApiUrl) {
           throw new MaestroClientError("failed_precondition", "allocateRoom needs the roomsApiUrl client option");
         }
-        roomsApi ??= createClient(RoomsService, transportFor(options.roomsApiUrl, options));
+        // The rooms API knows matchmakers, not management tokens: never send the management token there.
+        roomsApi ??= createClient(
+          RoomsService,
+          transportFor(options.roomsApiUrl, { ...options, token: options.matchmakerToken }),
+        );
         return roomsApi.allocateRoom({ schedulerName: scheduler, ...req }, callOpts(opts));
       }),
 

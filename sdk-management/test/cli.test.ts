@@ -11,7 +11,8 @@ let maestro: TestMaestro;
 let cli: (...args: string[]) => ReturnType<typeof runCli>;
 
 beforeAll(async () => {
-  maestro = await startTestMaestro();
+  // Allocation needs a matchmaker token here, as on an exposed rooms API.
+  maestro = await startTestMaestro({ "roomsApi.matchmakerTokens": "cli-matchmaker" });
   cli = (...args) => runCli(["--url", maestro.managementUrl, "--rooms-url", maestro.roomsUrl, ...args]);
 });
 
@@ -298,11 +299,19 @@ describe("maestroctl", () => {
       },
       { what: "a ready room", timeoutMs: 30_000 },
     );
-    const res = await cli("allocate", "cli-alloc");
+    const anonymous = await cli("allocate", "cli-alloc");
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.stderr).toContain("roomsApi.matchmakerTokens");
+    const res = await cli("--matchmaker-token", "cli-matchmaker", "allocate", "cli-alloc");
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(new RegExp(`Room:\\s+${readyId}`));
     expect(res.stdout).toMatch(/Ports:\s+game:\d+\/tcp/);
-    const none = await cli("allocate", "cli-alloc", "-o", "json");
+    const none = await runCli(
+      ["--url", maestro.managementUrl, "--rooms-url", maestro.roomsUrl, "allocate", "cli-alloc"],
+      {
+        env: { MAESTRO_MATCHMAKER_TOKEN: "cli-matchmaker" },
+      },
+    );
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/^maestroctl: .*no ready room/);
   });

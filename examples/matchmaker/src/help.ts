@@ -22,6 +22,9 @@ Options:
   --url <url>           management API (env MAESTRO_URL, default http://127.0.0.1:8080)
   --rooms-url <url>     rooms API (env MAESTRO_ROOMS_URL, default http://127.0.0.1:8070)
   --token <token>       bearer token (env MAESTRO_TOKEN)
+  --matchmaker-token <token>
+                        rooms API matchmaker token (env MAESTRO_MATCHMAKER_TOKEN; the server's
+                        roomsApi.matchmakerTokens; not needed on loopback with none configured)
   --port-name <name>    room port to connect to (default game)
   --lines <n>           lines to send (default 3)
   --hold-ms <ms>        stay connected this long after the exchange (default 0); Ctrl-C ends the hold early

@@ -27,6 +27,7 @@ async function allocate(args: string[]): Promise<number> {
     url: { type: "string" },
     "rooms-url": { type: "string" },
     token: { type: "string" },
+    "matchmaker-token": { type: "string" },
     "port-name": { type: "string" },
     lines: { type: "string" },
     "hold-ms": { type: "string" },
@@ -57,6 +58,7 @@ async function allocate(args: string[]): Promise<number> {
       baseUrl: values.url ?? process.env["MAESTRO_URL"] ?? "http://127.0.0.1:8080",
       roomsApiUrl: values["rooms-url"] ?? process.env["MAESTRO_ROOMS_URL"] ?? "http://127.0.0.1:8070",
       token: values.token ?? (process.env["MAESTRO_TOKEN"] || undefined),
+      matchmakerToken: values["matchmaker-token"] ?? (process.env["MAESTRO_MATCHMAKER_TOKEN"] || undefined),
     });
     const lines = Array.from({ length: lineCount }, (_, i) => `hello ${i + 1} from the matchmaker`);
     const result = await allocateAndPlay({

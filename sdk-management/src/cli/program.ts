@@ -95,6 +95,12 @@ export function buildProgram(io: CliIo, signal: AbortSignal, target: CliTarget =
       new Option("--rooms-url <url>", "rooms API address (env MAESTRO_ROOMS_URL, default http://127.0.0.1:8070)"),
     )
     .addOption(new Option("--token <token>", "bearer token (env MAESTRO_TOKEN)"))
+    .addOption(
+      new Option(
+        "--matchmaker-token <token>",
+        "rooms API matchmaker token for allocate (env MAESTRO_MATCHMAKER_TOKEN; server: roomsApi.matchmakerTokens)",
+      ),
+    )
     .addOption(new Option("--profile <name>", "profile from ~/.config/maestro/config.yaml (env MAESTRO_PROFILE)"))
     .addOption(
       new Option("-o, --output <format>", "output format").choices(["table", "json", "yaml"]).default("table"),
@@ -106,6 +112,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal, target: CliTarget =
       baseUrl: settings.url,
       token: settings.token,
       roomsApiUrl: settings.roomsUrl,
+      ...(settings.matchmakerToken ? { matchmakerToken: settings.matchmakerToken } : {}),
     });
     return { settings, client, out: styleFor(io.stdout, io.env), err: styleFor(io.stderr, io.env), io, signal };
   };

@@ -10,6 +10,7 @@ export interface GlobalFlags {
   url?: string;
   roomsUrl?: string;
   token?: string;
+  matchmakerToken?: string;
   profile?: string;
   output?: string;
 }
@@ -18,6 +19,8 @@ export interface Settings {
   url: string;
   roomsUrl: string;
   token: string | undefined;
+  /** Sent to the rooms API (allocate); the management token never is. */
+  matchmakerToken: string | undefined;
   output: OutputFormat;
 }
 
@@ -25,6 +28,7 @@ interface Profile {
   url?: string;
   token?: string;
   roomsUrl?: string;
+  matchmakerToken?: string;
 }
 
 export const DEFAULT_URL = "http://127.0.0.1:8080";
@@ -66,6 +70,7 @@ export async function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv
     url: flags.url ?? profile.url ?? env.MAESTRO_URL ?? DEFAULT_URL,
     roomsUrl: flags.roomsUrl ?? profile.roomsUrl ?? env.MAESTRO_ROOMS_URL ?? DEFAULT_ROOMS_URL,
     token: flags.token ?? profile.token ?? (env.MAESTRO_TOKEN || undefined),
+    matchmakerToken: flags.matchmakerToken ?? profile.matchmakerToken ?? (env.MAESTRO_MATCHMAKER_TOKEN || undefined),
     output,
   };
 }

@@ -66,6 +66,11 @@ export const schema = {
       default: "",
       help: "HMAC secret for room tokens (default: generated under dataDir)",
     },
+    matchmakerTokens: {
+      type: "string",
+      default: "",
+      help: "comma-separated bearer tokens of matchmakers (allocate, room addresses); with none, those RPCs are open only when the rooms API listens on loopback or room tokens are off",
+    },
   },
   internalApi: {
     host: {

@@ -1,4 +1,5 @@
 import { RoomsService } from "@maestro/proto";
+import { createRoomsAuthorizer } from "../api/auth/rooms-auth.js";
 import { createHttpApp } from "../api/http/create-http-app.js";
 import { bind } from "../api/service-binding.js";
 import { roomsService } from "../api/services/rooms-service.js";
@@ -22,7 +23,14 @@ export function roomsApiModule(ctx: MaestroContext): MaestroModule & { url?: str
       const onVersionChanged = (name: string) => schedulers.invalidate(name);
       ctx.events.on("scheduler-version-changed", onVersionChanged);
       const logger = ctx.logger.child({ module: "rooms-api" });
+      const { host, matchmakerTokens, roomTokens } = ctx.config.roomsApi;
+      const authorizer = createRoomsAuthorizer({
+        tokens: roomTokens ? ctx.tokens : undefined,
+        matchmakerTokens,
+        host,
+      });
       const { app } = await createHttpApp({
+        authorizer,
         name: "rooms-api",
         bindings: [
           bind(
@@ -34,7 +42,6 @@ export function roomsApiModule(ctx: MaestroContext): MaestroModule & { url?: str
               clock: ctx.clock,
               allocationTtlMs: ctx.config.rooms.allocationTtlMs,
               roomManager: ctx.roomManager,
-              tokens: ctx.config.roomsApi.roomTokens ? ctx.tokens : undefined,
               events: ctx.eventsService,
             }),
           ),
@@ -45,6 +52,12 @@ export function roomsApiModule(ctx: MaestroContext): MaestroModule & { url?: str
       });
       mod.url = await listen(app, ctx.config.roomsApi.host, ctx.config.roomsApi.port);
       if (!ctx.config.roomsApi.publicUrl) ctx.roomsApiUrl = reachable(mod.url);
+      if (!authorizer.matchmakersOpen && !matchmakerTokens.trim()) {
+        logger.warn(
+          { url: mod.url },
+          "no roomsApi.matchmakerTokens: allocation and room addresses are refused to matchmakers (set MAESTRO_ROOMSAPI_MATCHMAKERTOKENS)",
+        );
+      }
       logger.info(
         { url: mod.url, roomTokens: ctx.config.roomsApi.roomTokens },
         ctx.config.roomsApi.roomTokens

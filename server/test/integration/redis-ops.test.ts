@@ -245,8 +245,12 @@ describe("RedisLeaseStorage", () => {
     const scheduler = uniqueScheduler();
     const short = await leases.grantLease(scheduler, "short", 50, { owner: "replica-a:1" });
     const long = await leases.grantLease(scheduler, "long", 60_000, { owner: "replica-b:2" });
-    expect(await raw.zscore(`operations:{${scheduler}}:operationsLease`, "short")).toBe(String(short.expiresAt.getTime()));
-    expect(await raw.hget(`operations:{${scheduler}}:operationsLeaseHolders`, "long")).toBe(`${long.token}|replica-b:2`);
+    expect(await raw.zscore(`operations:{${scheduler}}:operationsLease`, "short")).toBe(
+      String(short.expiresAt.getTime()),
+    );
+    expect(await raw.hget(`operations:{${scheduler}}:operationsLeaseHolders`, "long")).toBe(
+      `${long.token}|replica-b:2`,
+    );
     expect(long.token).toBeGreaterThan(short.token);
     await waitFor(async () => (await leases.listExpired(scheduler)).length === 1, "the short lease to expire");
     expect(await leases.listExpired(scheduler)).toEqual([{ operationId: "short", ttl: short.expiresAt }]);

@@ -2,20 +2,17 @@ import { type DescMethod, getOption } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { http } from "@maestro/proto";
 import { MaestroError } from "../../core/errors.js";
+import { bearerToken, loopbackHosts, type RpcAuthorizer } from "./rpc-authorizer.js";
 
 export type Role = "read" | "write";
 
 /** Decides who may call what on the management API: read tokens may call GET-mapped RPCs, write tokens anything. */
-export interface Authorizer {
+export interface Authorizer extends RpcAuthorizer {
   /** Throws ConnectError Unauthenticated (no/unknown token) or PermissionDenied (read token, write RPC). */
   check(method: DescMethod, authorization: string | null | undefined): void;
   /** What the caller may do: the dashboard asks so it shows action buttons only to write tokens. */
   role(authorization: string | null | undefined): Role | undefined;
   readonly open: boolean;
-}
-
-function bearerToken(authorization: string | null | undefined): string {
-  return authorization?.startsWith("Bearer ") ? authorization.slice(7).trim() : "";
 }
 
 export function tokenList(value: string): string[] {
@@ -24,8 +21,6 @@ export function tokenList(value: string): string[] {
     .map((t) => t.trim())
     .filter((t) => t !== "");
 }
-
-const loopbackHosts = new Set(["127.0.0.1", "::1", "localhost"]);
 
 /**
  * Bearer tokens from config. With no token configured the API is open, which is only allowed on a loopback address:

@@ -3,7 +3,7 @@ import fastify, { type FastifyInstance } from "fastify";
 import { registerHttpMetrics } from "../../adapters/metrics/http-metrics.js";
 import type { MaestroMetrics } from "../../adapters/metrics/maestro-metrics.js";
 import type { Logger } from "../../core/ports/logger.js";
-import type { Authorizer } from "../auth/management-auth.js";
+import type { RpcAuthorizer } from "../auth/rpc-authorizer.js";
 import { toConnectError } from "../errors.js";
 import { type RestRoute, registerRestRoutes } from "../rest/transcoder.js";
 import type { ServiceBinding } from "../service-binding.js";
@@ -16,7 +16,7 @@ export interface HttpAppOptions {
   /** Answers /readyz: resolves when the dependencies this API needs respond. */
   ready: () => Promise<void>;
   /** Checks the caller of every RPC, on every protocol; none = open. */
-  authorizer?: Authorizer | undefined;
+  authorizer?: RpcAuthorizer | undefined;
   /** Request counter and duration histogram per route template. */
   metrics?: MaestroMetrics | undefined;
 }
@@ -38,7 +38,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Fastif
     interceptors: [
       (next) => async (req) => {
         try {
-          opts.authorizer?.check(req.method, req.header.get("authorization"));
+          opts.authorizer?.check(req.method, req.header.get("authorization"), req.stream ? undefined : req.message);
           return await next(req);
         } catch (err) {
           const e = toConnectError(err);

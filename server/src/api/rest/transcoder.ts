@@ -12,7 +12,7 @@ import { Code, ConnectError, createHandlerContext, type HandlerContext } from "@
 import { http } from "@maestro/proto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "../../core/ports/logger.js";
-import type { Authorizer } from "../auth/management-auth.js";
+import type { RpcAuthorizer } from "../auth/rpc-authorizer.js";
 import { httpStatusOf, toConnectError } from "../errors.js";
 import type { ServiceBinding } from "../service-binding.js";
 import { normalizeDurations } from "./json-input.js";
@@ -34,7 +34,7 @@ export function registerRestRoutes(
   app: FastifyInstance,
   bindings: readonly ServiceBinding[],
   logger: Logger,
-  authorizer?: Authorizer,
+  authorizer?: RpcAuthorizer,
 ): RestRoute[] {
   const table: RestRoute[] = [];
   // Maestro's clients (curl --data-raw, maestro-client) often send JSON without a JSON content type: read any body.
@@ -77,14 +77,13 @@ async function invoke(
   req: FastifyRequest,
   reply: FastifyReply,
   logger: Logger,
-  authorizer: Authorizer | undefined,
+  authorizer: RpcAuthorizer | undefined,
 ): Promise<unknown> {
   const abort = new AbortController();
   reply.raw.on("close", () => {
     if (!reply.raw.writableFinished) abort.abort();
   });
   try {
-    authorizer?.check(method, req.headers.authorization);
     if (!handler) throw new ConnectError(`${service.typeName}.${method.name} is not implemented`, Code.Unimplemented);
     const json: Record<string, unknown> = { ...queryToJson(method, req.query as Record<string, unknown>) };
     if (bodyRule === "*") Object.assign(json, parseBody(req.body));
@@ -95,6 +94,8 @@ async function invoke(
     } catch (err) {
       throw new ConnectError(`invalid request: ${(err as Error).message}`, Code.InvalidArgument);
     }
+    // After decoding, as Connect's interceptor sees it: rules may depend on the request (a room's own token).
+    authorizer?.check(method, req.headers.authorization, input);
     const ctx = createHandlerContext({
       service,
       method,

@@ -1,4 +1,4 @@
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { ServiceImpl } from "@connectrpc/connect";
 import type { RoomsService } from "@maestro/proto";
 import { isMaestroError, MaestroError } from "../../core/errors.js";
 import type { Clock } from "../../core/ports/clock.js";
@@ -9,7 +9,6 @@ import {
   playerEventTypes,
 } from "../../core/ports/event-forwarder.js";
 import type { InstanceStorage, RoomStorage } from "../../core/ports/room-storage.js";
-import type { RoomTokens } from "../../core/ports/room-token.js";
 import type { SchedulerStorage } from "../../core/ports/scheduler-storage.js";
 import type { EventsService } from "../../core/services/events-service.js";
 import { type PingRequestStatus, pingStatusesAccepted, type RoomManager } from "../../core/services/room-manager.js";
@@ -24,29 +23,18 @@ export interface RoomsServiceDeps {
   schedulers: Pick<SchedulerStorage, "getScheduler">;
   instances: InstanceStorage;
   roomManager: RoomManager;
-  /** Undefined when the rooms API accepts unauthenticated rooms (Maestro-compatible mode). */
-  tokens?: RoomTokens | undefined;
   /** Forwards room and player events; without it events succeed and go nowhere. */
   events?: EventsService | undefined;
 }
 
-/** The API game rooms call: pings, events for the matchmakers (forwarders), allocation. */
+/**
+ * The API game rooms call: pings, events for the matchmakers (forwarders), allocation. Who may call what is decided
+ * before any handler runs, by the rooms API's authorizer (api/auth/rooms-auth.ts), on every protocol.
+ */
 export function roomsService(d: RoomsServiceDeps): Partial<ServiceImpl<typeof RoomsService>> {
-  const authorize = (ctx: HandlerContext, schedulerName: string, roomId: string) => {
-    if (!d.tokens) return;
-    const header = ctx.requestHeader.get("authorization") ?? "";
-    const token = header.startsWith("Bearer ") ? header.slice(7) : "";
-    if (!token || !d.tokens.verify(schedulerName, roomId, token)) {
-      throw new MaestroError(
-        "unauthenticated",
-        `room ${roomId} must send "Authorization: Bearer $MAESTRO_ROOM_TOKEN" (or start the server with --insecure-rooms-api)`,
-      );
-    }
-  };
   return {
     updateRoomWithPing: (req, ctx) =>
       handle(async () => {
-        authorize(ctx, req.schedulerName, req.roomName);
         if (!pingStatusesAccepted.includes(req.status as PingRequestStatus)) {
           throw MaestroError.invalid([
             { field: "status", message: `must be one of ${pingStatusesAccepted.join(", ")}` },
@@ -72,7 +60,6 @@ export function roomsService(d: RoomsServiceDeps): Partial<ServiceImpl<typeof Ro
       }),
     forwardRoomEvent: (req, ctx) =>
       handle(async () => {
-        authorize(ctx, req.schedulerName, req.roomName);
         if (typeof req.event !== "string" || req.event.trim() === "") {
           throw MaestroError.invalid([{ field: "event", message: "is required" }]);
         }
@@ -83,7 +70,6 @@ export function roomsService(d: RoomsServiceDeps): Partial<ServiceImpl<typeof Ro
       }),
     forwardPlayerEvent: (req, ctx) =>
       handle(async () => {
-        authorize(ctx, req.schedulerName, req.roomName);
         const metadata = req.metadata ?? {};
         const violations = [];
         if (!playerEventTypes.includes(req.event as PlayerEventType)) {
@@ -108,7 +94,6 @@ export function roomsService(d: RoomsServiceDeps): Partial<ServiceImpl<typeof Ro
     /** Maestro v9's status update: changes nothing (pings do), only forwards the status. */
     updateRoomStatus: (req, ctx) =>
       handle(async () => {
-        authorize(ctx, req.schedulerName, req.roomName);
         if (!forwardedRoomStatuses.includes(req.status as ForwardedRoomStatus)) {
           throw MaestroError.invalid([
             { field: "status", message: `must be one of ${forwardedRoomStatuses.join(", ")}` },
@@ -152,7 +137,6 @@ export function roomsService(d: RoomsServiceDeps): Partial<ServiceImpl<typeof Ro
       }),
     getRoomAddress: (req, ctx) =>
       handle(async () => {
-        authorize(ctx, req.schedulerName, req.roomName);
         const instance = await d.instances.getInstance(req.schedulerName, req.roomName, { signal: ctx.signal });
         if (!instance?.address) throw MaestroError.notFound(`address of room ${req.roomName}`);
         return { host: instance.address.host, ports: instance.address.ports, ipv6Label: "" };
