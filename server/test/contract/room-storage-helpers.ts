@@ -83,3 +83,8 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** A stored room as created or written, with the revision storage gave it. */
+export function at(room: GameRoom, revision: number): GameRoom {
+  return { ...room, revision };
+}

@@ -4,8 +4,9 @@ import { roomStatusNames } from "../../src/core/entities/game-room.js";
 import type { RoomStatusEvent, RoomStorage } from "../../src/core/ports/room-storage.js";
 import { expectCode, sortById, uniqueScheduler } from "../support/contract-helpers.js";
 import { applyPingContract } from "./apply-ping.contract.js";
+import { guardedTransitionsContract } from "./guarded-transitions.contract.js";
 import { multiMatchAllocationContract } from "./multi-match-allocation.contract.js";
-import { ms, type RoomStores, room, startWatch, waitFor, zeroCounts } from "./room-storage-helpers.js";
+import { at, ms, type RoomStores, room, startWatch, waitFor, zeroCounts } from "./room-storage-helpers.js";
 
 /**
  * The RoomStorage contract, for every adapter (memory, Redis). The factory is called once per suite; tests use
@@ -24,6 +25,7 @@ export function roomStorageContract(name: string, factory: () => RoomStores | Pr
 
     applyPingContract(() => stores);
     multiMatchAllocationContract(() => stores.rooms);
+    guardedTransitionsContract(() => stores);
 
     afterEach(() => {
       for (const controller of watches.splice(0)) controller.abort();
@@ -44,8 +46,8 @@ export function roomStorageContract(name: string, factory: () => RoomStores | Pr
         };
         await storage.createRoom(plain);
         await storage.createRoom(full);
-        expect(await storage.getRoom(scheduler, "plain")).toEqual(plain);
-        expect(await storage.getRoom(scheduler, "full")).toEqual(full);
+        expect(await storage.getRoom(scheduler, "plain")).toEqual(at(plain, 1));
+        expect(await storage.getRoom(scheduler, "full")).toEqual(at(full, 1));
       });
 
       it("throws already_exists for an existing room and keeps the stored one", async () => {
@@ -95,7 +97,7 @@ export function roomStorageContract(name: string, factory: () => RoomStores | Pr
         };
         await storage.updateRoom(updated);
         const stored = await storage.getRoom(scheduler, "r1");
-        expect(stored).toEqual(updated);
+        expect(stored).toEqual(at(updated, 2));
         expect(stored?.allocatedAt).toBeUndefined();
       });
 
@@ -147,7 +149,7 @@ export function roomStorageContract(name: string, factory: () => RoomStores | Pr
         const rooms = [room(scheduler, "a", "ready"), room(scheduler, "b", "occupied"), room(scheduler, "c")];
         for (const r of rooms) await storage.createRoom(r);
         await storage.createRoom(room(other, "z"));
-        expect(sortById(await storage.listRooms(scheduler))).toEqual(rooms);
+        expect(sortById(await storage.listRooms(scheduler))).toEqual(rooms.map((r) => at(r, 1)));
         expect((await storage.listRoomIds(scheduler)).sort()).toEqual(["a", "b", "c"]);
         expect(await storage.listRooms(uniqueScheduler())).toEqual([]);
         expect(await storage.listRoomIds(uniqueScheduler())).toEqual([]);

@@ -95,7 +95,12 @@ describe("RedisRoomStorage keys", () => {
       created_at: String(base),
       last_ping_at: String(base + 1),
       allocated_at: String(base + 7),
+      // Allocation index entries (metadataPairs) and the compare-and-set revision: ours, not Maestro's.
+      meta_pairs: '["6:region2:sa","5:level1:3"]',
+      revision: "1",
     });
+    // A validation room is never in the allocation indexes.
+    expect(await raw.exists(`scheduler:{${s}}:free`, `scheduler:{${s}}:free:metadata`)).toBe(0);
     expect(await raw.zscore(`scheduler:{${s}}:status`, "r1")).toBe("2");
     expect(await raw.zscore(`scheduler:{${s}}:ping`, "r1")).toBe(String(base + 1));
     expect(await raw.zscore(`scheduler:{${s}}:occupancy`, "r1")).toBe("2");
@@ -117,6 +122,21 @@ describe("RedisRoomStorage keys", () => {
     expect(await raw.zscore(`scheduler:{${s}}:occupancy`, "r1")).toBe("5");
 
     await storage.deleteRoom(s, "r1");
+    expect(await keysOf(s)).toEqual([]);
+  });
+
+  it("indexes allocatable rooms by matches held and by metadata pair, under the scheduler's hash tag", async () => {
+    const storage = new RedisRoomStorage(await client("index"));
+    const s = uniqueScheduler();
+    await storage.createRoom({ ...room(s, "r1", "ready"), metadata: { map: "moon" } });
+    await storage.createRoom({ ...room(s, "r2", "active"), runningMatches: 2, metadata: { map: "moon" } });
+    await storage.createRoom({ ...room(s, "r3", "occupied"), runningMatches: 3, metadata: { map: "moon" } });
+    expect(await raw.zrange(`scheduler:{${s}}:free`, 0, "-1", "WITHSCORES")).toEqual(["r2", "-2", "r1", "0"]);
+    expect(await raw.zrange(`scheduler:{${s}}:free:metadata`, 0, "-1")).toEqual([
+      "3:map4:moon\u00000999999998\u0000r2",
+      "3:map4:moon\u00001000000000\u0000r1",
+    ]);
+    for (const id of ["r1", "r2", "r3"]) await storage.deleteRoom(s, id);
     expect(await keysOf(s)).toEqual([]);
   });
 

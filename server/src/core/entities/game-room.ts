@@ -34,6 +34,15 @@ export interface GameRoom {
   allocatedAt?: Date | undefined;
   /** When the room entered `occupied`; drives occupiedTimeout. */
   occupiedAt?: Date | undefined;
+  /**
+   * Set by storage, grows on every write of the room (a compare-and-set token, like Kubernetes' resourceVersion).
+   * `updateRoom` with a revision replaces the room only if it is still the stored one.
+   */
+  revision?: number | undefined;
+  /**
+   * Claimed for removal (`claimForRemoval`): never allocatable again, and pings no longer bring it back to ready.
+   */
+  removing?: boolean | undefined;
 }
 
 export const instanceStatuses = ["unknown", "pending", "ready", "terminating", "error"] as const;

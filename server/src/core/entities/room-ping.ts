@@ -7,6 +7,7 @@ import {
   type PingStatus,
   type RoomStatusName,
 } from "./game-room.js";
+import { keepClaimed } from "./room-removal.js";
 
 /**
  * One ping as storage applies it. Everything the status composition needs besides the stored room and instance is
@@ -41,14 +42,42 @@ export function applyPingToRoom(room: GameRoom, instance: InstanceStatusType, pi
     metadata: ping.metadata ?? room.metadata,
     lastPingAt: ping.now,
   };
-  const status = calculateRoomStatus(pinged, instance, {
-    maxMatches: ping.maxMatches,
-    now: ping.now,
-    allocationTtlMs: ping.allocationTtlMs,
-  });
+  const status = keepClaimed(
+    room,
+    calculateRoomStatus(pinged, instance, {
+      maxMatches: ping.maxMatches,
+      now: ping.now,
+      allocationTtlMs: ping.allocationTtlMs,
+    }),
+  );
   if (!isValidTransition(room.status, status)) return { ok: false, from: room.status, to: status };
   const occupiedAt = status !== "occupied" ? undefined : room.status === "occupied" ? room.occupiedAt : ping.now;
   return { ok: true, room: { ...pinged, status, occupiedAt } };
+}
+
+/** What composing a room's status needs besides the room and its instance. */
+export interface StatusContext {
+  now: Date;
+  /** The scheduler's matchAllocation.maxMatches. */
+  maxMatches: number;
+  /** How long an allocation holds a room that keeps pinging `ready`. */
+  allocationTtlMs: number;
+}
+
+/**
+ * The room after its runtime instance changed (RoomManager.updateInstance), or undefined when its status stays or
+ * may not change (then nothing is written). Storage applies it atomically against the stored room, like a ping
+ * (apply-instance.lua mirrors it), so an instance event never overwrites a ping or an allocation it did not see.
+ */
+export function applyInstanceToRoom(
+  room: GameRoom,
+  instance: InstanceStatusType,
+  ctx: StatusContext,
+): GameRoom | undefined {
+  const status = keepClaimed(room, calculateRoomStatus(room, instance, ctx));
+  if (status === room.status || !isValidTransition(room.status, status)) return undefined;
+  const occupiedAt = status !== "occupied" ? undefined : room.status === "occupied" ? room.occupiedAt : ctx.now;
+  return { ...room, status, occupiedAt };
 }
 
 /** The error every adapter throws for a refused ping, so the API answer does not depend on the storage. */

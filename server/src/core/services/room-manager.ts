@@ -1,11 +1,6 @@
 import { randomInt } from "node:crypto";
-import {
-  calculateRoomStatus,
-  type GameRoom,
-  type Instance,
-  isValidTransition,
-  type RoomStatusName,
-} from "../entities/game-room.js";
+import type { GameRoom, Instance } from "../entities/game-room.js";
+import type { RemovalGuard } from "../entities/room-removal.js";
 import type { Scheduler } from "../entities/scheduler.js";
 import { MaestroError } from "../errors.js";
 import type { CallOptions } from "../ports/call-options.js";
@@ -92,28 +87,39 @@ export class RoomManager {
     }
   }
 
-  /** Asks the runtime to stop the room; its records go when the runtime reports it gone (or now if it is unknown). */
-  async deleteRoom(schedulerName: string, roomId: string, reason: string, opts: CallOptions = {}): Promise<void> {
+  /**
+   * Claims the room for removal (atomically with the guard's check: by default `any`, i.e. removal by id) and asks the
+   * runtime to stop it; its records go when the runtime reports it gone (or now if the runtime does not know it).
+   * Returns false, changing nothing, when the guard refuses: the room got into a match meanwhile.
+   */
+  async deleteRoom(
+    schedulerName: string,
+    roomId: string,
+    reason: string,
+    opts: CallOptions & { guard?: RemovalGuard } = {},
+  ): Promise<boolean> {
+    const claim = await this.deps.rooms.claimForRemoval(schedulerName, roomId, opts.guard ?? { kind: "any" }, opts);
+    if (claim.outcome === "refused") {
+      this.deps.logger.info({ scheduler: schedulerName, room: roomId, reason }, `room kept: ${claim.reason}`);
+      return false;
+    }
     const instance = await this.deps.instances.getInstance(schedulerName, roomId, opts);
     if (!instance) {
       await this.cleanRoomState(schedulerName, roomId, opts);
-      return;
+      return true;
     }
     try {
       await this.deps.runtime.deleteRoom(schedulerName, roomId, reason, opts);
     } catch (err) {
       if (err instanceof MaestroError && err.code === "not_found") {
         await this.cleanRoomState(schedulerName, roomId, opts);
-        return;
+        return true;
       }
       throw err;
     }
-    const room = await this.deps.rooms.getRoom(schedulerName, roomId, opts);
-    if (room && room.status !== "terminating" && isValidTransition(room.status, "terminating")) {
-      await this.deps.rooms.updateRoom({ ...room, status: "terminating" }, opts).catch(ignoreNotFound);
-    }
     // Maestro forwards `terminated` as soon as it asked for the deletion, and again when the room is gone.
-    if (room) this.deps.events?.roomTerminated(schedulerName, room);
+    if (claim.outcome === "claimed") this.deps.events?.roomTerminated(schedulerName, claim.room);
+    return true;
   }
 
   /** Removes every record of a room the runtime no longer has. */
@@ -154,36 +160,24 @@ export class RoomManager {
     );
   }
 
-  /** The runtime's view of a room changed. */
+  /**
+   * The runtime's view of a room changed. The instance is stored first, then the room's status is recomputed from
+   * the stored instance in one atomic storage step (like a ping), so concurrent events and pings never overwrite
+   * each other and the last instance written decides.
+   */
   async updateInstance(scheduler: Scheduler, instance: Instance, opts: CallOptions = {}): Promise<void> {
     await this.deps.instances.upsertInstance(instance, opts);
-    const room = await this.deps.rooms.getRoom(scheduler.name, instance.id, opts);
-    if (!room) return;
-    const status = this.statusOf(scheduler, room, instance);
-    if (status === room.status) return;
-    if (!isValidTransition(room.status, status)) {
-      this.deps.logger.warn(
-        { scheduler: scheduler.name, room: room.id, from: room.status, to: status },
-        "ignoring invalid room status transition from instance update",
-      );
-      return;
-    }
-    const updated = { ...room, status, occupiedAt: nextOccupiedAt(room, status, this.deps.clock.now()) };
-    await this.deps.rooms.updateRoom(updated, opts).catch(ignoreNotFound);
+    await this.deps.rooms.applyInstanceStatus(
+      scheduler.name,
+      instance.id,
+      {
+        now: this.deps.clock.now(),
+        maxMatches: scheduler.matchAllocation.maxMatches,
+        allocationTtlMs: this.deps.timeouts.allocationTtlMs,
+      },
+      opts,
+    );
   }
-
-  private statusOf(scheduler: Scheduler, room: GameRoom, instance: Instance | undefined): RoomStatusName {
-    return calculateRoomStatus(room, instance?.status.type ?? "unknown", {
-      maxMatches: scheduler.matchAllocation.maxMatches,
-      now: this.deps.clock.now(),
-      allocationTtlMs: this.deps.timeouts.allocationTtlMs,
-    });
-  }
-}
-
-function nextOccupiedAt(room: GameRoom, status: RoomStatusName, now: Date): Date | undefined {
-  if (status !== "occupied") return undefined;
-  return room.status === "occupied" ? room.occupiedAt : now;
 }
 
 function ignoreNotFound(err: unknown): void {

@@ -1,9 +1,22 @@
 import type { GameRoom, InstanceStatusType, RoomStatusName } from "../../../core/entities/game-room.js";
 import { roomStatusNames } from "../../../core/entities/game-room.js";
-import { applyPingToRoom, type PingUpdate, pingTransitionRefused } from "../../../core/entities/room-ping.js";
+import { metadataMatches } from "../../../core/entities/metadata-selector.js";
+import {
+  applyInstanceToRoom,
+  applyPingToRoom,
+  type PingUpdate,
+  pingTransitionRefused,
+  type StatusContext,
+} from "../../../core/entities/room-ping.js";
+import { claimedRoom, type RemovalGuard, removalRefusal } from "../../../core/entities/room-removal.js";
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
-import type { AllocationRequest, RoomStatusEvent, RoomStorage } from "../../../core/ports/room-storage.js";
+import type {
+  AllocationRequest,
+  RemovalClaim,
+  RoomStatusEvent,
+  RoomStorage,
+} from "../../../core/ports/room-storage.js";
 import { throwIfAborted } from "./abort.js";
 import { EventChannel } from "./event-channel.js";
 
@@ -29,7 +42,7 @@ export class MemoryRoomStorage implements RoomStorage {
     throwIfAborted(opts);
     const rooms = this.roomsOf(room.schedulerName);
     if (rooms.has(room.id)) throw new MaestroError("already_exists", `room ${room.id} already exists`);
-    rooms.set(room.id, structuredClone(room));
+    rooms.set(room.id, { ...structuredClone(room), revision: 1 });
     this.publish(room);
   }
 
@@ -44,7 +57,8 @@ export class MemoryRoomStorage implements RoomStorage {
     const rooms = this.rooms.get(room.schedulerName);
     const previous = rooms?.get(room.id);
     if (rooms === undefined || previous === undefined) throw MaestroError.notFound(`room ${room.id}`);
-    rooms.set(room.id, structuredClone(room));
+    if (room.revision !== undefined && room.revision !== previous.revision) throw revisionConflict(room, previous);
+    rooms.set(room.id, { ...structuredClone(room), revision: nextRevision(previous) });
     if (previous.status !== room.status) this.publish(room);
   }
 
@@ -64,10 +78,47 @@ export class MemoryRoomStorage implements RoomStorage {
       throw MaestroError.notFound(`room ${roomId} of scheduler ${schedulerName}`);
     const outcome = applyPingToRoom(room, this.instanceStatus(schedulerName, roomId) ?? "unknown", ping);
     if (!outcome.ok) throw pingTransitionRefused(roomId, outcome.from, outcome.to, ping.status);
-    const updated = structuredClone(outcome.room);
+    const updated = { ...structuredClone(outcome.room), revision: nextRevision(room) };
     rooms.set(roomId, updated);
     if (room.status !== updated.status) this.publish(updated);
     return structuredClone(updated);
+  }
+
+  async applyInstanceStatus(
+    schedulerName: string,
+    roomId: string,
+    ctx: StatusContext,
+    opts?: CallOptions,
+  ): Promise<GameRoom | undefined> {
+    throwIfAborted(opts);
+    const rooms = this.rooms.get(schedulerName);
+    const room = rooms?.get(roomId);
+    if (rooms === undefined || room === undefined) return undefined;
+    const next = applyInstanceToRoom(room, this.instanceStatus(schedulerName, roomId) ?? "unknown", ctx);
+    if (next === undefined) return structuredClone(room);
+    const updated = { ...structuredClone(next), revision: nextRevision(room) };
+    rooms.set(roomId, updated);
+    this.publish(updated);
+    return structuredClone(updated);
+  }
+
+  async claimForRemoval(
+    schedulerName: string,
+    roomId: string,
+    guard: RemovalGuard,
+    opts?: CallOptions,
+  ): Promise<RemovalClaim> {
+    throwIfAborted(opts);
+    // No await from the guard's check to the write: an allocation cannot slip in between.
+    const rooms = this.rooms.get(schedulerName);
+    const room = rooms?.get(roomId);
+    if (rooms === undefined || room === undefined) return { outcome: "not_found" };
+    const reason = removalRefusal(room, guard);
+    if (reason !== undefined) return { outcome: "refused", reason, room: structuredClone(room) };
+    const claimed = { ...claimedRoom(room), revision: nextRevision(room) };
+    rooms.set(roomId, claimed);
+    if (claimed.status !== room.status) this.publish(claimed);
+    return { outcome: "claimed", room: structuredClone(claimed) };
   }
 
   async listRooms(schedulerName: string, opts?: CallOptions): Promise<GameRoom[]> {
@@ -107,18 +158,23 @@ export class MemoryRoomStorage implements RoomStorage {
     const selector = Object.entries(request.metadataSelector ?? {});
     const maxMatches = request.maxMatches ?? 1;
     const eligible = [...(rooms?.values() ?? [])].filter(
-      (r) => !r.isValidationRoom && selector.every(([k, v]) => String(r.metadata[k]) === v),
+      (r) => !r.isValidationRoom && r.removing !== true && metadataMatches(r.metadata, selector),
     );
     const byId = (a: GameRoom, b: GameRoom) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
     const packable =
       maxMatches > 1
         ? eligible
-            .filter((r) => (r.status === "active" || r.status === "allocated") && r.runningMatches < maxMatches)
+            .filter(
+              (r) =>
+                (r.status === "active" || r.status === "allocated") &&
+                r.runningMatches >= 1 &&
+                r.runningMatches < maxMatches,
+            )
             .sort((a, b) => b.runningMatches - a.runningMatches || byId(a, b))[0]
         : undefined;
     const candidate = packable ?? eligible.filter((r) => r.status === "ready").sort(byId)[0];
     if (!candidate) return undefined;
-    const allocated = allocatedSlot(candidate, maxMatches, new Date(now));
+    const allocated = { ...allocatedSlot(candidate, maxMatches, new Date(now)), revision: nextRevision(candidate) };
     rooms!.set(candidate.id, allocated);
     if (allocated.status !== candidate.status) this.publish(allocated);
     if (keyed) {
@@ -160,6 +216,17 @@ export class MemoryRoomStorage implements RoomStorage {
       channel.push({ schedulerName: room.schedulerName, roomId: room.id, status: room.status });
     }
   }
+}
+
+function nextRevision(room: GameRoom): number {
+  return (room.revision ?? 0) + 1;
+}
+
+function revisionConflict(room: GameRoom, stored: GameRoom): MaestroError {
+  return new MaestroError(
+    "conflict",
+    `room ${room.id} changed since it was read (revision ${room.revision}, now ${stored.revision ?? 0})`,
+  );
 }
 
 /** The room after one more match slot was handed out (the Lua allocate-room script does the same). */

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import { MaestroError } from "../../../core/errors.js";
 
 // Next to this module in src/, and next to the bundled dist/*.js where the build copies scripts/*.lua.
@@ -36,11 +36,14 @@ type DynamicCommand = (numberOfKeys: number, ...keysAndArgs: (string | number)[]
 /**
  * Registers `scripts/<name>.lua` on the client with defineCommand (EVALSHA, falling back to EVAL once after a script
  * flush or restart) and returns a typed caller. The key count is given per call, so scripts take variable key lists.
+ * `libs` are scripts whose text goes first (shared functions; Redis has no include).
  */
-export function defineLuaScript(client: Redis, name: string): LuaScript {
+export function defineLuaScript(client: Redis | Cluster, name: string, libs: readonly string[] = []): LuaScript {
   const command = `maestro_${name.replaceAll("-", "_")}`;
   const registry = client as unknown as Record<string, DynamicCommand | undefined>;
-  if (registry[command] === undefined) client.defineCommand(command, { lua: luaSource(name) });
+  if (registry[command] === undefined) {
+    client.defineCommand(command, { lua: [...libs, name].map((script) => luaSource(script)).join("\n") });
+  }
   const run = registry[command] as DynamicCommand;
   return (keys, args) => run.call(client, keys.length, ...keys, ...args);
 }

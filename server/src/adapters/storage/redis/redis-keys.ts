@@ -79,8 +79,7 @@ export function roomHashKey(schedulerName: string, roomId: string): string {
   return `${roomHashPrefix(schedulerName)}${roomId}`;
 }
 
-/** What allocate-room.lua puts before a room id to build its hash key. */
-export function roomHashPrefix(schedulerName: string): string {
+function roomHashPrefix(schedulerName: string): string {
   return `scheduler:${schedulerTag(schedulerName)}:rooms:`;
 }
 
@@ -97,6 +96,22 @@ export function roomPingKey(schedulerName: string): string {
 /** Sorted set of room ids scored by running matches. */
 export function roomOccupancyKey(schedulerName: string): string {
   return `scheduler:${schedulerTag(schedulerName)}:occupancy`;
+}
+
+/**
+ * Allocation index: sorted set of the ids of rooms that can take a match now, scored by minus the matches they hold
+ * (ready rooms 0): the fullest first, then by id.
+ */
+export function roomFreeKey(schedulerName: string): string {
+  return `scheduler:${schedulerTag(schedulerName)}:free`;
+}
+
+/**
+ * Allocation index by metadata: sorted set (all scores 0, read by lexicographic range) of `<pair>\0<rank>\0<id>` for
+ * every scalar metadata pair of every room in the free set (pairs as `selectorPair` writes them).
+ */
+export function roomFreeMetadataKey(schedulerName: string): string {
+  return `scheduler:${schedulerTag(schedulerName)}:free:metadata`;
 }
 
 /** String remembering which room an allocation idempotency key got, with a PX expiry of the allocation TTL. */

@@ -6,18 +6,26 @@ import {
   type RoomStatusName,
   roomStatusNames,
 } from "../../../core/entities/game-room.js";
-import { type PingUpdate, pingTransitionRefused } from "../../../core/entities/room-ping.js";
+import { selectorPair } from "../../../core/entities/metadata-selector.js";
+import { type PingUpdate, pingTransitionRefused, type StatusContext } from "../../../core/entities/room-ping.js";
+import type { RemovalGuard } from "../../../core/entities/room-removal.js";
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
 import { type Logger, silentLogger } from "../../../core/ports/logger.js";
-import type { AllocationRequest, RoomStatusEvent, RoomStorage } from "../../../core/ports/room-storage.js";
+import type {
+  AllocationRequest,
+  RemovalClaim,
+  RoomStatusEvent,
+  RoomStorage,
+} from "../../../core/ports/room-storage.js";
 import { defineLuaScript, type LuaScript } from "./lua-scripts.js";
 import { redisCall } from "./redis-errors.js";
 import {
   instanceMapKey,
   roomAllocationKey,
+  roomFreeKey,
+  roomFreeMetadataKey,
   roomHashKey,
-  roomHashPrefix,
   roomOccupancyKey,
   roomPingKey,
   roomStatusChannel,
@@ -25,6 +33,7 @@ import {
 } from "./redis-keys.js";
 import {
   decodeRoom,
+  encodeMetaPairs,
   encodeRoom,
   encodeStatusEvent,
   flatToRecord,
@@ -35,28 +44,42 @@ import { RoomStatusWatch } from "./room-status-watch.js";
 
 // Rooms per pipeline when listing, so one listing of a huge scheduler does not build one giant reply.
 const batchSize = 500;
+// Candidates one allocation reads and hands to allocate-room.lua: that many concurrent callers can each get a room
+// from one read; more callers than that retry with a fresh read.
+const allocationCandidates = 32;
+// Fresh reads before an allocation gives up: only reached when rooms are taken faster than this caller reads them.
+const allocationAttempts = 50;
+const roomLibs = ["room-lib"];
 
 /**
  * RoomStorage on Redis with Maestro's keys: a hash per room (`scheduler:{s}:rooms:{room}`) and the `status`, `ping`
- * and `occupancy` sorted sets, changed together by Lua scripts that also publish `{roomId,status}` on
- * `scheduler:{s}:rooms:statuschan` when a room is created or its status changes (a delete publishes nothing).
+ * and `occupancy` sorted sets, plus two allocation indexes (`free`, `free:metadata`), changed together by Lua scripts
+ * that also publish `{roomId,status}` on `scheduler:{s}:rooms:statuschan` when a room is created or its status changes
+ * (a delete publishes nothing). Every script gets every key it touches in KEYS, all under the scheduler's hash tag, so
+ * they run on Redis Cluster. Every write bumps the room's `revision`.
  */
 export class RedisRoomStorage implements RoomStorage {
   private readonly create: LuaScript;
   private readonly update: LuaScript;
   private readonly remove: LuaScript;
+  private readonly candidates: LuaScript;
   private readonly allocate: LuaScript;
   private readonly ping: LuaScript;
+  private readonly instance: LuaScript;
+  private readonly claim: LuaScript;
 
   constructor(
     private readonly client: Redis,
     private readonly logger: Logger = silentLogger,
   ) {
-    this.create = defineLuaScript(client, "create-room");
-    this.update = defineLuaScript(client, "update-room");
-    this.remove = defineLuaScript(client, "delete-room");
-    this.allocate = defineLuaScript(client, "allocate-room");
-    this.ping = defineLuaScript(client, "apply-ping");
+    this.create = defineLuaScript(client, "create-room", roomLibs);
+    this.update = defineLuaScript(client, "update-room", roomLibs);
+    this.remove = defineLuaScript(client, "delete-room", roomLibs);
+    this.candidates = defineLuaScript(client, "allocation-candidates");
+    this.allocate = defineLuaScript(client, "allocate-room", roomLibs);
+    this.ping = defineLuaScript(client, "apply-ping", roomLibs);
+    this.instance = defineLuaScript(client, "apply-instance", roomLibs);
+    this.claim = defineLuaScript(client, "claim-room-removal", roomLibs);
   }
 
   async createRoom(room: GameRoom, opts?: CallOptions): Promise<void> {
@@ -71,8 +94,17 @@ export class RedisRoomStorage implements RoomStorage {
   }
 
   async updateRoom(room: GameRoom, opts?: CallOptions): Promise<void> {
-    const updated = await redisCall(opts, () => this.update(roomKeys(room.schedulerName, room.id), writeArgs(room)));
-    if (updated === 0) throw MaestroError.notFound(`room ${room.id}`);
+    const written = writeArgs(room);
+    const expected = room.revision === undefined ? "" : String(room.revision);
+    const args = [...written.slice(0, 6), expected, ...written.slice(6)];
+    const reply = (await redisCall(opts, () => this.update(roomKeys(room.schedulerName, room.id), args))) as unknown[];
+    if (reply[0] === 0) throw MaestroError.notFound(`room ${room.id}`);
+    if (reply[0] === -1) {
+      throw new MaestroError(
+        "conflict",
+        `room ${room.id} changed since it was read (revision ${room.revision}, now ${String(reply[1])})`,
+      );
+    }
   }
 
   async deleteRoom(schedulerName: string, roomId: string, opts?: CallOptions): Promise<void> {
@@ -81,7 +113,6 @@ export class RedisRoomStorage implements RoomStorage {
   }
 
   async applyPing(schedulerName: string, roomId: string, ping: PingUpdate, opts?: CallOptions): Promise<GameRoom> {
-    const keys = [...roomKeys(schedulerName, roomId), instanceMapKey(schedulerName)];
     const args = [
       roomId,
       pingStatuses.indexOf(ping.status),
@@ -91,16 +122,53 @@ export class RedisRoomStorage implements RoomStorage {
       ping.maxMatches,
       Math.ceil(ping.allocationTtlMs),
       roomStatusChannel(schedulerName),
+      ping.metadata === undefined ? "" : encodeMetaPairs(ping.metadata),
     ];
-    const reply = (await redisCall(opts, () => this.ping(keys, args))) as unknown[];
+    const reply = (await redisCall(opts, () => this.ping(roomKeys(schedulerName, roomId), args))) as unknown[];
     if (reply[0] === "not_found") throw MaestroError.notFound(`room ${roomId} of scheduler ${schedulerName}`);
     if (reply[0] === "refused") {
       throw pingTransitionRefused(roomId, statusByScoreText(reply[1]), statusByScoreText(reply[2]), ping.status);
     }
-    const key = roomHashKey(schedulerName, roomId);
-    const room = decodeRoom(key, flatToRecord(reply.slice(1)));
-    if (room === undefined) throw new MaestroError("internal", `apply-ping returned no room for ${key}`);
-    return room;
+    return roomOf(schedulerName, roomId, reply.slice(1));
+  }
+
+  async applyInstanceStatus(
+    schedulerName: string,
+    roomId: string,
+    ctx: StatusContext,
+    opts?: CallOptions,
+  ): Promise<GameRoom | undefined> {
+    const args = [
+      roomId,
+      ctx.now.getTime(),
+      ctx.maxMatches,
+      Math.ceil(ctx.allocationTtlMs),
+      roomStatusChannel(schedulerName),
+    ];
+    const reply = (await redisCall(opts, () => this.instance(roomKeys(schedulerName, roomId), args))) as unknown[];
+    if (reply[0] === "not_found") return undefined;
+    return roomOf(schedulerName, roomId, reply.slice(1));
+  }
+
+  async claimForRemoval(
+    schedulerName: string,
+    roomId: string,
+    guard: RemovalGuard,
+    opts?: CallOptions,
+  ): Promise<RemovalClaim> {
+    const [moment, ttl] =
+      guard.kind === "idle"
+        ? [guard.now.getTime(), Math.ceil(guard.allocationTtlMs)]
+        : guard.kind === "allocatedBefore"
+          ? [guard.since.getTime(), 0]
+          : [0, 0];
+    const args = [roomId, guard.kind, moment, ttl, roomStatusChannel(schedulerName)];
+    const reply = (await redisCall(opts, () => this.claim(roomKeys(schedulerName, roomId), args))) as unknown[];
+    if (reply[0] === "not_found") return { outcome: "not_found" };
+    if (reply[0] === "refused") {
+      return { outcome: "refused", reason: String(reply[1]), room: roomOf(schedulerName, roomId, reply.slice(2)) };
+    }
+    return { outcome: "claimed", room: roomOf(schedulerName, roomId, reply.slice(1)) };
   }
 
   async listRooms(schedulerName: string, opts?: CallOptions): Promise<GameRoom[]> {
@@ -139,6 +207,10 @@ export class RedisRoomStorage implements RoomStorage {
     >;
   }
 
+  /**
+   * Two scripts per attempt: allocation-candidates.lua reads the preferred rooms from the indexes, allocate-room.lua
+   * takes the first still free. Neither looks at rooms it does not return, so the cost does not grow with the fleet.
+   */
   async allocateRoom(
     schedulerName: string,
     request: AllocationRequest,
@@ -150,26 +222,52 @@ export class RedisRoomStorage implements RoomStorage {
         { field: "ttlMs", message: `must be a positive number of milliseconds, got ${request.ttlMs}` },
       ]);
     }
-    const keys = [roomStatusKey(schedulerName), roomOccupancyKey(schedulerName)];
-    if (request.idempotencyKey) keys.push(roomAllocationKey(schedulerName, request.idempotencyKey));
-    const selector = request.metadataSelector ?? {};
-    const args = [
-      roomHashPrefix(schedulerName),
-      request.now.getTime(),
-      ttlMs,
-      roomStatusChannel(schedulerName),
-      Object.keys(selector).length === 0 ? "" : JSON.stringify(selector),
-      statusScore("ready"),
-      statusScore("allocated"),
-      request.maxMatches ?? 1,
-      statusScore("active"),
-      statusScore("occupied"),
-    ];
-    const reply = await redisCall(opts, () => this.allocate(keys, args));
-    if (reply === null || reply === undefined) return undefined;
-    const hash = flatToRecord(reply);
-    const id = hash["id"];
-    return decodeRoom(roomHashKey(schedulerName, id ?? "?"), hash);
+    const maxMatches = request.maxMatches ?? 1;
+    const keyed = request.idempotencyKey !== undefined && request.idempotencyKey !== "";
+    const idempotencyKey = roomAllocationKey(schedulerName, keyed ? (request.idempotencyKey as string) : "");
+    const entries = Object.entries(request.metadataSelector ?? {});
+    const selector = entries.length === 0 ? "" : JSON.stringify(entries.map(([k, v]) => selectorPair(k, v)));
+    const now = request.now.getTime();
+    const indexKeys = [roomFreeKey(schedulerName), roomFreeMetadataKey(schedulerName)];
+    for (let attempt = 0; attempt < allocationAttempts; attempt++) {
+      const read = (await redisCall(opts, () =>
+        this.candidates(keyed ? [...indexKeys, idempotencyKey] : indexKeys, [
+          now,
+          maxMatches,
+          allocationCandidates,
+          selector,
+        ]),
+      )) as string[];
+      const [earlier = "", ...ids] = read.map(String);
+      if (earlier === "" && ids.length === 0) return undefined;
+      const roomIds = earlier === "" ? ids : [earlier, ...ids];
+      const keys = [
+        roomStatusKey(schedulerName),
+        roomOccupancyKey(schedulerName),
+        ...indexKeys,
+        idempotencyKey,
+        ...roomIds.map((id) => roomHashKey(schedulerName, id)),
+      ];
+      const args = [
+        now,
+        ttlMs,
+        roomStatusChannel(schedulerName),
+        maxMatches,
+        keyed ? "1" : "0",
+        earlier,
+        selector,
+        ...roomIds,
+      ];
+      const reply = (await redisCall(opts, () => this.allocate(keys, args))) as unknown[];
+      if (reply[0] === "ok") {
+        const hash = flatToRecord(reply.slice(1));
+        return decodeRoom(roomHashKey(schedulerName, hash["id"] ?? "?"), hash);
+      }
+    }
+    throw new MaestroError(
+      "unavailable",
+      `allocation in scheduler ${schedulerName} lost ${allocationAttempts} races for free rooms in a row; retry`,
+    );
   }
 
   /** Subscribes asynchronously: changes made before the subscription is live are not reported. */
@@ -178,16 +276,27 @@ export class RedisRoomStorage implements RoomStorage {
   }
 }
 
+/** KEYS of every per-room script (room-lib.lua's layout). */
 function roomKeys(schedulerName: string, roomId: string): string[] {
   return [
     roomHashKey(schedulerName, roomId),
     roomStatusKey(schedulerName),
     roomPingKey(schedulerName),
     roomOccupancyKey(schedulerName),
+    roomFreeKey(schedulerName),
+    roomFreeMetadataKey(schedulerName),
+    instanceMapKey(schedulerName),
   ];
 }
 
-/** ARGV of create-room.lua and update-room.lua. */
+function roomOf(schedulerName: string, roomId: string, flat: unknown[]): GameRoom {
+  const key = roomHashKey(schedulerName, roomId);
+  const room = decodeRoom(key, flatToRecord(flat));
+  if (room === undefined) throw new MaestroError("internal", `a room script returned no room for ${key}`);
+  return room;
+}
+
+/** ARGV of create-room.lua and update-room.lua (update-room.lua takes the expected revision after the 6th). */
 function writeArgs(room: GameRoom): string[] {
   return [
     room.id,

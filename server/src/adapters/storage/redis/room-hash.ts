@@ -7,6 +7,7 @@ import {
   RoomStatus,
   type RoomStatusName,
 } from "../../../core/entities/game-room.js";
+import { metadataPairs } from "../../../core/entities/metadata-selector.js";
 import { MaestroError } from "../../../core/errors.js";
 
 // Field names follow Maestro's room hash (snake_case, ping status as its enum number, which is the index in
@@ -53,7 +54,14 @@ export function encodeRoom(room: GameRoom): string[] {
   ];
   if (room.allocatedAt !== undefined) fields.push("allocated_at", String(room.allocatedAt.getTime()));
   if (room.occupiedAt !== undefined) fields.push("occupied_at", String(room.occupiedAt.getTime()));
+  if (room.removing === true) fields.push("removing", "1");
+  fields.push("meta_pairs", encodeMetaPairs(room.metadata));
   return fields;
+}
+
+/** The `meta_pairs` field: the metadata's selector pairs (allocation index entries) as a JSON array. */
+export function encodeMetaPairs(metadata: Record<string, unknown>): string {
+  return JSON.stringify(metadataPairs(metadata));
 }
 
 /** Undefined for an empty hash (absent room); internal error for a hash this code did not write. */
@@ -74,6 +82,8 @@ export function decodeRoom(key: string, hash: Record<string, string>): GameRoom 
     };
     if (hash["allocated_at"] !== undefined) room.allocatedAt = epochMs(hash["allocated_at"]);
     if (hash["occupied_at"] !== undefined) room.occupiedAt = epochMs(hash["occupied_at"]);
+    if (hash["revision"] !== undefined) room.revision = integer(hash["revision"]);
+    if (hash["removing"] === "1") room.removing = true;
     return room;
   } catch (e) {
     throw new MaestroError("internal", `malformed room hash ${key}: ${e instanceof Error ? e.message : e}`, {

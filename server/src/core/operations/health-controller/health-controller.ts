@@ -58,7 +58,8 @@ export function healthControllerOperation(
         await s.operationManager.enqueue(
           name,
           REMOVE_ROOMS,
-          { roomsIds, reason: "expired_room" },
+          // A room allocated after this judgement (a stale room a matchmaker just got) is left to the next check.
+          { roomsIds, reason: "expired_room", guard: { expiredAt: s.clock.now().getTime() } },
           { ...opts, priority: true },
         );
         actions.push(`removing ${roomsIds.length} expired rooms`);
@@ -119,7 +120,8 @@ export function healthControllerOperation(
           await s.operationManager.enqueue(
             name,
             REMOVE_ROOMS,
-            { roomsIds, reason: "rolling_update_replace" },
+            // Rooms in a match are replaced once their match ends, never under it.
+            { roomsIds, reason: "rolling_update_replace", guard: "idle" },
             priority,
           );
           actions.push(`replacing ${roomsIds.length} rooms of older versions`);

@@ -1,142 +1,97 @@
--- Hands out one match slot atomically, so concurrent callers never get the same slot: with max matches > 1, the
--- fullest active/allocated room with a free slot first; otherwise (or when none) the first ready room, which becomes
--- allocated. Mirrors allocateRoom of MemoryRoomStorage (the RoomStorage contract runs both).
--- KEYS[1] status set, KEYS[2] occupancy set, KEYS[3] (optional) idempotency key string
--- ARGV[1] room hash key prefix (the room id follows), ARGV[2] now (epoch ms), ARGV[3] idempotency TTL (ms),
--- ARGV[4] status channel, ARGV[5] metadata selector as a JSON object ('' for none), ARGV[6] ready score,
--- ARGV[7] allocated score, ARGV[8] max matches, ARGV[9] active score, ARGV[10] occupied score
--- Returns the room's hash as flat field/value pairs (HGETALL), or nil when no room qualifies.
--- Room hashes are addressed from ids read here (same hash tag, so same slot); replaced by declared keys next.
-local prefix = ARGV[1]
-local now = tonumber(ARGV[2])
-local idempotency = KEYS[3]
-local maxMatches = tonumber(ARGV[8])
+-- Hands out one match slot atomically, so concurrent callers never get the same slot: takes the first of the given
+-- candidates (from allocation-candidates.lua, in preference order) that can still take a match. With max matches > 1
+-- a room holding matches gets one more (occupied once full); otherwise the ready room becomes allocated. Every key
+-- it touches is given: the candidates' hashes come in KEYS. Mirrors allocateRoom of MemoryRoomStorage.
+-- KEYS[1] status set, KEYS[2] occupancy set, KEYS[3] free set, KEYS[4] free metadata set, KEYS[5] idempotency key
+-- string (a key never written when the request has none), KEYS[6..] room hashes: the earlier room first when ARGV[6]
+-- names one, then the candidates
+-- ARGV[1] now (epoch ms), ARGV[2] idempotency TTL (ms), ARGV[3] status channel, ARGV[4] max matches,
+-- ARGV[5] '1' when the request has an idempotency key, ARGV[6] the earlier room id the caller read ('' for none),
+-- ARGV[7] selector pairs as a JSON array ('' for none), ARGV[8..] the room ids of KEYS[6..]
+-- Returns {'ok', field, value, …} (the room's HGETALL), or {'retry'} when the caller's read is outdated (the
+-- idempotency key changed, or every candidate was taken meanwhile).
+local now = tonumber(ARGV[1])
+local maxMatches = tonumber(ARGV[4])
+local first = 6
 
--- The idempotency value is '<expiry ms>:<room id>'. The expiry is checked against the caller's clock (`now`), so a
--- key counts as expired exactly when the caller says; PX only reclaims the memory.
-if idempotency then
-  local earlier = redis.call('GET', idempotency)
+if ARGV[5] == '1' then
+  local earlier = redis.call('GET', KEYS[5])
+  local earlierId = ''
   if earlier then
     local sep = string.find(earlier, ':', 1, true)
-    if sep then
-      local expiry = tonumber(string.sub(earlier, 1, sep - 1))
-      local room = prefix .. string.sub(earlier, sep + 1)
-      if expiry and expiry > now and redis.call('EXISTS', room) == 1 then
-        return redis.call('HGETALL', room)
-      end
+    local expiry = sep and tonumber(string.sub(earlier, 1, sep - 1))
+    if expiry and expiry > now then
+      earlierId = string.sub(earlier, sep + 1)
     end
+  end
+  if earlierId ~= ARGV[6] then
+    return { 'retry' }
+  end
+  if earlierId ~= '' then
+    if redis.call('EXISTS', KEYS[6]) == 1 then
+      local room = redis.call('HGETALL', KEYS[6])
+      table.insert(room, 1, 'ok')
+      return room
+    end
+    -- The room it got is gone: allocate another one.
+    first = 7
   end
 end
 
 local selector = nil
-if ARGV[5] ~= '' then
-  selector = cjson.decode(ARGV[5])
+if ARGV[7] ~= '' then
+  selector = cjson.decode(ARGV[7])
 end
 
--- The room's metadata value, as JavaScript's String() would print it, equals the wanted text.
-local function same(have, want)
-  local kind = type(have)
-  if kind == 'string' then
-    return have == want
-  elseif kind == 'boolean' then
-    return tostring(have) == want
-  elseif kind == 'number' then
-    if have == math.floor(have) and math.abs(have) < 2 ^ 53 then
-      return string.format('%d', have) == want
-    end
-    return tonumber(want) == have
-  elseif have == cjson.null then
-    return want == 'null'
-  end
-  return false
-end
-
-local function matches(metadata)
+local function hasPairs(json)
   if not selector then
     return true
   end
-  local ok, decoded = pcall(cjson.decode, metadata or '{}')
-  if not ok or type(decoded) ~= 'table' then
-    return false
+  local have = {}
+  for _, pair in ipairs(metaPairs(json)) do
+    have[pair] = true
   end
-  for key, want in pairs(selector) do
-    if not same(decoded[key], want) then
+  for _, pair in ipairs(selector) do
+    if not have[pair] then
       return false
     end
   end
   return true
 end
 
-local batch = 200
-local chosen = nil
-local chosenRunning = 0
-local chosenStatus = nil
-
--- Packing: scan active and allocated rooms (adjacent scores), keep the fullest with a free slot, lowest id on ties.
-if maxMatches > 1 then
-  local low = math.min(tonumber(ARGV[7]), tonumber(ARGV[9]))
-  local high = math.max(tonumber(ARGV[7]), tonumber(ARGV[9]))
-  local offset = 0
-  while chosenRunning < maxMatches - 1 do
-    local ids = redis.call('ZRANGEBYSCORE', KEYS[1], low, high, 'LIMIT', offset, batch)
-    if #ids == 0 then
-      break
-    end
-    for _, id in ipairs(ids) do
-      local fields = redis.call('HMGET', prefix .. id, 'status', 'is_validation_room', 'metadata', 'running_matches')
-      local running = tonumber(fields[4]) or 0
-      if (fields[1] == ARGV[7] or fields[1] == ARGV[9]) and fields[2] ~= '1' and running < maxMatches
-        and matches(fields[3]) then
-        if not chosen or running > chosenRunning or (running == chosenRunning and id < chosen) then
-          chosen, chosenRunning, chosenStatus = id, running, fields[1]
-        end
+for k = first, #KEYS do
+  local key, id = KEYS[k], ARGV[k + 2]
+  local f = redis.call('HMGET', key, unpack(INDEX_FIELDS))
+  local held = f[1] and heldMatches(tonumber(f[1]), tonumber(f[2]) or 0, f[3], f[4])
+  if held and held < maxMatches and hasPairs(f[5]) then
+    local from = tonumber(f[1])
+    reindex(key, KEYS[3], KEYS[4], id, false)
+    local to = ALLOCATED
+    if maxMatches <= 1 then
+      redis.call('HSET', key, 'status', to, 'allocated_at', ARGV[1])
+    else
+      local running = held + 1
+      if running >= maxMatches then
+        to = OCCUPIED
+        redis.call('HSET', key, 'occupied_at', ARGV[1])
+      elseif from == ACTIVE then
+        to = ACTIVE
       end
+      redis.call('HSET', key, 'status', to, 'allocated_at', ARGV[1], 'running_matches', running)
+      redis.call('ZADD', KEYS[2], running, id)
     end
-    offset = offset + batch
-  end
-end
-
--- Equal scores come back in id (byte) order, so the first match is the lowest id.
-local offset = 0
-while not chosen do
-  local ids = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[6], ARGV[6], 'LIMIT', offset, batch)
-  if #ids == 0 then
-    break
-  end
-  for _, id in ipairs(ids) do
-    local fields = redis.call('HMGET', prefix .. id, 'status', 'is_validation_room', 'metadata', 'running_matches')
-    if fields[1] == ARGV[6] and fields[2] ~= '1' and matches(fields[3]) then
-      chosen, chosenRunning, chosenStatus = id, tonumber(fields[4]) or 0, fields[1]
-      break
+    redis.call('HINCRBY', key, 'revision', 1)
+    redis.call('ZADD', KEYS[1], 'XX', to, id)
+    reindex(key, KEYS[3], KEYS[4], id, true)
+    if to ~= from then
+      publishStatus(ARGV[3], id, to)
     end
+    if ARGV[5] == '1' then
+      redis.call('SET', KEYS[5], string.format('%d', now + tonumber(ARGV[2])) .. ':' .. id, 'PX', ARGV[2])
+    end
+    local room = redis.call('HGETALL', key)
+    table.insert(room, 1, 'ok')
+    return room
   end
-  offset = offset + batch
 end
-if not chosen then
-  return nil
-end
-
-local room = prefix .. chosen
-local status = ARGV[7]
-if maxMatches <= 1 then
-  redis.call('HSET', room, 'status', status, 'allocated_at', ARGV[2])
-else
-  local running = chosenRunning + 1
-  if running >= maxMatches then
-    status = ARGV[10]
-    redis.call('HSET', room, 'occupied_at', ARGV[2])
-  elseif chosenStatus == ARGV[9] then
-    status = ARGV[9]
-  end
-  redis.call('HSET', room, 'status', status, 'allocated_at', ARGV[2], 'running_matches', running)
-  redis.call('ZADD', KEYS[2], running, chosen)
-end
-redis.call('ZADD', KEYS[1], 'XX', status, chosen)
-if status ~= chosenStatus then
-  local names = { [ARGV[7]] = 'allocated', [ARGV[9]] = 'active', [ARGV[10]] = 'occupied' }
-  redis.call('PUBLISH', ARGV[4], cjson.encode({ roomId = chosen, status = names[status] }))
-end
-if idempotency then
-  redis.call('SET', idempotency, string.format('%d', now + tonumber(ARGV[3])) .. ':' .. chosen, 'PX', ARGV[3])
-end
-return redis.call('HGETALL', room)
+return { 'retry' }
