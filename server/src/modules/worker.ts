@@ -3,6 +3,7 @@ import { delay } from "../core/delay.js";
 import { OperationCanceled } from "../core/services/operation-manager.js";
 import { recoverAbandonedOperations } from "../core/services/operation-recovery.js";
 import { OperationWorker } from "../core/services/operation-worker.js";
+import { completeSchedulerCreation } from "../core/services/scheduler-creation.js";
 import type { MaestroContext } from "../wiring/maestro-context.js";
 import type { MaestroModule } from "./module.js";
 import { PerSchedulerSupervisor } from "./per-scheduler-supervisor.js";
@@ -64,12 +65,14 @@ export function workerModule(ctx: MaestroContext): MaestroModule {
         owner: ctx.replicaId,
         leaseTtlMs: timings.operationLeaseTtlMs,
       };
+      const creation = { schedulers: ctx.schedulerStorage, operations: ctx.operationManager };
       // Not only at takeover: an operation whose lease lapsed while this replica owns the scheduler (its runner hung
-      // or was cut off from Redis) is recovered too.
+      // or was cut off from Redis) is recovered too, and a create_scheduler whose enqueue died with its API call is
+      // completed.
       const recover = () =>
-        recoverAbandonedOperations(schedulerName, recoveryDeps, owned).catch(
-          (err) => owned.aborted || log.warn({ err }, "recovering operations with expired leases failed"),
-        );
+        completeSchedulerCreation(schedulerName, creation, { signal: owned })
+          .then(() => recoverAbandonedOperations(schedulerName, recoveryDeps, owned))
+          .catch((err) => owned.aborted || log.warn({ err }, "recovering operations with expired leases failed"));
       let recovering: Promise<unknown> | undefined;
       const recovery = setInterval(() => {
         recovering ??= recover().finally(() => {
@@ -77,6 +80,9 @@ export function workerModule(ctx: MaestroContext): MaestroModule {
         });
       }, timings.leaseRecoveryIntervalMs);
       try {
+        if (await completeSchedulerCreation(schedulerName, creation, { signal: owned })) {
+          log.warn({}, "queued the create_scheduler operation its API call did not get to queue");
+        }
         await recoverAbandonedOperations(schedulerName, recoveryDeps, owned);
         const loop = runOwnedScheduler(ctx, schedulerName, owned, draining.signal);
         loops.add(loop);

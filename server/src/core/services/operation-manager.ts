@@ -61,12 +61,52 @@ export class OperationManager {
     input: unknown,
     opts: CallOptions & { priority?: boolean } = {},
   ): Promise<Operation> {
+    const operation = this.build(schedulerName, definitionName, input, randomUUID(), this.deps.clock.now());
+    await this.deps.operations.createOperation(operation, opts);
+    await this.deps.queue.enqueue(schedulerName, operation.id, opts);
+    return operation;
+  }
+
+  /**
+   * Creates and queues the operation with the given id unless it exists; an existing one still pending but missing
+   * from the queue is queued again. Safe to repeat and to race with itself: the one operation of that id runs once.
+   * `created` says whether anything was written.
+   */
+  async enqueueIdempotent(
+    schedulerName: string,
+    definitionName: string,
+    input: unknown,
+    opts: CallOptions & { id: string; createdAt?: Date | undefined },
+  ): Promise<{ operation: Operation; created: boolean }> {
+    const operation = this.build(
+      schedulerName,
+      definitionName,
+      input,
+      opts.id,
+      opts.createdAt ?? this.deps.clock.now(),
+    );
+    try {
+      await this.deps.operations.createOperation(operation, opts);
+    } catch (err) {
+      if (!isMaestroError(err, "already_exists")) throw err;
+      const existing = await this.get(schedulerName, opts.id, opts);
+      if (existing.status !== "pending") return { operation: existing, created: false };
+      if ((await this.deps.queue.pendingIds(schedulerName, opts)).includes(opts.id)) {
+        return { operation: existing, created: false };
+      }
+      await this.deps.queue.enqueue(schedulerName, opts.id, opts);
+      return { operation: existing, created: true };
+    }
+    await this.deps.queue.enqueue(schedulerName, operation.id, opts);
+    return { operation, created: true };
+  }
+
+  private build(schedulerName: string, definitionName: string, input: unknown, id: string, now: Date): Operation {
     const definition = this.deps.registry.get(definitionName);
     if (!definition) throw new MaestroError("invalid_argument", `unknown operation ${definitionName}`);
     const parsed = definition.parseInput(input);
-    const now = this.deps.clock.now();
-    const operation: Operation = {
-      id: randomUUID(),
+    return {
+      id,
       schedulerName,
       definitionName,
       status: "pending",
@@ -74,9 +114,6 @@ export class OperationManager {
       createdAt: now,
       executionHistory: [{ createdAt: now, event: "Created" }],
     };
-    await this.deps.operations.createOperation(operation, opts);
-    await this.deps.queue.enqueue(schedulerName, operation.id, opts);
-    return operation;
   }
 
   /**

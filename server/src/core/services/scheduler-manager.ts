@@ -27,6 +27,7 @@ import type { Clock } from "../ports/clock.js";
 import type { RoomStorage } from "../ports/room-storage.js";
 import type { SchedulerStorage } from "../ports/scheduler-storage.js";
 import type { OperationManager } from "./operation-manager.js";
+import { createSchedulerOperationId } from "./scheduler-creation.js";
 
 /** Operations that change which version is active; only one such change may be queued or running at a time. */
 const versionOperations: readonly string[] = [CREATE_NEW_SCHEDULER_VERSION, SWITCH_ACTIVE_VERSION];
@@ -48,7 +49,12 @@ export class SchedulerManager {
     return this.deps.types ?? builtinSchedulerTypes;
   }
 
-  /** Stores the scheduler (state `creating`, version v1.0.0) and enqueues create_scheduler. */
+  /**
+   * Stores the scheduler (state `creating`, version v1.0.0) and enqueues create_scheduler under an id derived from the
+   * stored scheduler (createSchedulerOperationId). The two writes go to different stores: if the enqueue fails the
+   * scheduler is removed again; if this process dies in between, the scheduler's owner completes the enqueue
+   * (completeSchedulerCreation). Either way a scheduler never stays without its create operation.
+   */
   async createScheduler(input: Scheduler, opts: CallOptions = {}): Promise<Scheduler> {
     const scheduler: Scheduler = {
       ...input,
@@ -60,7 +66,23 @@ export class SchedulerManager {
     };
     assertValidScheduler(scheduler, this.types);
     await this.deps.schedulers.createScheduler(scheduler, opts);
-    await this.deps.operations.enqueue(scheduler.name, CREATE_SCHEDULER, {}, opts);
+    try {
+      await this.deps.operations.enqueueIdempotent(
+        scheduler.name,
+        CREATE_SCHEDULER,
+        {},
+        {
+          ...opts,
+          id: createSchedulerOperationId(scheduler),
+          createdAt: scheduler.createdAt,
+        },
+      );
+    } catch (err) {
+      // Not queued: take the scheduler back so the caller's error means "nothing was created". Should that fail too,
+      // the owner's reconciliation queues the operation instead.
+      await this.deps.schedulers.deleteScheduler(scheduler.name).catch(() => undefined);
+      throw err;
+    }
     return scheduler;
   }
 

@@ -15,8 +15,11 @@ export function createSchedulerOperation(s: OperationServices): OperationDefinit
       await s.schedulers.updateScheduler({ ...scheduler, state: "in-sync" }, { signal: ctx.signal });
       await ctx.history(`scheduler ${scheduler.name} created on runtime ${s.runtime.name}`);
     },
-    // A scheduler whose creation failed must not linger half-made: Maestro removes it, and so do we.
+    // A scheduler whose creation failed must not linger half-made: Maestro removes it, and so do we — with what the
+    // runtime prepared for it (namespace, working directory), which Maestro left behind.
     async rollback(ctx) {
+      const scheduler = await s.schedulers.getScheduler(ctx.schedulerName).catch(() => undefined);
+      if (scheduler) await s.runtime.deleteScheduler(scheduler);
       await s.schedulers.deleteScheduler(ctx.schedulerName).catch(() => undefined);
     },
   };
