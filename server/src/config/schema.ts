@@ -103,10 +103,21 @@ export const schema = {
       },
       url: { type: "string", default: "", help: "Redis URL when kind is redis (redis://127.0.0.1:6379/0)" },
     },
+    redisCommandTimeoutMs: ms(
+      2_000,
+      "a Redis reply slower than this fails the request as unavailable (a frozen Redis must not hang callers)",
+    ),
   },
   runtime: {
     kind: { type: "enum", default: "process", values: ["process", "kubernetes"], help: "where rooms run" },
     host: { type: "string", default: "127.0.0.1", help: "address rooms are reachable at (process runtime)" },
+    process: {
+      runAsUser: {
+        type: "string",
+        default: "",
+        help: "user (name or uid) the process runtime runs rooms as, so a room cannot read the server's secrets nor other rooms' environment; empty = the server's own user (needs root to differ)",
+      },
+    },
     kubernetes: {
       kubeconfig: { type: "string", default: "", help: "kubeconfig file (default $KUBECONFIG or ~/.kube/config)" },
       inCluster: { type: "bool", default: false, help: "use the pod's service account instead of a kubeconfig" },
@@ -182,6 +193,46 @@ export const schema = {
       min: 0,
       help: "events waiting per forwarder; beyond it events are shed (counted) so a slow matchmaker cannot slow pings",
     },
+  },
+  limits: {
+    containersPerSpec: { type: "int", default: 16, min: 1, help: "most containers one scheduler spec may declare" },
+    envVarsPerContainer: {
+      type: "int",
+      default: 256,
+      min: 0,
+      help: "most environment variables one container may set",
+    },
+    commandBytes: {
+      type: "int",
+      default: 64 * 1024,
+      min: 1,
+      help: "most bytes of one container's command and arguments together (UTF-8)",
+    },
+    roomsPerScheduler: {
+      type: "int",
+      default: 10_000,
+      min: 1,
+      help: "most rooms one scheduler may ask for (roomsReplicas, autoscaling min and max, add-rooms)",
+    },
+    restBodyBytes: { type: "int", default: 4 * 1024 * 1024, min: 1024, help: "largest REST request body (bytes)" },
+    connectBodyBytes: {
+      type: "int",
+      default: 4 * 1024 * 1024,
+      min: 1024,
+      help: "largest Connect request body (bytes); refused before it is read and before the token is checked",
+    },
+    grpcWebBodyBytes: {
+      type: "int",
+      default: 4 * 1024 * 1024,
+      min: 1024,
+      help: "largest gRPC-Web request body (bytes)",
+    },
+    grpcBodyBytes: { type: "int", default: 4 * 1024 * 1024, min: 1024, help: "largest gRPC request message (bytes)" },
+    headersTimeoutMs: ms(
+      10_000,
+      "a connection that has not sent a complete request head this long after it opened (or after its previous response) is closed",
+    ),
+    idleTimeoutMs: ms(60_000, "a connection with no request in flight and no traffic for this long is closed"),
   },
   operations: {
     addRoomsLimit: { type: "int", default: 1000, min: 1, help: "most rooms one add_rooms creates" },

@@ -43,6 +43,7 @@ export function managementApiModule(ctx: MaestroContext): MaestroModule & { url?
         logger,
         ready: () => readyOrThrow(ctx.readiness),
         metrics: ctx.metrics,
+        limits: ctx.config.limits,
       });
       registerOpenApiRoute(
         app,

@@ -49,6 +49,7 @@ export function roomsApiModule(ctx: MaestroContext): MaestroModule & { url?: str
         logger,
         ready: () => readyOrThrow(ctx.readiness),
         metrics: ctx.metrics,
+        limits: ctx.config.limits,
       });
       mod.url = await listen(app, ctx.config.roomsApi.host, ctx.config.roomsApi.port);
       if (!ctx.config.roomsApi.publicUrl) ctx.roomsApiUrl = reachable(mod.url);

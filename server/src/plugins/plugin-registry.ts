@@ -1,4 +1,5 @@
 import type { AnyPolicy, AutoscalingPolicyImpl } from "../core/autoscaling/policy.js";
+import type { SchedulerLimits } from "../core/entities/scheduler-limits.js";
 import type { SchedulerTypes } from "../core/entities/scheduler-validation.js";
 import { type FieldViolation, MaestroError } from "../core/errors.js";
 import type { ForwarderCatalog, ForwarderPlugin } from "../core/ports/event-forwarder.js";
@@ -25,6 +26,8 @@ export interface PolicySink {
 export class PluginRegistry implements ForwarderCatalog, SchedulerTypes {
   private readonly forwarders = new Map<string, ForwarderPlugin>();
   private readonly parameterRules = new Map<string, NonNullable<AutoscalingPolicyImpl["validate"]>>();
+  /** The configured size bounds of a scheduler, checked with the types (see SchedulerTypes.limits). */
+  limits?: SchedulerLimits | undefined;
 
   constructor(private readonly policies: PolicySink) {}
 

@@ -38,6 +38,7 @@ import { openSchedulerStorage } from "../adapters/storage/sql/open-scheduler-sto
 import type { MaestroConfig } from "../config/schema.js";
 import { Autoscaler } from "../core/autoscaling/autoscaler.js";
 import { MetricsTriggersPolicy } from "../core/autoscaling/metrics-triggers/metrics-triggers-policy.js";
+import type { SchedulerLimits } from "../core/entities/scheduler-limits.js";
 import { builtinOperations } from "../core/operations/all.js";
 import { OperationRegistry } from "../core/operations/definition.js";
 import type { OperationServices } from "../core/operations/services.js";
@@ -114,6 +115,7 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
   const plugins = new PluginRegistry(autoscaler);
   const metricsTriggers = new MetricsTriggersPolicy(config.workers.healthControllerIntervalMs);
   plugins.registerPolicy(metricsTriggers);
+  plugins.limits = schedulerLimits(config);
   await loadConfiguredPlugins(config.plugins, plugins, logger);
   const dataDir = resolve(config.dataDir);
   const lock = await lockDataDir(dataDir);
@@ -128,7 +130,7 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
         : { kind: "pglite", dataDir: join(dataDir, "pglite") },
     ),
   );
-  const redis = new RedisClients(logger);
+  const redis = new RedisClients(logger, config.storage.redisCommandTimeoutMs);
   const stores = await openRoomStores(config, redis, logger);
   const stateKind = config.storage.state.kind;
   const rooms = timedStorage(metrics, "room-storage", stateKind, stores.rooms);
@@ -371,12 +373,19 @@ async function openRoomStores(config: MaestroConfig, redis: RedisClients, logger
 class RedisClients {
   private readonly clients = new Map<string, RedisClient>();
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly commandTimeoutMs: number,
+  ) {}
 
   async get(url: string): Promise<RedisClient> {
     const existing = this.clients.get(url);
     if (existing) return existing;
-    const client = createRedisClient(url, { name: "maestro", logger: this.logger });
+    const client = createRedisClient(url, {
+      name: "maestro",
+      logger: this.logger,
+      commandTimeoutMs: this.commandTimeoutMs,
+    });
     try {
       await waitUntilReady(client, { timeoutMs: 10_000 });
     } catch (err) {
@@ -419,4 +428,14 @@ function redactUrl(url: string): string {
 function urlHost(host: string): string {
   if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
   return host.includes(":") ? `[${host}]` : host;
+}
+
+function schedulerLimits(config: MaestroConfig): SchedulerLimits {
+  return {
+    containersPerSpec: config.limits.containersPerSpec,
+    envVarsPerContainer: config.limits.envVarsPerContainer,
+    commandBytes: config.limits.commandBytes,
+    roomsPerScheduler: config.limits.roomsPerScheduler,
+    commandRequired: config.runtime.kind === "process",
+  };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Autoscaling, Container, ContainerPort, Forwarder, Scheduler } from "../../src/core/entities/scheduler.js";
+import { defaultSchedulerLimits } from "../../src/core/entities/scheduler-limits.js";
 import {
   assertValidScheduler,
   builtinSchedulerTypes,
@@ -146,10 +147,24 @@ const rules: Rule[] = [
     ],
     invalid: [
       ["empty", set("maxSurge", ""), [["maxSurge", "is required"]]],
-      ...["0", "0%", "-1", "1.5", "1.5%", "abc", "%", "10 %", "ten%", "10%%"].map((value): Rule["invalid"][number] => [
+      ...[
+        "0",
+        "0%",
+        "-1",
+        "1.5",
+        "1.5%",
+        "abc",
+        "%",
+        "10 %",
+        "ten%",
+        "10%%",
+        // Digits alone are not enough: this one has no exact number and overflowed the surge arithmetic.
+        "99999999999999999999",
+        "1000000000%",
+      ].map((value): Rule["invalid"][number] => [
         JSON.stringify(value),
         set("maxSurge", value),
-        [["maxSurge", "must be an integer greater than or equal to 1 or a percentage N% with N ≥ 1"]],
+        [["maxSurge", "must be an integer from 1 to 999999999 or a percentage N% in that range"]],
       ]),
     ],
   },
@@ -1000,5 +1015,54 @@ describe("validScheduler fixture", () => {
     expect(s.spec.version).toBe("v1.0.0");
     expect(s.portRange).toBeUndefined();
     expect(s.labels).toEqual({ a: "b" });
+  });
+});
+
+describe("limits (issue 16: bad input accepted then failing later)", () => {
+  const limits = { ...builtinSchedulerTypes, limits: { ...defaultSchedulerLimits, commandRequired: true } };
+  const checkWith = (mutate: Mutate) => {
+    const s = validScheduler();
+    mutate(s);
+    return validateScheduler(s, limits);
+  };
+
+  it("refuses an empty command, a blank program and null on a runtime that runs the command itself", () => {
+    expect(checkWith(set(`${C0}.command`, []))).toEqual([
+      { field: `${C0}.command`, message: expect.stringContaining("must name the program to run") },
+    ]);
+    expect(checkWith(set(`${C0}.command`, [""]))).toEqual([
+      { field: `${C0}.command[0]`, message: "must name the program to run" },
+    ]);
+    expect(checkWith(set(`${C0}.command`, null))).toEqual([
+      { field: `${C0}.command`, message: expect.stringContaining("must name the program to run") },
+    ]);
+    // Kubernetes falls back on the image's entrypoint, so only a blank program is refused there.
+    expect(
+      validateScheduler({
+        ...validScheduler(),
+        spec: { ...validScheduler().spec, containers: [validContainer({ command: [] })] },
+      }),
+    ).toEqual([]);
+  });
+
+  it("bounds roomsReplicas and the autoscaling range by limits.roomsPerScheduler", () => {
+    expect(checkWith(set("roomsReplicas", 1_000_000))).toEqual([
+      { field: "roomsReplicas", message: "must be at most 10000 (limits.roomsPerScheduler)" },
+    ]);
+    expect(checkWith(set("roomsReplicas", 10_000))).toEqual([]);
+  });
+
+  it("bounds containers, environment variables and command size, naming the setting", () => {
+    const many = (n: number) => Array.from({ length: n }, (_, i) => validContainer({ name: `c${i}`, ports: [] }));
+    expect(checkWith(set("spec.containers", many(10_000)))).toEqual([
+      { field: "spec.containers", message: "must have at most 16 containers (limits.containersPerSpec)" },
+    ]);
+    const env = Array.from({ length: 10_000 }, (_, i) => ({ name: `V${i}`, value: "x" }));
+    expect(checkWith(set(`${C0}.environment`, env))).toEqual([
+      { field: `${C0}.environment`, message: "must have at most 256 variables (limits.envVarsPerContainer)" },
+    ]);
+    expect(checkWith(set(`${C0}.command`, ["node", "x".repeat(129 * 1024)]))).toEqual([
+      { field: `${C0}.command`, message: expect.stringContaining("(limits.commandBytes)") },
+    ]);
   });
 });

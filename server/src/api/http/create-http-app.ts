@@ -1,13 +1,30 @@
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
-import fastify, { type FastifyInstance } from "fastify";
+import fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import { registerHttpMetrics } from "../../adapters/metrics/http-metrics.js";
 import type { MaestroMetrics } from "../../adapters/metrics/maestro-metrics.js";
 import type { Logger } from "../../core/ports/logger.js";
 import type { RpcAuthorizer } from "../auth/rpc-authorizer.js";
 import { toConnectError } from "../errors.js";
+import { type BodyLimits, registerBodyLimits } from "../limits/body-limits.js";
+import { refuseNulBytes } from "../limits/nul-bytes.js";
 import { type RestRoute, registerRestRoutes } from "../rest/transcoder.js";
 import type { ServiceBinding } from "../service-binding.js";
-import { dualProtocolServer } from "./dual-server.js";
+import { type ConnectionTimeouts, dualProtocolServer } from "./dual-server.js";
+
+/** Request size and connection time bounds (the `limits.*` settings). */
+export type HttpLimits = BodyLimits & ConnectionTimeouts;
+
+export const defaultHttpLimits: HttpLimits = {
+  restBodyBytes: 4 * 1024 * 1024,
+  connectBodyBytes: 4 * 1024 * 1024,
+  grpcWebBodyBytes: 4 * 1024 * 1024,
+  grpcBodyBytes: 4 * 1024 * 1024,
+  headersTimeoutMs: 10_000,
+  idleTimeoutMs: 60_000,
+};
+
+/** Fastify's router refuses path parameters longer than this on its own; we answer in our error shape. */
+const MAX_PARAM_LENGTH = 100;
 
 export interface HttpAppOptions {
   name: string;
@@ -19,19 +36,34 @@ export interface HttpAppOptions {
   authorizer?: RpcAuthorizer | undefined;
   /** Request counter and duration histogram per route template. */
   metrics?: MaestroMetrics | undefined;
+  limits?: HttpLimits | undefined;
 }
 
 /** One Fastify app serving the given services as REST/JSON, Connect, gRPC-Web and gRPC, plus /healthz and /readyz. */
 export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: FastifyInstance; restRoutes: RestRoute[] }> {
+  const limits = opts.limits ?? defaultHttpLimits;
   const app = fastify({
-    serverFactory: dualProtocolServer as never,
+    serverFactory: dualProtocolServer(limits) as never,
+    maxParamLength: MAX_PARAM_LENGTH,
+    // Errors Fastify raises before a route runs (bad percent-encoding, an over-long path parameter) in our shape.
+    frameworkErrors: (err, _req, reply) => {
+      const status = (err as { statusCode?: number }).statusCode ?? 400;
+      const message = status === 414 ? `a path parameter is longer than ${MAX_PARAM_LENGTH} characters` : err.message;
+      void (reply as FastifyReply).code(status).send({ code: 3 /* InvalidArgument */, message, details: [] });
+    },
     // Route-level logs are too chatty for a ping hot path; errors are logged by our own handlers.
     logger: false,
     // Requests in flight are drained on close (closeGracefully cuts what is left at the deadline).
     forceCloseConnections: false,
   });
   if (opts.metrics) registerHttpMetrics(app, opts.metrics, opts.name);
+  const connectPaths = new Set(
+    opts.bindings.flatMap((b) => b.service.methods.map((m) => `/${b.service.typeName}/${m.name}`)),
+  );
+  registerBodyLimits(app, limits, connectPaths);
   await app.register(fastifyConnectPlugin, {
+    // Bodies with no declared length are cut while read; the largest per-protocol limit bounds them all.
+    readMaxBytes: Math.max(limits.connectBodyBytes, limits.grpcWebBodyBytes, limits.grpcBodyBytes),
     routes: (router) => {
       for (const b of opts.bindings) router.service(b.service, b.impl);
     },
@@ -39,6 +71,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Fastif
       (next) => async (req) => {
         try {
           opts.authorizer?.check(req.method, req.header.get("authorization"), req.stream ? undefined : req.message);
+          if (!req.stream) refuseNulBytes(req.message);
           return await next(req);
         } catch (err) {
           const e = toConnectError(err);
@@ -62,7 +95,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Fastif
   });
   let restRoutes: RestRoute[] = [];
   await app.register(async (scope) => {
-    restRoutes = registerRestRoutes(scope, opts.bindings, opts.logger, opts.authorizer);
+    restRoutes = registerRestRoutes(scope, opts.bindings, opts.logger, opts.authorizer, limits.restBodyBytes);
   });
   return { app, restRoutes };
 }

@@ -4,20 +4,48 @@ import net from "node:net";
 
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
+export interface ConnectionTimeouts {
+  /** A connection must complete each request head within this long of opening or of its previous response. */
+  headersTimeoutMs: number;
+  /** A connection with nothing in flight and no traffic for this long is closed. */
+  idleTimeoutMs: number;
+}
+
 /**
  * One cleartext port for HTTP/1.1 (REST, curl, browsers, Connect, gRPC-Web) and HTTP/2 prior-knowledge (gRPC):
  * each connection is handed to the matching Node server after peeking at its first bytes.
+ *
+ * Node enforces its header and request timeouts only on connections of a server that listens itself, and these
+ * servers are fed sockets, so the deadlines are ours: otherwise idle or slowloris connections pile up until the
+ * process runs out of file descriptors.
  */
-export function dualProtocolServer(handler: http.RequestListener): net.Server {
+export function dualProtocolServer(timeouts: ConnectionTimeouts): (handler: http.RequestListener) => net.Server {
+  return (handler) => createDualServer(handler, timeouts);
+}
+
+function createDualServer(handler: http.RequestListener, timeouts: ConnectionTimeouts): net.Server {
   const h1 = http.createServer(handler);
+  // Node applies this one itself (per socket, after each response): the idle time allowed between requests.
+  h1.keepAliveTimeout = timeouts.idleTimeoutMs;
   const h2 = http2.createServer(
     handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
   );
+  // An h2 session with no frame exchanged for this long is destroyed (no 'timeout' listener means destroy).
+  h2.setTimeout(timeouts.idleTimeoutMs);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (s) => {
     sessions.add(s);
     s.on("close", () => sessions.delete(s));
   });
+  /** Per h1 socket: the deadline for the request head in progress, cleared once Node has parsed it. */
+  const headDeadlines = new Map<net.Socket, NodeJS.Timeout>();
+  const awaitHead = (socket: net.Socket, ms: number) => {
+    clearTimeout(headDeadlines.get(socket));
+    headDeadlines.set(
+      socket,
+      setTimeout(() => socket.destroy(), ms),
+    );
+  };
   // Node tracks HTTP/1 connections only for servers that listen themselves; h1 is fed sockets, so we track them to
   // close idle ones on shutdown and the rest once their response is out.
   const h1Sockets = new Set<net.Socket>();
@@ -27,15 +55,24 @@ export function dualProtocolServer(handler: http.RequestListener): net.Server {
   h1.on("request", (req, res) => {
     const socket = req.socket;
     busy.add(socket);
+    clearTimeout(headDeadlines.get(socket));
     res.once("finish", () => {
       busy.delete(socket);
       if (closing) socket.end();
+      // A kept-alive connection may idle first, then must send its next head in time (slowloris on request two).
+      else if (!socket.destroyed) awaitHead(socket, timeouts.idleTimeoutMs + timeouts.headersTimeoutMs);
     });
   });
   const front = net.createServer((socket) => {
     unclassified.add(socket);
-    socket.once("close", () => unclassified.delete(socket));
+    // Until its first bytes arrive a connection is neither h1 nor h2: the head deadline covers it too.
+    const firstBytes = setTimeout(() => socket.destroy(), timeouts.headersTimeoutMs);
+    socket.once("close", () => {
+      clearTimeout(firstBytes);
+      unclassified.delete(socket);
+    });
     socket.once("readable", () => {
+      clearTimeout(firstBytes);
       unclassified.delete(socket);
       const head: Buffer | null = socket.read(PREFACE.length) ?? socket.read();
       if (!head) {
@@ -46,7 +83,10 @@ export function dualProtocolServer(handler: http.RequestListener): net.Server {
       const isH2 = head.subarray(0, PREFACE.length).equals(PREFACE);
       if (!isH2) {
         h1Sockets.add(socket);
+        awaitHead(socket, timeouts.headersTimeoutMs);
         socket.once("close", () => {
+          clearTimeout(headDeadlines.get(socket));
+          headDeadlines.delete(socket);
           h1Sockets.delete(socket);
           busy.delete(socket);
         });

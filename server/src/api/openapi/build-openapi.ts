@@ -68,7 +68,19 @@ export function buildOpenApi(services: readonly DescService[], info: OpenApiInfo
     info: { ...info },
     tags,
     paths,
-    components: { schemas: referencedOnly(schemas, [paths, responses]), responses },
+    components: {
+      schemas: referencedOnly(schemas, [paths, responses]),
+      responses,
+      securitySchemes: {
+        bearer: {
+          type: "http",
+          scheme: "bearer",
+          description:
+            "Management API: a read or write token from managementApi.readTokens/writeTokens (not needed when none is configured, loopback only). Rooms API: the room's MAESTRO_ROOM_TOKEN.",
+        },
+      },
+    },
+    security: [{ bearer: [] }],
   };
 }
 

@@ -7,7 +7,16 @@ export interface OpenApiDocument {
   components: {
     schemas: Record<string, SchemaObject>;
     responses: Record<string, ResponseObject>;
+    securitySchemes: Record<string, SecuritySchemeObject>;
   };
+  /** Every operation takes a bearer token (alternatives in the array; scopes unused). */
+  security: Record<string, string[]>[];
+}
+
+export interface SecuritySchemeObject {
+  type: "http";
+  scheme: "bearer";
+  description?: string;
 }
 
 export interface OpenApiInfo {

@@ -14,8 +14,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "../../core/ports/logger.js";
 import type { RpcAuthorizer } from "../auth/rpc-authorizer.js";
 import { httpStatusOf, toConnectError } from "../errors.js";
+import { refuseNulBytes } from "../limits/nul-bytes.js";
 import type { ServiceBinding } from "../service-binding.js";
 import { normalizeDurations } from "./json-input.js";
+import { refuseEmptyPatchLists } from "./patch-input.js";
 
 export interface RestRoute {
   method: string;
@@ -35,14 +37,18 @@ export function registerRestRoutes(
   bindings: readonly ServiceBinding[],
   logger: Logger,
   authorizer?: RpcAuthorizer,
+  bodyLimit = 4 * 1024 * 1024,
 ): RestRoute[] {
   const table: RestRoute[] = [];
   // Maestro's clients (curl --data-raw, maestro-client) often send JSON without a JSON content type: read any body.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "string", bodyLimit: 4 * 1024 * 1024 }, (_req, body, done) =>
-    done(null, body),
-  );
-  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+  app.addContentTypeParser("*", { parseAs: "string", bodyLimit }, (_req, body, done) => done(null, body));
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      const message = `request body is over the limit of ${bodyLimit} bytes (limits.restBodyBytes)`;
+      void reply.code(413).send({ code: Code.ResourceExhausted, message, details: [] });
+      return;
+    }
     const code = err.statusCode && err.statusCode < 500 ? Code.InvalidArgument : Code.Internal;
     void reply.code(err.statusCode ?? 500).send({ code, message: err.message, details: [] });
   });
@@ -96,6 +102,8 @@ async function invoke(
     }
     // After decoding, as Connect's interceptor sees it: rules may depend on the request (a room's own token).
     authorizer?.check(method, req.headers.authorization, input);
+    refuseNulBytes(json);
+    refuseEmptyPatchLists(method, json);
     const ctx = createHandlerContext({
       service,
       method,

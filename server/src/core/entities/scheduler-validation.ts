@@ -15,6 +15,7 @@ import {
   type Spec,
   schedulerStates,
 } from "./scheduler.js";
+import { defaultSchedulerLimits, type SchedulerLimits } from "./scheduler-limits.js";
 import { isValidVersion } from "./semver.js";
 
 export const autoscalingPolicyTypes = ["roomOccupancy", "fixedBuffer", "metricsTriggers"] as const;
@@ -32,6 +33,8 @@ export interface SchedulerTypes {
   policyTypes(): string[];
   /** A plugin policy's check of its custom parameters (returns violations with fields relative to `custom`). */
   policyParametersRule?(type: string): ((custom: Record<string, unknown>) => FieldViolation[]) | undefined;
+  /** Size bounds from the settings; the built-in defaults when omitted. */
+  limits?: SchedulerLimits | undefined;
 }
 
 export const builtinSchedulerTypes: SchedulerTypes = {
@@ -49,7 +52,7 @@ const rfc1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const rfc1123Message = `must match ${rfc1123Label.source} (lowercase letters, digits and '-')`;
 // Kubernetes' historical env-name rule; it also keeps names safe to pass to a child process.
 const envVarName = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
-const maxSurgePattern = /^(\d+)(%?)$/;
+const maxSurgePattern = /^(\d{1,9})(%?)$/;
 const quantityPattern = /^(\d+(?:\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
 const quantityMultipliers: Record<string, number> = {
   "": 1,
@@ -76,8 +79,10 @@ const quantityMultipliers: Record<string, number> = {
  */
 export function validateScheduler(s: Scheduler, types: SchedulerTypes = builtinSchedulerTypes): FieldViolation[] {
   const v = new Violations();
+  const limits = types.limits ?? defaultSchedulerLimits;
   validateIdentity(v, s);
-  validateSpec(v, s.spec);
+  validateRoomCounts(v, s, limits);
+  validateSpec(v, s.spec, limits);
   validatePortRanges(v, s);
   if (s.autoscaling != null) {
     validateAutoscaling(v, s.autoscaling, types);
@@ -171,8 +176,9 @@ function validateIdentity(v: Violations, s: Scheduler): void {
   v.oneOf("state", s.state, schedulerStates);
   if (v.requiredString("maxSurge", s.maxSurge)) {
     const m = maxSurgePattern.exec(s.maxSurge);
-    if (!m || Number(m[1]) < 1) {
-      v.add("maxSurge", "must be an integer greater than or equal to 1 or a percentage N% with N ≥ 1 (e.g. 3 or 10%)");
+    const n = m ? Number(m[1]) : Number.NaN;
+    if (!m || n < 1) {
+      v.add("maxSurge", "must be an integer from 1 to 999999999 or a percentage N% in that range (e.g. 3 or 10%)");
     }
   }
   v.intAtLeast("roomsReplicas", s.roomsReplicas, 0);
@@ -184,7 +190,18 @@ function validateIdentity(v: Violations, s: Scheduler): void {
   }
 }
 
-function validateSpec(v: Violations, spec: Spec | undefined): void {
+/** roomsReplicas and the autoscaling bounds decide how many rooms get spawned: each stays within the setting. */
+function validateRoomCounts(v: Violations, s: Scheduler, limits: SchedulerLimits): void {
+  const max = limits.roomsPerScheduler;
+  const rule = `must be at most ${max} (limits.roomsPerScheduler)`;
+  if (isInt(s.roomsReplicas) && s.roomsReplicas > max) v.add("roomsReplicas", rule);
+  const a = s.autoscaling;
+  if (a == null) return;
+  if (isInt(a.min) && a.min > max) v.add("autoscaling.min", rule);
+  if (isInt(a.max) && a.max > max) v.add("autoscaling.max", `${rule}, or -1 (unlimited up to that limit)`);
+}
+
+function validateSpec(v: Violations, spec: Spec | undefined, limits: SchedulerLimits): void {
   if (spec == null) {
     v.add("spec", REQUIRED);
     return;
@@ -200,6 +217,11 @@ function validateSpec(v: Violations, spec: Spec | undefined): void {
 
   const containers = Array.isArray(spec.containers) ? spec.containers : [];
   if (containers.length === 0) v.add("spec.containers", "must have at least 1 container");
+  if (containers.length > limits.containersPerSpec) {
+    v.add("spec.containers", `must have at most ${limits.containersPerSpec} containers (limits.containersPerSpec)`);
+    // Each container's own checks would only repeat the same story thousands of times.
+    return;
+  }
 
   const containerNames = new Map<string, string>();
   const portNames = new Map<string, string>();
@@ -214,18 +236,32 @@ function validateSpec(v: Violations, spec: Spec | undefined): void {
       if (previous === undefined) containerNames.set(c.name, path);
       else v.add(`${path}.name`, `must be unique within the spec (${previous}.name is also "${c.name}")`);
     }
-    validateContainer(v, path, c, portNames);
+    validateContainer(v, path, c, portNames, limits);
   });
 }
 
-function validateContainer(v: Violations, path: string, c: Container, portNames: Map<string, string>): void {
+function validateContainer(
+  v: Violations,
+  path: string,
+  c: Container,
+  portNames: Map<string, string>,
+  bounds: SchedulerLimits,
+): void {
   v.requiredString(`${path}.image`, c.image);
   v.oneOf(`${path}.imagePullPolicy`, c.imagePullPolicy, imagePullPolicies);
+  validateCommand(v, `${path}.command`, c.command, bounds);
 
   const environment = Array.isArray(c.environment) ? c.environment : [];
-  environment.forEach((env, k) => {
-    validateEnvironment(v, `${path}.environment[${k}]`, env);
-  });
+  if (environment.length > bounds.envVarsPerContainer) {
+    v.add(
+      `${path}.environment`,
+      `must have at most ${bounds.envVarsPerContainer} variables (limits.envVarsPerContainer)`,
+    );
+  } else {
+    environment.forEach((env, k) => {
+      validateEnvironment(v, `${path}.environment[${k}]`, env);
+    });
+  }
 
   const requests = validateResources(v, `${path}.requests`, c.requests);
   const limits = validateResources(v, `${path}.limits`, c.limits);
@@ -266,6 +302,24 @@ function validateContainer(v: Violations, path: string, c: Container, portNames:
     }
     v.intBetween(`${portPath}.port`, p.port, 1, 65535);
   });
+}
+
+/**
+ * An empty command means "the image's entrypoint" on Kubernetes but nothing to run on the process runtime; a blank
+ * program name is never runnable. The size bound keeps one room from carrying megabytes of arguments into every spawn.
+ */
+function validateCommand(v: Violations, path: string, command: unknown, limits: SchedulerLimits): void {
+  const args = Array.isArray(command) ? command : [];
+  if (args.length === 0) {
+    if (limits.commandRequired) v.add(path, "must name the program to run (this runtime has no image entrypoint)");
+    return;
+  }
+  if (typeof args[0] !== "string" || args[0].trim() === "") v.add(`${path}[0]`, "must name the program to run");
+  let bytes = 0;
+  for (const arg of args) bytes += typeof arg === "string" ? Buffer.byteLength(arg, "utf8") + 1 : 0;
+  if (bytes > limits.commandBytes) {
+    v.add(path, `must be at most ${limits.commandBytes} bytes in all (limits.commandBytes), got ${bytes}`);
+  }
 }
 
 function validateEnvironment(v: Violations, path: string, env: ContainerEnvironment): void {

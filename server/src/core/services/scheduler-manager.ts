@@ -6,6 +6,7 @@ import {
   type SchedulerFilter,
   type SchedulerInfo,
 } from "../entities/scheduler.js";
+import { defaultSchedulerLimits } from "../entities/scheduler-limits.js";
 import { applySchedulerPatch, type SchedulerPatch } from "../entities/scheduler-patch.js";
 import {
   assertValidScheduler,
@@ -187,7 +188,16 @@ export class SchedulerManager {
    * them) and creates the rooms at once. Done inside the scheduler's queue so it cannot race other changes.
    */
   async addRooms(name: string, amount: number, opts: CallOptions = {}): Promise<Operation> {
-    await this.scalable(name, amount, opts);
+    const scheduler = await this.scalable(name, amount, opts);
+    const max = (this.types.limits ?? defaultSchedulerLimits).roomsPerScheduler;
+    if (scheduler.roomsReplicas + amount > max) {
+      throw MaestroError.invalid([
+        {
+          field: "amount",
+          message: `must keep roomsReplicas (${scheduler.roomsReplicas}) at most ${max} (limits.roomsPerScheduler)`,
+        },
+      ]);
+    }
     return this.deps.operations.enqueue(name, ADD_ROOMS, { amount, adjustReplicas: true }, opts);
   }
 
