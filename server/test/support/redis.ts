@@ -10,6 +10,10 @@ export interface TestRedis {
   /** `redis://127.0.0.1:PORT`, no auth. */
   url: string;
   port: number;
+  /** SIGSTOP: the server keeps its connections open and answers nothing (a frozen Redis). */
+  freeze(): void;
+  /** SIGCONT after freeze(). */
+  thaw(): void;
   stop(): Promise<void>;
 }
 
@@ -51,9 +55,12 @@ export async function startRedis(opts?: { port?: number }): Promise<TestRedis> {
     return {
       url: `redis://127.0.0.1:${port}`,
       port,
+      freeze: () => child.kill("SIGSTOP"),
+      thaw: () => child.kill("SIGCONT"),
       async stop() {
         if (stopped) return;
         stopped = true;
+        child.kill("SIGCONT");
         process.removeListener("exit", killSync);
         await stopChild(child);
         await rm(dir, { recursive: true, force: true });
