@@ -83,6 +83,7 @@ export function metricsReporterModule(ctx: MaestroContext): MaestroModule & { re
     // Swapped in one synchronous step: a deleted scheduler's series disappear, a scrape never sees half an update.
     for (const g of all) g.reset();
     for (const set of sets) set();
+    await ctx.metrics.forgetSchedulersExcept(new Set(schedulers.map((s) => s.name)));
   };
   const refreshOnce = () => {
     if (!inflight && Date.now() - last >= MIN_REFRESH_MS) {

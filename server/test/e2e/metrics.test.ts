@@ -117,4 +117,29 @@ describe("/metrics on the internal port", () => {
       "runtime (process)",
     ]);
   });
+
+  // Issue 16, finding 8: series of a deleted scheduler lingered until the process restarted.
+  it("drops every series of a deleted scheduler", async () => {
+    const gone = "metrics-deleted";
+    const mgmt = maestro.managementUrl;
+    expect((await http(mgmt, "POST", "/schedulers", pingingSchedulerBody(gone, { roomsReplicas: 1 }))).status).toBe(
+      200,
+    );
+    const own = (m: Awaited<ReturnType<typeof scrape>>) => m.filter((s) => s.labels.scheduler === gone);
+    await eventually(
+      async () =>
+        metricValue(await scrape(maestro.urls.internalApi), "maestro_worker_operation_execution_latency_count", {
+          scheduler: gone,
+        }) !== undefined,
+      { what: "an operation of the scheduler timed", timeoutMs: 30_000 },
+    );
+    expect((await http(mgmt, "DELETE", `/schedulers/${gone}`)).status).toBe(200);
+    await eventually(async () => (await http(mgmt, "GET", `/schedulers/${gone}`)).status === 404, {
+      timeoutMs: 30_000,
+    });
+    await eventually(async () => own(await scrape(maestro.urls.internalApi)).length === 0, {
+      what: "no series labelled with the deleted scheduler",
+      timeoutMs: 10_000,
+    });
+  }, 60_000);
 });

@@ -158,6 +158,24 @@ export class MaestroMetrics implements ForwardingStats {
     child.histogram.observe(durationMs);
   }
 
+  /**
+   * Drops the per-scheduler series (operation latencies, evictions) of schedulers not in `live`, so a deleted
+   * scheduler stops being reported instead of lingering until the process restarts.
+   */
+  async forgetSchedulersExcept(live: ReadonlySet<string>): Promise<void> {
+    for (const metric of [this.operationExecution, this.operationRollback, this.operationEvicted]) {
+      const { values } = await metric.get();
+      const gone = new Map<string, Record<string, string>>();
+      for (const { labels } of values) {
+        const scheduler = labels.scheduler;
+        if (typeof scheduler !== "string" || live.has(scheduler)) continue;
+        const { le: _bucket, ...own } = labels as Record<string, string>;
+        gone.set(JSON.stringify(own), own);
+      }
+      for (const labels of gone.values()) metric.remove(labels as never);
+    }
+  }
+
   /** Prometheus text exposition of everything in this process's registry. */
   render(): Promise<string> {
     return this.registry.metrics();
