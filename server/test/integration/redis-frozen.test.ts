@@ -50,6 +50,8 @@ describe("a frozen Redis", () => {
     } finally {
       redis.thaw();
     }
-    await eventually(async () => (await call(`${maestro.managementUrl}/schedulers/frozen/rooms`, "GET")).status === 200);
+    await eventually(
+      async () => (await call(`${maestro.managementUrl}/schedulers/frozen/rooms`, "GET")).status === 200,
+    );
   }, 60_000);
 });
