@@ -241,8 +241,14 @@ describe("maestroctl", () => {
     expect(ids.length).toBeGreaterThanOrEqual(1);
     const room = await cli("rooms", "get", "cli-json", ids[0] ?? "");
     expect(room.stdout).toMatch(new RegExp(`ID:\\s+${ids[0]}`));
+    // The process runtime measures every room; the share is against the spec's requests.
+    expect(room.stdout).toMatch(/CPU:\s+\d+m \(\d+% of \d+m requested\)/);
+    expect(room.stdout).toMatch(/Memory:\s+[\d.]+(Ki|Mi|Gi) \(\d+% of [\d.]+Mi requested\)/);
+    const roomJson = JSON.parse((await cli("rooms", "get", "cli-json", ids[0] ?? "", "-o", "json")).stdout);
+    expect(roomJson.usage).toMatchObject({ cpuRequestMillicores: expect.any(Number), memoryBytes: expect.any(Number) });
+    expect(roomJson.usage.memoryBytes).toBeGreaterThan(0);
     const roomsTable = await cli("rooms", "list", "cli-json");
-    expect(roomsTable.stdout).toMatch(/^ID\s+STATUS\s+PING\s+MATCHES\s+VERSION\s+HOST\s+PORTS/);
+    expect(roomsTable.stdout).toMatch(/^ID\s+STATUS\s+PING\s+MATCHES\s+VERSION\s+HOST\s+PORTS\s+CPU\s+MEMORY/);
 
     const badSet = await cli("schedulers", "patch", "cli-json", "--set", "image=x");
     expect(badSet.code).toBe(2);

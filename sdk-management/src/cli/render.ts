@@ -166,7 +166,7 @@ export function roomListView(list: GameRoom[]): View {
     json: list.map((r) => messageJson(GameRoomSchema, r)),
     table: (style) =>
       renderTable(
-        ["ID", "STATUS", "PING", "MATCHES", "VERSION", "HOST", "PORTS", "AGE"],
+        ["ID", "STATUS", "PING", "MATCHES", "VERSION", "HOST", "PORTS", "CPU", "MEMORY", "AGE"],
         list.map((r) => [
           r.id,
           r.status,
@@ -175,12 +175,30 @@ export function roomListView(list: GameRoom[]): View {
           r.version,
           r.host,
           ports(r),
+          r.usage ? `${Math.round(r.usage.cpuMillicores)}m` : "",
+          r.usage ? formatBytes(r.usage.memoryBytes) : "",
           age(r.createdAt),
         ]),
         style,
         statusColumn([1])(style),
       ),
   };
+}
+
+/** `250m (250% of 100m requested)`, the share being what cpu and memory triggers compare with their usage. */
+function usageLine(used: string, value: number, request: number, requested: string): string {
+  return request > 0 ? `${used} (${Math.round((value / request) * 100)}% of ${requested} requested)` : used;
+}
+
+function formatBytes(bytes: number): string {
+  const units = ["B", "Ki", "Mi", "Gi", "Ti"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)}${units[unit]}`;
 }
 
 export function roomView(r: GameRoom): View {
@@ -198,6 +216,26 @@ export function roomView(r: GameRoom): View {
           ["Matches", r.runningMatches],
           ["Host", r.host],
           ["Ports", ports(r)],
+          [
+            "CPU",
+            r.usage &&
+              usageLine(
+                `${Math.round(r.usage.cpuMillicores)}m`,
+                r.usage.cpuMillicores,
+                r.usage.cpuRequestMillicores,
+                `${Math.round(r.usage.cpuRequestMillicores)}m`,
+              ),
+          ],
+          [
+            "Memory",
+            r.usage &&
+              usageLine(
+                formatBytes(r.usage.memoryBytes),
+                r.usage.memoryBytes,
+                r.usage.memoryRequestBytes,
+                formatBytes(r.usage.memoryRequestBytes),
+              ),
+          ],
           ["Validation room", r.isValidationRoom ? "yes" : undefined],
           ["Created", formatTime(r.createdAt)],
           ["Last ping", formatTime(r.lastPingAt)],

@@ -37,7 +37,12 @@ export function managementApiModule(ctx: MaestroContext): MaestroModule & { url?
           bind(OperationsService, operationsService(ctx.operationManager)),
           bind(
             GameRoomsService,
-            gameRoomsService({ schedulers: ctx.schedulerStorage, rooms: ctx.rooms, instances: ctx.instances }),
+            gameRoomsService({
+              schedulers: ctx.schedulerStorage,
+              rooms: ctx.rooms,
+              instances: ctx.instances,
+              usage: ctx.runtime.roomUsage && ((s, o) => ctx.runtime.roomUsage?.(s, o) ?? Promise.resolve([])),
+            }),
           ),
         ],
         logger,

@@ -1,7 +1,10 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { GameRoomsService } from "@maestro/proto";
 import { type RoomStatusName, roomStatusNames } from "../../core/entities/game-room.js";
+import type { RoomUsage } from "../../core/entities/room-usage.js";
+import type { Scheduler } from "../../core/entities/scheduler.js";
 import { type FieldViolation, MaestroError } from "../../core/errors.js";
+import type { CallOptions } from "../../core/ports/call-options.js";
 import type { InstanceStorage, RoomStorage } from "../../core/ports/room-storage.js";
 import type { SchedulerStorage } from "../../core/ports/scheduler-storage.js";
 import { roomToPb } from "../convert/room-convert.js";
@@ -13,6 +16,8 @@ export interface GameRoomsServiceDeps {
   instances: InstanceStorage;
   /** For ping ages; the system clock when absent. */
   now?: () => Date;
+  /** The runtime's per-room CPU and memory; rooms come without usage when absent or when it fails. */
+  usage?: ((scheduler: Scheduler, opts: CallOptions) => Promise<RoomUsage[]>) | undefined;
 }
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -38,10 +43,11 @@ export function gameRoomsService(d: GameRoomsServiceDeps): Partial<ServiceImpl<t
           violations.push({ field: "pageSize", message: `must be an integer from 1 to ${MAX_PAGE_SIZE}` });
         }
         if (violations.length > 0) throw MaestroError.invalid(violations);
-        await d.schedulers.getScheduler(req.schedulerName, opts);
-        const [rooms, instances] = await Promise.all([
+        const scheduler = await d.schedulers.getScheduler(req.schedulerName, opts);
+        const [rooms, instances, usage] = await Promise.all([
           d.rooms.listRooms(req.schedulerName, opts),
           d.instances.listInstances(req.schedulerName, opts),
+          usageById(d, scheduler, opts),
         ]);
         const byId = new Map(instances.map((i) => [i.id, i]));
         // Oldest first, then by id in code-unit order: the same order on every call, whatever the storage returns.
@@ -51,7 +57,7 @@ export function gameRoomsService(d: GameRoomsServiceDeps): Partial<ServiceImpl<t
         const now = now_();
         const slice = paged ? matching.slice((page - 1) * pageSize, page * pageSize) : matching;
         return {
-          rooms: slice.map((r) => roomToPb(r, byId.get(r.id), now)),
+          rooms: slice.map((r) => roomToPb(r, byId.get(r.id), now, usage.get(r.id))),
           total: matching.length,
           page,
           pageSize: paged ? pageSize : matching.length,
@@ -63,7 +69,24 @@ export function gameRoomsService(d: GameRoomsServiceDeps): Partial<ServiceImpl<t
         const room = await d.rooms.getRoom(req.schedulerName, req.roomId, opts);
         if (!room) throw MaestroError.notFound(`room ${req.roomId} of scheduler ${req.schedulerName}`);
         const instance = await d.instances.getInstance(req.schedulerName, req.roomId, opts);
-        return { room: roomToPb(room, instance, now_()) };
+        const scheduler = await d.schedulers.getScheduler(req.schedulerName, opts);
+        const usage = await usageById(d, scheduler, opts);
+        return { room: roomToPb(room, instance, now_(), usage.get(room.id)) };
       }),
   };
+}
+
+/** Usage is a bonus on a room read: a runtime that cannot answer (kubelet down) must not fail the read. */
+async function usageById(
+  d: GameRoomsServiceDeps,
+  scheduler: Scheduler,
+  opts: CallOptions,
+): Promise<Map<string, RoomUsage>> {
+  if (!d.usage) return new Map();
+  try {
+    return new Map((await d.usage(scheduler, opts)).map((u) => [u.roomId, u]));
+  } catch (err) {
+    if (opts.signal?.aborted) throw err;
+    return new Map();
+  }
 }
