@@ -1,0 +1,135 @@
+import { connect } from "node:net";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, http, schedulerBody, startTestMaestro, type TestMaestro } from "../support/test-maestro.js";
+
+/**
+ * metricsTriggers on the embedded default: rooms are the example game room as real processes, the process runtime
+ * reads their CPU from /proc, and one room is made busy over its TCP port (`busy <percent>`). The fleet must grow to
+ * max while it burns and shrink back to min once it is idle. Only conditions are awaited, never durations.
+ */
+
+const gameRoom = fileURLToPath(new URL("../../../examples/game-room/dist/main.js", import.meta.url));
+const NAME = "mt-cpu";
+
+interface Room {
+  id: string;
+  status: string;
+  host: string;
+  ports: { name: string; port: number }[];
+  usage?: { cpuMillicores: number; cpuRequestMillicores: number };
+}
+
+let maestro: TestMaestro;
+const api = (method: string, path: string, body?: unknown) => http(maestro.managementUrl, method, path, body);
+const live = async (): Promise<Room[]> =>
+  ((await api("GET", `/schedulers/${NAME}/rooms`)).json.rooms as Room[]).filter(
+    (r) => !["terminating", "terminated", "error"].includes(r.status),
+  );
+
+/** Sends one line to a room's game port and waits for its answer. */
+async function tell(room: Room, line: string): Promise<string> {
+  const port = room.ports.find((p) => p.name === "game")?.port;
+  const socket = connect({ host: "127.0.0.1", port: port as number });
+  let received = "";
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.on("error", reject);
+      socket.on("data", (chunk) => {
+        received += chunk.toString("utf8");
+        if (received.includes("\n")) resolve();
+      });
+      socket.write(`${line}\n`);
+    });
+  } finally {
+    socket.destroy();
+  }
+  return received.trim();
+}
+
+beforeAll(async () => {
+  // One health-controller run per 500 ms: a 2 s window holds 4 points.
+  maestro = await startTestMaestro({ "workers.healthControllerIntervalMs": 500 });
+});
+afterAll(async () => {
+  await maestro?.stop();
+});
+
+describe("metricsTriggers cpu trigger on process rooms", () => {
+  it("scales up to max while a room burns CPU, then back to min once it is idle", async () => {
+    const body = schedulerBody(NAME, {
+      autoscaling: {
+        enabled: true,
+        min: 1,
+        max: 3,
+        cooldown: 0,
+        policy: {
+          type: "metricsTriggers",
+          parameters: {
+            metricsTriggers: {
+              // usage over requests (100m per room): one room at 30% of a core is 300%.
+              up: { cooldown: 1, triggers: [{ type: "cpu", usage: 50, threshold: 50, time: 2, limit: 1000 }] },
+              down: { cooldown: 1, triggers: [{ type: "cpu", usage: 20, threshold: 50, time: 2 }] },
+            },
+          },
+        },
+      },
+    });
+    const container = (body.spec as { containers: Record<string, unknown>[] }).containers[0] as Record<string, unknown>;
+    container.command = ["node", gameRoom];
+    container.requests = { cpu: "100m", memory: "64Mi" };
+    const created = await api("POST", "/schedulers", body);
+    expect(created.status, JSON.stringify(created.json)).toBe(200);
+
+    const [first] = await eventually(
+      async () => {
+        const rooms = await live();
+        return rooms.length === 1 && rooms[0]?.status === "ready" ? rooms : undefined;
+      },
+      { what: "the min room ready", timeoutMs: 60_000 },
+    );
+    expect(await tell(first as Room, "busy 30")).toBe("busy 30");
+
+    const grown = await eventually(
+      async () => {
+        const rooms = await live();
+        return rooms.length === 3 ? rooms : undefined;
+      },
+      { what: "max rooms while one burns CPU", timeoutMs: 90_000, intervalMs: 500 },
+    );
+    // Never past max while the busy room keeps the ratio high.
+    expect(grown).toHaveLength(3);
+    const busy = await eventually(
+      async () => (await live()).find((r) => r.id === first?.id && r.usage && r.usage.cpuMillicores > 50),
+      { what: "rooms list showing the busy room's CPU", timeoutMs: 30_000 },
+    );
+    expect(busy.usage?.cpuRequestMillicores).toBe(100);
+
+    await eventually(async () => (await live()).every((r) => r.status === "ready") || undefined, {
+      what: "every room ready",
+      timeoutMs: 60_000,
+    });
+    const still = (await live()).find((r) => r.id === first?.id);
+    expect(await tell(still as Room, "busy 0")).toBe("busy 0");
+
+    const shrunk = await eventually(
+      async () => {
+        const rooms = await live();
+        return rooms.length === 1 ? rooms : undefined;
+      },
+      { what: "back to min once idle", timeoutMs: 90_000, intervalMs: 500 },
+    );
+    expect(shrunk).toHaveLength(1);
+
+    // The health controller's history says which trigger scaled.
+    const list = await api("GET", `/schedulers/${NAME}/operations?stage=final&pageSize=100`);
+    const runs = (list.json.operations as { id: string; definitionName: string }[]).filter(
+      (o) => o.definitionName === "health_controller",
+    );
+    const histories = await Promise.all(
+      runs.map(async (o) => JSON.stringify((await api("GET", `/schedulers/${NAME}/operations/${o.id}`)).json)),
+    );
+    expect(histories.join("\n")).toMatch(/up trigger 0 \(cpu\)/);
+    expect(histories.join("\n")).toMatch(/down trigger 0 \(cpu\)/);
+  });
+});
