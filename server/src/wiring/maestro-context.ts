@@ -1,5 +1,4 @@
 import { EventEmitter } from "node:events";
-import { access, constants } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { MaestroMetrics } from "../adapters/metrics/maestro-metrics.js";
@@ -284,8 +283,8 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
       ...redis.probes(),
       {
         name: `runtime (${runtime.name})`,
-        // The process runtime needs its rooms directory; a full or read-only disk shows up here.
-        check: () => access(join(dataDir, "rooms"), constants.W_OK),
+        // Each runtime knows what it needs: a writable rooms folder, or a reachable API server with synced watches.
+        check: (signal) => runtime.ready({ signal }),
       },
     ],
     async close() {

@@ -144,6 +144,20 @@ export function runtimeContract(name: string, setup: () => Promise<RuntimeContra
       return scheduler;
     };
 
+    it("answers ready once it can serve rooms, and unavailable once closed", async () => {
+      await waitFor(
+        () =>
+          runtime.ready().then(
+            () => true,
+            () => false,
+          ),
+        "the runtime to be ready",
+      );
+      await runtime.close();
+      const err = await errorOf(runtime.ready());
+      expect(isMaestroError(err, "unavailable")).toBe(true);
+    });
+
     it("creates a scheduler once, refuses a second create, deletes it even twice and can create it again", async () => {
       const scheduler = newScheduler();
       await runtime.createScheduler(scheduler);

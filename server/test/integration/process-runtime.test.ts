@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -116,6 +116,19 @@ describe("ProcessRuntime with real child processes", () => {
     expect(usage.busy.memoryBytes).toBeGreaterThan(usage.quiet.memoryBytes);
     await runtime.deleteRoom(s.name, busyRoom.id, "test");
     await waitFor(async () => ((await runtime.roomUsage(s)).length === 0 ? true : undefined), "no usage once gone");
+  });
+
+  it("is not ready while its rooms folder is gone, naming the folder, and ready again once it is back", async () => {
+    await runtime.ready();
+    await rm(dataDir, { recursive: true, force: true });
+    const err = await runtime.ready().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isMaestroError(err, "unavailable")).toBe(true);
+    expect((err as Error).message).toContain(dataDir);
+    await mkdir(dataDir);
+    await runtime.ready();
   });
 
   it("gives the room its identity, the rooms API, its ports and its container env, and no other server variable", async () => {

@@ -84,6 +84,17 @@ roomScenarios(
     },
   },
   (ctx) => {
+    it("/readyz is 200 and its runtime check asks the API server (no rooms folder involved)", async () => {
+      const ready = await eventually(
+        async () => {
+          const r = await http(ctx.maestro.urls.internalApi, "GET", "/readyz");
+          return r.status === 200 ? r : false;
+        },
+        { ...WAIT, what: "/readyz 200 with the Kubernetes runtime" },
+      );
+      expect(ready.json.checks).toContainEqual({ name: "runtime (kubernetes)", ok: true });
+    });
+
     it(
       "pods carry the room's identity and ports; the room's address is the node's external one; a PDB follows the count",
       async () => {

@@ -1,8 +1,10 @@
 import { CoreV1Api, KubeConfig, PolicyV1Api } from "@kubernetes/client-node";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { KubernetesRuntime } from "../../src/adapters/runtime/kubernetes/index.js";
 import { isMaestroError, type MaestroError } from "../../src/core/errors.js";
 import { EventRecorder, gameRoom, portsFor, roomEnv, uniqueName } from "../contract/runtime.contract.js";
 import { validContainer, validScheduler } from "../support/fixtures.js";
+import { freePort } from "../support/free-port.js";
 import { eventually } from "../support/test-maestro.js";
 import { testKubeconfig, trackedRuntime } from "./local-cluster.js";
 
@@ -25,6 +27,30 @@ describe("Kubernetes runtime on a real API server", () => {
   });
   afterEach(async () => {
     for (const cleanUp of cleanUps.splice(0)) await cleanUp();
+  });
+
+  it("is ready once the API server answers and its informers synced; unavailable naming the API server otherwise", async () => {
+    const k8s = runtime();
+    await eventually(
+      () =>
+        k8s.ready().then(
+          () => true,
+          () => false,
+        ),
+      { what: "the runtime to be ready" },
+    );
+
+    // The same credentials against a port where no API server listens.
+    const kc = new KubeConfig();
+    kc.loadFromFile(testKubeconfig());
+    const cluster = kc.getCurrentCluster();
+    const dead = `https://127.0.0.1:${await freePort()}`;
+    kc.clusters = kc.clusters.map((c) => (c.name === cluster?.name ? { ...c, server: dead } : c));
+    const unreachable = new KubernetesRuntime({ kubeConfig: kc, attempts: 1 });
+    cleanUps.push(() => unreachable.close());
+    const err = await unreachable.ready().catch((e: unknown) => e);
+    expect(isMaestroError(err, "unavailable")).toBe(true);
+    expect((err as Error).message).toMatch(/Kubernetes API unreachable on API server version/);
   });
 
   it("a pod the API server refuses (422) is invalid_argument carrying the server's message", async () => {

@@ -54,6 +54,11 @@ export interface Runtime {
    * for processes, from the pods' specs on Kubernetes). Rooms the runtime cannot measure yet are left out.
    */
   roomUsage?(scheduler: Scheduler, opts?: CallOptions): Promise<RoomUsage[]>;
+  /**
+   * Resolves when this runtime can serve rooms now, else throws saying why (what /readyz reports). Process: its rooms
+   * folder is writable. Kubernetes: the API server answers and the pod and node watches have synced.
+   */
+  ready(opts?: CallOptions): Promise<void>;
   /** Stops every room this runtime started in this process (process runtime) or releases clients (Kubernetes). */
   close(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import {
   PolicyV1Api,
   type RequestContext,
   type ResponseContext,
+  VersionApi,
 } from "@kubernetes/client-node";
 import { abortableSleep } from "../../../core/delay.js";
 import { type ErrorCode, MaestroError } from "../../../core/errors.js";
@@ -172,6 +173,7 @@ export class KubeApi {
   readonly core: CoreV1Api;
   readonly policy: PolicyV1Api;
   readonly apps: AppsV1Api;
+  readonly version: VersionApi;
   private readonly bucket: TokenBucket;
   private readonly timeoutMs: number;
   private readonly attempts: number;
@@ -182,6 +184,7 @@ export class KubeApi {
     this.core = this.kc.makeApiClient(CoreV1Api);
     this.policy = this.kc.makeApiClient(PolicyV1Api);
     this.apps = this.kc.makeApiClient(AppsV1Api);
+    this.version = this.kc.makeApiClient(VersionApi);
     this.bucket = new TokenBucket(opts.qps ?? 100, opts.burst ?? 200);
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.attempts = Math.max(1, opts.attempts ?? 6);

@@ -190,6 +190,16 @@ export class KubernetesRuntime implements Runtime {
     await this.upsertDisruptionBudget(schedulerName, minAvailable(rooms, this.safety), opts.signal);
   }
 
+  /** The API server answers, and the pod and node informers have listed (rooms are seen as they are). */
+  async ready(opts: CallOptions = {}): Promise<void> {
+    this.checkOpen(opts);
+    await this.api.call("API server version", (c) => this.api.version.getCode(c), opts.signal);
+    // Readiness is what starts the informers in a module that has not needed them yet; it does not wait for them.
+    void this.watcher.start().catch(() => undefined);
+    const problem = this.watcher.syncProblem();
+    if (problem) throw new MaestroError("unavailable", problem);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.watcher.close();

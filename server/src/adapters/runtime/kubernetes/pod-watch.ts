@@ -23,6 +23,8 @@ export class PodWatch {
   private pods?: Watched<V1Pod>;
   private nodes?: Watched<V1Node>;
   private started?: Promise<void>;
+  /** Informers whose last list failed or whose watch broke: until they list again, their view may be stale. */
+  private readonly unsynced = new Set<"nodes" | "pods">(["nodes", "pods"]);
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -39,7 +41,10 @@ export class PodWatch {
   private async startInformers(): Promise<void> {
     const selector = `${HERITAGE_LABEL}=${HERITAGE_VALUE}`;
     const nodes = makeInformer<V1Node>(this.api.kc, "/api/v1/nodes", () =>
-      this.api.call("nodes", (c) => this.api.core.listNode({}, c)),
+      this.listed(
+        "nodes",
+        this.api.call("nodes", (c) => this.api.core.listNode({}, c)),
+      ),
     );
     this.nodes = nodes;
     this.keepAlive("nodes", nodes);
@@ -48,7 +53,11 @@ export class PodWatch {
     const pods = makeInformer<V1Pod>(
       this.api.kc,
       "/api/v1/pods",
-      () => this.api.call("pods", (c) => this.api.core.listPodForAllNamespaces({ labelSelector: selector }, c)),
+      () =>
+        this.listed(
+          "pods",
+          this.api.call("pods", (c) => this.api.core.listPodForAllNamespaces({ labelSelector: selector }, c)),
+        ),
       selector,
     );
     this.pods = pods;
@@ -60,9 +69,24 @@ export class PodWatch {
     await this.queue;
   }
 
+  /** An informer is in sync once its list succeeded, until its next error. */
+  private async listed<T>(what: "nodes" | "pods", list: Promise<T>): Promise<T> {
+    const result = await list;
+    this.unsynced.delete(what);
+    return result;
+  }
+
+  /** Why the watch cannot be trusted now (an informer never listed, or broke and has not listed again), if it cannot. */
+  syncProblem(): string | undefined {
+    if (this.closed) return "the pod watch is closed";
+    if (this.unsynced.size === 0) return undefined;
+    return `the ${[...this.unsynced].join(" and ")} informer${this.unsynced.size > 1 ? "s have" : " has"} not synced`;
+  }
+
   /** The informer stops on any error but a 410; start it again until the runtime closes. */
-  private keepAlive(what: string, informer: Informer<V1Pod> | Informer<V1Node>): void {
+  private keepAlive(what: "nodes" | "pods", informer: Informer<V1Pod> | Informer<V1Node>): void {
     informer.on("error", (err: unknown) => {
+      this.unsynced.add(what);
       if (this.closed) return;
       this.logger.warn({ err, informer: what }, "Kubernetes watch failed; restarting it");
       setTimeout(() => {

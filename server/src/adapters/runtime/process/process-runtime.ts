@@ -1,4 +1,4 @@
-import { mkdir, rm } from "node:fs/promises";
+import { access, constants, mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { GameRoom, Instance, InstanceEvent } from "../../../core/entities/game-room.js";
 import type { RoomUsage } from "../../../core/entities/room-usage.js";
@@ -217,6 +217,20 @@ export class ProcessRuntime implements Runtime {
     for (const rooms of this.rooms.values())
       for (const room of rooms.values()) for (const p of room.hostPorts) ports.add(p);
     return ports;
+  }
+
+  /** Rooms need their folders: a missing, full-permission-less or read-only rooms folder shows up here. */
+  async ready(opts: CallOptions = {}): Promise<void> {
+    if (opts.signal?.aborted) throw MaestroError.from(opts.signal.reason, "canceled");
+    if (this.closed) throw new MaestroError("unavailable", "the process runtime is closed");
+    await this.start();
+    try {
+      await access(this.dataDir, constants.W_OK);
+    } catch (err) {
+      throw new MaestroError("unavailable", `rooms folder ${this.dataDir} is not writable: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
   }
 
   async close(): Promise<void> {
