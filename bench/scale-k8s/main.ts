@@ -117,6 +117,7 @@ try {
     for (let i = 0; i < fresh.length; i += 50) {
       await Promise.all(
         fresh.slice(i, i + 50).map(async (id) => {
+          // A ping that fails (the connection dropped) is sent again on the next pass, as a room would.
           const r = await fetch(`${roomsApi}/scheduler/${SCHEDULER}/rooms/${id}/ping`, {
             method: "PUT",
             headers: {
@@ -124,8 +125,8 @@ try {
               authorization: `Bearer ${maestro.context.tokens.tokenFor(SCHEDULER, id)}`,
             },
             body: JSON.stringify({ status: "ready", timestamp: Date.now() }),
-          });
-          if (r.ok) pinged.add(id);
+          }).catch(() => undefined);
+          if (r?.ok) pinged.add(id);
         }),
       );
     }

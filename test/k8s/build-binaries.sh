@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds (or reuses) the local control plane used by `npm run test:k8s`: kube-apiserver, kube-controller-manager,
-# kube-scheduler (from k8s.io/kubernetes through the wrapper module in tools/k8s), etcd (wrapper in tools/etcd) and
-# kwok. Binaries go to a version-keyed directory outside the repo, so a machine builds each version set once
+# Builds (or reuses) the local cluster used by `npm run test:k8s`: kube-apiserver, kube-controller-manager,
+# kube-scheduler, and the real node's kubelet and kube-proxy (from k8s.io/kubernetes through the wrapper module in
+# tools/k8s), etcd (wrapper in tools/etcd), kwok, and the pod sandbox's `pause` (tools/pause). Binaries go to a version-keyed directory outside the repo, so a machine builds each version set once
 # (cold: tens of minutes on 2 cores) and CI reuses it. Prints the bin directory on its last stdout line.
 #
 #   K8S_BIN_DIR overrides the cache directory. MAESTRO_K8S_REGEN=1 regenerates the wrapper go.mod/go.sum.
@@ -23,6 +23,8 @@ have() {
   "$BIN/kube-apiserver" --version 2>/dev/null | grep -qx "Kubernetes $K8S" &&
     "$BIN/kube-controller-manager" --version 2>/dev/null | grep -qx "Kubernetes $K8S" &&
     "$BIN/kube-scheduler" --version 2>/dev/null | grep -qx "Kubernetes $K8S" &&
+    "$BIN/kubelet" --version 2>/dev/null | grep -qx "Kubernetes $K8S" &&
+    "$BIN/kube-proxy" --version 2>/dev/null | grep -qx "Kubernetes $K8S" && [ -x "$BIN/pause" ] &&
     "$BIN/etcd" --version 2>/dev/null | grep -q "etcd Version: ${ETCD#v}" &&
     [ -x "$BIN/kwok" ] && [ -s "$BIN/kwok-stages.yaml" ]
 }
@@ -75,11 +77,22 @@ for kv in "gitVersion=$K8S" gitMajor=1 "gitMinor=$minor" gitTreeState=clean "bui
   ld="$ld -X k8s.io/component-base/version.$kv -X k8s.io/client-go/pkg/version.$kv"
 done
 
-echo "building etcd $ETCD" >&2
-(cd "$etcd_mod" && "$GO" build -p "$GOFLAGS_P" -mod=readonly -trimpath -ldflags='-s -w' -o "$BIN/etcd" .)
+have_etcd() { "$BIN/etcd" --version 2>/dev/null | grep -q "etcd Version: ${ETCD#v}"; }
+have_k8s() {
+  local b
+  for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy; do
+    "$BIN/$b" --version 2>/dev/null | grep -qx "Kubernetes $K8S" || return 1
+  done
+}
 
-echo "building kwok $KWOK" >&2
-GOBIN=$BIN GOFLAGS=-mod=mod "$GO" install -p "$GOFLAGS_P" -trimpath -ldflags='-s -w' "sigs.k8s.io/kwok/cmd/kwok@$KWOK"
+echo "building pause" >&2
+(cd "$here/tools/pause" && "$GO" build -trimpath -ldflags='-s -w' -o "$BIN/pause" .)
+
+have_etcd || echo "building etcd $ETCD" >&2
+have_etcd || (cd "$etcd_mod" && "$GO" build -p "$GOFLAGS_P" -mod=readonly -trimpath -ldflags='-s -w' -o "$BIN/etcd" .)
+
+[ -x "$BIN/kwok" ] || echo "building kwok $KWOK" >&2
+[ -x "$BIN/kwok" ] || GOBIN=$BIN GOFLAGS=-mod=mod "$GO" install -p "$GOFLAGS_P" -trimpath -ldflags='-s -w' "sigs.k8s.io/kwok/cmd/kwok@$KWOK"
 stages="$("$GO" env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK/kustomize/stage"
 for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
   pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
@@ -87,12 +100,13 @@ for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat
   echo '---'
 done >"$BIN/kwok-stages.yaml"
 
-echo "building kube-apiserver, kube-controller-manager, kube-scheduler $K8S" >&2
-# One `go build` for the three so their shared packages compile once.
-(cd "$k8s_mod" && "$GO" build -p "$GOFLAGS_P" -mod=readonly -trimpath -tags=selinux,notest,grpcnotrace \
+echo "building kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy $K8S" >&2
+# One `go build` for the five so their shared packages compile once (and only once per machine: the Go build cache
+# keeps them when a new command is added).
+have_k8s || (cd "$k8s_mod" && "$GO" build -p "$GOFLAGS_P" -mod=readonly -trimpath -tags=selinux,notest,grpcnotrace \
   -ldflags="$ld" -o "$BIN/" \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-  k8s.io/kubernetes/cmd/kube-scheduler)
+  k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy)
 
 have || {
   echo "built binaries do not report the expected versions" >&2

@@ -17,6 +17,8 @@ dir=${2:-}
 
 down() {
   [ -d "$dir" ] || return 0
+  # The real node first, while the API server can still tell its kubelet to stop the pods.
+  if [ -d "$dir/node" ]; then bash "$here/node.sh" down "$dir" || true; fi
   # Reverse start order, so nothing restarts pods or nodes while the API server goes away.
   for name in kwok scheduler kcm apiserver etcd; do
     pid=$(cat "$dir/pids/$name" 2>/dev/null || true)
@@ -68,7 +70,7 @@ for s in socks: s.close()')
   openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=maestro-test-ca" -keyout ca.key -out ca.crt 2>/dev/null
   openssl req -newkey rsa:2048 -nodes -subj "/O=system:masters/CN=maestro-test-admin" -keyout admin.key \
     -out admin.csr 2>/dev/null
-  printf 'subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' >ext.cnf
+  printf 'subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:10.96.0.1,IP:10.88.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' >ext.cnf
   openssl x509 -req -in admin.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -extfile ext.cnf \
     -out admin.crt 2>/dev/null
   openssl genrsa -out sa.key 2048 2>/dev/null
@@ -126,13 +128,16 @@ start apiserver "$BIN/kube-apiserver" --etcd-servers="http://127.0.0.1:$EP" --bi
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file="$dir/pki/sa.pub" --service-account-signing-key-file="$dir/pki/sa.key" \
   --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=RBAC --allow-privileged=true \
+  --kubelet-client-certificate="$dir/pki/admin.crt" --kubelet-client-key="$dir/pki/admin.key" \
+  --kubelet-preferred-address-types=InternalIP \
   --disable-admission-plugins=TaintNodesByCondition \
   --max-requests-inflight=0 --max-mutating-requests-inflight=0 --enable-priority-and-fairness=false
 waitfor 240 sh -c "${CURL[*]} $API/readyz | grep -qx ok" || fail "kube-apiserver not ready"
 
 start kcm "$BIN/kube-controller-manager" --kubeconfig="$dir/admin.kubeconfig" --leader-elect=false \
   --bind-address=127.0.0.1 --secure-port="$KCMP" \
-  --controllers=namespace-controller,garbage-collector-controller,serviceaccount-controller,disruption-controller \
+  --controllers=namespace-controller,garbage-collector-controller,serviceaccount-controller,disruption-controller,deployment-controller,replicaset-controller,endpointslice-controller,root-ca-certificate-publisher-controller \
+  --root-ca-file="$dir/pki/ca.crt" \
   --authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics --kube-api-qps=500 --kube-api-burst=1000
 start scheduler "$BIN/kube-scheduler" --config="$dir/scheduler.yaml" --bind-address=127.0.0.1 --secure-port="$SP" \
   --authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics
@@ -173,4 +178,8 @@ nodes_ready() {
 waitfor 120 nodes_ready || fail "kwok nodes not ready"
 # The default service account is what pod admission waits for in a new namespace; make sure its controller runs.
 waitfor 120 "${CURL[@]}" "$API/api/v1/namespaces/default/serviceaccounts/default" || fail "no default service account"
+# A real node too (kubelet, containerd, CNI, kube-proxy) when asked: see node.sh.
+if [ "${MAESTRO_K8S_REAL_NODE:-}" = 1 ]; then
+  K8S_BIN_DIR=$BIN bash "$here/node.sh" up "$dir" >/dev/null || fail "real node"
+fi
 echo "$dir/admin.kubeconfig"

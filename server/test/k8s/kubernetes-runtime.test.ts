@@ -95,6 +95,25 @@ describe("Kubernetes runtime on a real API server", () => {
     expect((await read()).spec?.minAvailable).toBe(0);
   });
 
+  it("keeps the disruption budget right when replicas and the disruption controller update it at once (no 409)", async () => {
+    // Two replicas' watchers and the disruption controller's status writes all change the budget's resourceVersion;
+    // a replace carrying the version read a moment earlier used to fail with 409 Conflict and was not tried again.
+    const a = runtime();
+    const b = runtime();
+    const scheduler = validScheduler({ name: uniqueName("pdb-race") });
+    await a.createScheduler(scheduler);
+    const counts = Array.from({ length: 12 }, (_, i) => 10 + i);
+    const results = await Promise.allSettled(
+      counts.map((n, i) => (i % 2 === 0 ? a : b).mitigateDisruption(scheduler.name, n)),
+    );
+    expect(
+      results.filter((r) => r.status === "rejected").map((r) => String((r as PromiseRejectedResult).reason)),
+    ).toEqual([]);
+    await a.mitigateDisruption(scheduler.name, 40);
+    const pdb = await pdbs.readNamespacedPodDisruptionBudget({ name: scheduler.name, namespace: scheduler.name });
+    expect(pdb.spec?.minAvailable).toBe(38);
+  });
+
   it("records why a room was deleted as a Kubernetes event", async () => {
     const k8s = runtime();
     const scheduler = validScheduler({ name: uniqueName("events"), spec: { terminationGracePeriodSeconds: 1 } });

@@ -1,6 +1,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import type { GameRoom, Instance, InstanceEvent } from "../../../core/entities/game-room.js";
 import type { Scheduler } from "../../../core/entities/scheduler.js";
+import { abortableSleep } from "../../../core/delay.js";
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
 import { type Logger, silentLogger } from "../../../core/ports/logger.js";
@@ -16,6 +17,9 @@ export interface KubernetesRuntimeOptions extends KubeApiOptions {
   /** Share of rooms a voluntary disruption (node drain) may take at once; Maestro clamps it to [0.05, 1). */
   disruptionSafetyPercentage?: number;
 }
+
+/** Read-and-replace rounds of the disruption budget before a 409 Conflict is given up on. */
+const MAX_CONFLICT_RETRIES = 30;
 
 /** A namespace or pod name Kubernetes accepts (DNS-1123 label); checked here so the message names the field. */
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -209,39 +213,48 @@ export class KubernetesRuntime implements Runtime {
   private async upsertDisruptionBudget(namespace: string, min: number, signal?: AbortSignal): Promise<void> {
     const what = `pod disruption budget of ${namespace}`;
     const body = disruptionBudget(namespace, min, MANAGED_BY_LABEL);
-    let current: Awaited<ReturnType<typeof this.api.policy.readNamespacedPodDisruptionBudget>> | undefined;
-    try {
-      current = await this.api.call(
-        what,
-        (c) => this.api.policy.readNamespacedPodDisruptionBudget({ name: namespace, namespace }, c),
-        signal,
-      );
-    } catch (err) {
-      if (!(err instanceof MaestroError && err.code === "not_found")) throw err;
+    // The disruption controller writes the budget's status and other replicas its spec, each bumping its
+    // resourceVersion: a replace carrying the version read a moment ago can meet 409 Conflict. Read it again and retry.
+    for (let attempt = 1; ; attempt++) {
+      let current: Awaited<ReturnType<typeof this.api.policy.readNamespacedPodDisruptionBudget>> | undefined;
+      try {
+        current = await this.api.call(
+          what,
+          (c) => this.api.policy.readNamespacedPodDisruptionBudget({ name: namespace, namespace }, c),
+          signal,
+        );
+      } catch (err) {
+        if (!(err instanceof MaestroError && err.code === "not_found")) throw err;
+      }
+      if (!current) {
+        await this.api
+          .call(what, (c) => this.api.policy.createNamespacedPodDisruptionBudget({ namespace, body }, c), signal)
+          .catch((err: unknown) => {
+            // Another replica created it meanwhile: its next pass sets the count.
+            if (!(err instanceof MaestroError && err.code === "already_exists")) throw err;
+          });
+        return;
+      }
+      if (current.spec?.minAvailable === min) return;
+      const resourceVersion = current.metadata?.resourceVersion;
+      try {
+        await this.api.call(
+          what,
+          (c) =>
+            this.api.policy.replaceNamespacedPodDisruptionBudget(
+              { name: namespace, namespace, body: { ...body, metadata: { ...body.metadata, resourceVersion } } },
+              c,
+            ),
+          signal,
+        );
+        return;
+      } catch (err) {
+        const conflict = err instanceof MaestroError && err.code === "already_exists";
+        if (!conflict || attempt >= MAX_CONFLICT_RETRIES) throw err;
+      }
+      // A little jitter, so writers that just collided do not collide again in lockstep.
+      await abortableSleep(5 + Math.random() * 20 * Math.min(attempt, 5), signal);
     }
-    if (!current) {
-      await this.api
-        .call(what, (c) => this.api.policy.createNamespacedPodDisruptionBudget({ namespace, body }, c), signal)
-        .catch((err: unknown) => {
-          // Another replica created it meanwhile: its next pass sets the count.
-          if (!(err instanceof MaestroError && err.code === "already_exists")) throw err;
-        });
-      return;
-    }
-    if (current.spec?.minAvailable === min) return;
-    await this.api.call(
-      what,
-      (c) =>
-        this.api.policy.replaceNamespacedPodDisruptionBudget(
-          {
-            name: namespace,
-            namespace,
-            body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } },
-          },
-          c,
-        ),
-      signal,
-    );
   }
 
   private async recordDeletion(namespace: string, roomId: string, reason: string): Promise<void> {
