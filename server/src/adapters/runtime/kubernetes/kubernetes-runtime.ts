@@ -1,7 +1,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
+import { abortableSleep } from "../../../core/delay.js";
 import type { GameRoom, Instance, InstanceEvent } from "../../../core/entities/game-room.js";
 import type { Scheduler } from "../../../core/entities/scheduler.js";
-import { abortableSleep } from "../../../core/delay.js";
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
 import { type Logger, silentLogger } from "../../../core/ports/logger.js";
