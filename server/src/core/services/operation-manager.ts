@@ -25,7 +25,10 @@ export class RunningOperations {
 
   register(operationId: string, controller: AbortController): () => void {
     this.controllers.set(operationId, controller);
-    return () => this.controllers.delete(operationId);
+    // Only its own entry: the same operation may run here again (re-queued) under a new controller.
+    return () => {
+      if (this.controllers.get(operationId) === controller) this.controllers.delete(operationId);
+    };
   }
 
   abort(operationId: string, reason: unknown): boolean {

@@ -144,10 +144,22 @@ export class OperationWorker {
     };
     let status: OperationStatusName = "finished";
     try {
+      let failed = false;
+      let failure: unknown;
       try {
         await definition.execute(ctx, input);
-        if (controller.signal.aborted) throw controller.signal.reason;
       } catch (err) {
+        failed = true;
+        failure = err;
+      }
+      // From here no cancel is acknowledged, so one that was is seen on the signal now and the operation ends canceled.
+      unregister();
+      if (!failed && controller.signal.aborted) {
+        failed = true;
+        failure = controller.signal.reason;
+      }
+      if (failed) {
+        const err = failure;
         if (controller.signal.reason instanceof OperationLeaseLost) throw controller.signal.reason;
         const canceled = controller.signal.aborted && controller.signal.reason instanceof OperationCanceled;
         status = canceled ? "canceled" : "error";
