@@ -10,7 +10,7 @@ import {
   startMaestroProcess,
   waitFor,
 } from "../../test/support/maestro-process.js";
-import { envOf, pidsWithEnv } from "../../test/support/processes.js";
+import { envOf, roomPids } from "../../test/support/processes.js";
 import { artifactsDir, launchBrowser, type TestBrowser } from "./support/browser.js";
 
 const SCHEDULER = "dash-game";
@@ -118,7 +118,7 @@ describe("dashboard in a real browser against maestro start", () => {
       return ids.length === 3 ? ids : undefined;
     }, "3 ready rooms on screen");
 
-    const pids = pidsWithEnv("MAESTRO_SCHEDULER_NAME", SCHEDULER);
+    const pids = roomPids(maestro.roomsUrl, SCHEDULER);
     const victimPid = pids.find((pid) => before.includes(envOf(pid).MAESTRO_ROOM_ID ?? ""));
     expect(victimPid, `a room process among ${pids.join(", ")}`).toBeDefined();
     const victim = envOf(victimPid!).MAESTRO_ROOM_ID!;
