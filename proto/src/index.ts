@@ -6,3 +6,4 @@ export * from "../gen/maestro/v1/messages_pb.js";
 export * from "../gen/maestro/v1/operations_pb.js";
 export * from "../gen/maestro/v1/rooms_pb.js";
 export * from "../gen/maestro/v1/schedulers_pb.js";
+export * from "./unknown-fields.js";

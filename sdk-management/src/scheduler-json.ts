@@ -1,11 +1,13 @@
-import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
+import { type DescMessage, fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import {
   type CreateSchedulerRequest,
   CreateSchedulerRequestSchema,
+  describeUnknownJsonFields,
   type NewSchedulerVersionRequest,
   NewSchedulerVersionRequestSchema,
   type PatchSchedulerRequest,
   PatchSchedulerRequestSchema,
+  unknownJsonFields,
 } from "@maestro/proto";
 import { MaestroClientError } from "./errors.js";
 
@@ -28,6 +30,14 @@ function isBareSeconds(v: unknown): boolean {
   return (typeof v === "number" && Number.isFinite(v)) || (typeof v === "string" && /^\d+(\.\d+)?$/.test(v.trim()));
 }
 
+/** Unknown keys named with their path and nearest field, instead of ProtoJSON's message about its internals. */
+function refuseUnknown(what: string, desc: DescMessage, json: unknown): void {
+  const unknown = unknownJsonFields(desc, json);
+  if (unknown.length > 0) {
+    throw new MaestroClientError("invalid_argument", `invalid ${what}: ${describeUnknownJsonFields(unknown)}`);
+  }
+}
+
 function decode<T>(what: string, fn: () => T): T {
   try {
     return fn();
@@ -45,6 +55,7 @@ export function schedulerFromJson(json: unknown): CreateSchedulerRequest {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new MaestroClientError("invalid_argument", "invalid scheduler: expected a JSON object");
   }
+  refuseUnknown("scheduler", CreateSchedulerRequestSchema, json);
   return decode("scheduler", () =>
     fromJson(CreateSchedulerRequestSchema, normalizeDurations(json) as JsonValue, { ignoreUnknownFields: false }),
   );
@@ -60,6 +71,7 @@ export function patchFromJson(name: string, json: unknown): PatchSchedulerReques
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new MaestroClientError("invalid_argument", "invalid patch: expected a JSON object");
   }
+  refuseUnknown("patch", PatchSchedulerRequestSchema, json);
   const req = decode("patch", () =>
     fromJson(PatchSchedulerRequestSchema, normalizeDurations(json) as JsonValue, { ignoreUnknownFields: false }),
   );

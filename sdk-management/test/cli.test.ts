@@ -186,7 +186,9 @@ describe("maestroctl", () => {
       await writeFile(join(dir, "typo.yaml"), "name: x\ngame: g\nroomReplicas: 3\nspec: {}\n");
       const typo = await cli("apply", "-f", join(dir, "typo.yaml"));
       expect(typo.code).toBe(2);
-      expect(typo.stderr).toContain("roomReplicas");
+      expect(typo.stderr).toBe(
+        "maestroctl: invalid scheduler: unknown field roomReplicas; did you mean roomsReplicas?\n",
+      );
 
       await writeFile(join(dir, "broken.yaml"), "name: [unclosed\n");
       const broken = await cli("apply", "-f", join(dir, "broken.yaml"));
@@ -249,6 +251,17 @@ describe("maestroctl", () => {
     expect(roomJson.usage.memoryBytes).toBeGreaterThan(0);
     const roomsTable = await cli("rooms", "list", "cli-json");
     expect(roomsTable.stdout).toMatch(/^ID\s+STATUS\s+PING\s+MATCHES\s+VERSION\s+HOST\s+PORTS\s+CPU\s+MEMORY/);
+
+    // The README says "kill one (`kill <pid>`)": the pid is in `rooms get` and `rooms list -o wide`.
+    const pid = await eventually(async () => {
+      const r = JSON.parse((await cli("rooms", "get", "cli-json", ids[0] ?? "", "-o", "json")).stdout);
+      return r.pids?.[0] as number | undefined;
+    });
+    expect(await readFile(`/proc/${pid}/environ`, "utf8")).toContain(`MAESTRO_ROOM_ID=${ids[0]}`);
+    expect((await cli("rooms", "get", "cli-json", ids[0] ?? "")).stdout).toMatch(new RegExp(`PID:\\s+${pid}\n`));
+    const wide = (await cli("rooms", "list", "cli-json", "-o", "wide")).stdout;
+    expect(wide).toMatch(/^ID\s+STATUS\s+PING\s+MATCHES\s+VERSION\s+HOST\s+PORTS\s+CPU\s+MEMORY\s+PID\s+INSTANCE\s+AGE\n/);
+    expect(wide).toMatch(new RegExp(`^${ids[0]}\\s.*\\s${pid}\\s+\\w+\\s+\\S+$`, "m"));
 
     const badSet = await cli("schedulers", "patch", "cli-json", "--set", "image=x");
     expect(badSet.code).toBe(2);

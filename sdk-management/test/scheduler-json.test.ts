@@ -25,7 +25,12 @@ describe("schedulerFromJson", () => {
     })();
     expect(unknown).toBeInstanceOf(MaestroClientError);
     expect((unknown as MaestroClientError).code).toBe("invalid_argument");
-    expect((unknown as MaestroClientError).rawMessage).toMatch(/roomReplicas/);
+    expect((unknown as MaestroClientError).rawMessage).toBe(
+      "invalid scheduler: unknown field roomReplicas; did you mean roomsReplicas?",
+    );
+    expect(() => patchFromJson("s", { spec: { terminationGracePeriodd: "7" } })).toThrow(
+      "invalid patch: unknown field spec.terminationGracePeriodd; did you mean terminationGracePeriod?",
+    );
     expect(() => schedulerFromJson({ ...base, roomsReplicas: "many" })).toThrow(/roomsReplicas|rooms_replicas/);
     expect(() => schedulerFromJson([base])).toThrow(MaestroClientError);
   });

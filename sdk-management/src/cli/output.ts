@@ -64,7 +64,7 @@ export function renderFields(fields: [string, Cell][], style: Style): string {
     .join("\n")}\n`;
 }
 
-export function writeStructured(format: Exclude<OutputFormat, "table">, value: JsonValue): string {
+export function writeStructured(format: Exclude<OutputFormat, "table" | "wide">, value: JsonValue): string {
   return format === "json" ? `${JSON.stringify(value, null, 2)}\n` : stringify(value);
 }
 

@@ -103,7 +103,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal, target: CliTarget =
     )
     .addOption(new Option("--profile <name>", "profile from ~/.config/maestro/config.yaml (env MAESTRO_PROFILE)"))
     .addOption(
-      new Option("-o, --output <format>", "output format").choices(["table", "json", "yaml"]).default("table"),
+      new Option("-o, --output <format>", "output format").choices(["table", "wide", "json", "yaml"]).default("table"),
     );
 
   const context = async (cmd: Command): Promise<Ctx> => {
@@ -118,11 +118,12 @@ export function buildProgram(io: CliIo, signal: AbortSignal, target: CliTarget =
   };
   const show = (c: Ctx, view: View) => {
     const format = c.settings.output;
+    if (format === "wide") return c.io.stdout.write((view.wide ?? view.table)(c.out));
     c.io.stdout.write(format === "table" ? view.table(c.out) : writeStructured(format, view.json));
   };
   const showValue = (c: Ctx, json: JsonValue, line: string) => {
     const format = c.settings.output;
-    c.io.stdout.write(format === "table" ? `${line}\n` : writeStructured(format, json));
+    c.io.stdout.write(format === "table" || format === "wide" ? `${line}\n` : writeStructured(format, json));
   };
   /** Waits for an enqueued operation (unless --no-wait) and prints its outcome. */
   const follow = async (c: Ctx, scheduler: string, operationId: string, wait: boolean, accept: string[] = []) => {
@@ -437,7 +438,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal, target: CliTarget =
         const format = c.settings.output;
         const ports = res.ports.map((p) => `${p.name}:${p.port}/${p.protocol}`).join(",");
         c.io.stdout.write(
-          format === "table"
+          format === "table" || format === "wide"
             ? renderFields(
                 [
                   ["Room", res.roomId],

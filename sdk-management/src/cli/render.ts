@@ -21,6 +21,8 @@ import { age, formatTime, messageJson, renderFields, renderTable, type Style } f
 export interface View {
   json: JsonValue;
   table(style: Style): string;
+  /** `-o wide`: the table with more columns; the plain table when a view has none to add. */
+  wide?(style: Style): string;
 }
 
 const statusColumn = (cols: number[]) => (style: Style) => (i: number, v: string) =>
@@ -162,23 +164,31 @@ const ports = (r: { ports: { name: string; port: number; protocol: string }[] })
   r.ports.map((p) => `${p.name}:${p.port}/${p.protocol}`).join(",");
 
 export function roomListView(list: GameRoom[]): View {
+  const row = (r: GameRoom) => [
+    r.id,
+    r.status,
+    r.pingStatus,
+    r.runningMatches,
+    r.version,
+    r.host,
+    ports(r),
+    r.usage ? `${Math.round(r.usage.cpuMillicores)}m` : "",
+    r.usage ? formatBytes(r.usage.memoryBytes) : "",
+  ];
+  const headers = ["ID", "STATUS", "PING", "MATCHES", "VERSION", "HOST", "PORTS", "CPU", "MEMORY"];
   return {
     json: list.map((r) => messageJson(GameRoomSchema, r)),
     table: (style) =>
       renderTable(
-        ["ID", "STATUS", "PING", "MATCHES", "VERSION", "HOST", "PORTS", "CPU", "MEMORY", "AGE"],
-        list.map((r) => [
-          r.id,
-          r.status,
-          r.pingStatus,
-          r.runningMatches,
-          r.version,
-          r.host,
-          ports(r),
-          r.usage ? `${Math.round(r.usage.cpuMillicores)}m` : "",
-          r.usage ? formatBytes(r.usage.memoryBytes) : "",
-          age(r.createdAt),
-        ]),
+        [...headers, "AGE"],
+        list.map((r) => [...row(r), age(r.createdAt)]),
+        style,
+        statusColumn([1])(style),
+      ),
+    wide: (style) =>
+      renderTable(
+        [...headers, "PID", "INSTANCE", "AGE"],
+        list.map((r) => [...row(r), r.pids.join(",") || "-", r.instanceStatus, age(r.createdAt)]),
         style,
         statusColumn([1])(style),
       ),
@@ -236,6 +246,7 @@ export function roomView(r: GameRoom): View {
                 formatBytes(r.usage.memoryRequestBytes),
               ),
           ],
+          ["PID", r.pids.length > 0 ? r.pids.join(", ") : undefined],
           ["Validation room", r.isValidationRoom ? "yes" : undefined],
           ["Created", formatTime(r.createdAt)],
           ["Last ping", formatTime(r.lastPingAt)],

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { UsageError } from "./usage-error.js";
 
-export type OutputFormat = "table" | "json" | "yaml";
+export type OutputFormat = "table" | "wide" | "json" | "yaml";
 
 export interface GlobalFlags {
   url?: string;
@@ -63,8 +63,8 @@ export async function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv
   const profileName = flags.profile ?? env.MAESTRO_PROFILE;
   const profile = profileName ? await loadProfile(profileName, configPath(env)) : {};
   const output = flags.output ?? "table";
-  if (output !== "table" && output !== "json" && output !== "yaml") {
-    throw new UsageError(`--output must be table, json or yaml (got "${output}")`);
+  if (output !== "table" && output !== "wide" && output !== "json" && output !== "yaml") {
+    throw new UsageError(`--output must be table, wide, json or yaml (got "${output}")`);
   }
   return {
     url: flags.url ?? profile.url ?? env.MAESTRO_URL ?? DEFAULT_URL,

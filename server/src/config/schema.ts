@@ -47,6 +47,11 @@ export const schema = {
       default: "",
       help: "comma-separated bearer tokens allowed to read and change (create, patch, delete, cancel…)",
     },
+    ignoreUnknownFields: {
+      type: "bool",
+      default: false,
+      help: "REST: drop JSON keys the API does not know (Maestro's behaviour) instead of answering 400 naming them",
+    },
   },
   roomsApi: {
     host: { type: "string", default: "127.0.0.1", help: "rooms API bind address" },
@@ -70,6 +75,11 @@ export const schema = {
       type: "string",
       default: "",
       help: "comma-separated bearer tokens of matchmakers (allocate, room addresses); with none, those RPCs are open only when the rooms API listens on loopback or room tokens are off",
+    },
+    ignoreUnknownFields: {
+      type: "bool",
+      default: false,
+      help: "REST: drop JSON keys the API does not know (Maestro's behaviour) instead of answering 400 naming them",
     },
   },
   internalApi: {

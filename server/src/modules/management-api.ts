@@ -24,6 +24,7 @@ export function managementApiModule(ctx: MaestroContext): MaestroModule & { url?
       const authorizer = createAuthorizer({ host, readTokens, writeTokens });
       const { app, restRoutes } = await createHttpApp({
         authorizer,
+        ignoreUnknownFields: ctx.config.managementApi.ignoreUnknownFields,
         name: "management-api",
         bindings: [
           bind(

@@ -32,6 +32,7 @@ export function roomsApiModule(ctx: MaestroContext): MaestroModule & { url?: str
       const { app } = await createHttpApp({
         authorizer,
         name: "rooms-api",
+        ignoreUnknownFields: ctx.config.roomsApi.ignoreUnknownFields,
         bindings: [
           bind(
             RoomsService,

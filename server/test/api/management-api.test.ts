@@ -97,6 +97,21 @@ describe("management API over REST", () => {
     expect(list.json.schedulers.map((s: { name: string }) => s.name)).not.toContain("Bad_Name");
   });
 
+  it("refuses unknown keys with 400 naming the path and the nearest field, and creates nothing", async () => {
+    const typo = await api("POST", "/schedulers", { ...schedulerBody("typo"), roomReplicas: 3 });
+    expect(typo.status).toBe(400);
+    expect(typo.json).toMatchObject({ code: 3, message: "unknown field roomReplicas; did you mean roomsReplicas?" });
+    const body = schedulerBody("typo");
+    const spec = body.spec as { containers: Record<string, unknown>[] };
+    spec.containers[0] = { ...spec.containers[0], imagePullPolicyy: "Always" };
+    const nested = await api("POST", "/schedulers", body);
+    expect(nested.status).toBe(400);
+    expect(nested.json.message).toBe(
+      "unknown field spec.containers[0].imagePullPolicyy; did you mean imagePullPolicy?",
+    );
+    expect((await api("GET", "/schedulers/typo")).status).toBe(404);
+  });
+
   it("answers wrong JSON types and malformed JSON with 400", async () => {
     const wrongType = await api("POST", "/schedulers", { ...schedulerBody("wrong-type"), roomsReplicas: "many" });
     expect(wrongType.status).toBe(400);
@@ -243,5 +258,17 @@ describe("management API over Connect, gRPC-Web and gRPC (same port)", () => {
     const err = (await client.createScheduler({ name: "x" }).catch((e: unknown) => e)) as ConnectError;
     expect(err.code).toBe(Code.InvalidArgument);
     expect(err.rawMessage).toContain("game: is required");
+  });
+});
+
+describe("managementApi.ignoreUnknownFields", () => {
+  it("drops unknown keys as Maestro did, when an operator turns it on", async () => {
+    const lenient = await startTestMaestro({ "managementApi.ignoreUnknownFields": true });
+    try {
+      const res = await http(lenient.managementUrl, "POST", "/schedulers", { ...schedulerBody("lenient"), extra: 1 });
+      expect(res.status).toBe(200);
+    } finally {
+      await lenient.stop();
+    }
   });
 });

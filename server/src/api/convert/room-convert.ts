@@ -27,6 +27,7 @@ export function roomToPb(
     ports: instance?.address?.ports ?? [],
     instanceStatus: instance?.status.type ?? "unknown",
     instanceStatusDescription: instance?.status.description ?? "",
+    pids: instance?.pids ?? [],
     pingAgeSeconds: Math.max(0, now.getTime() - room.lastPingAt.getTime()) / 1000,
     usage: usage && {
       cpuMillicores: usage.cpuMillicores,

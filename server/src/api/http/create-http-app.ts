@@ -37,6 +37,8 @@ export interface HttpAppOptions {
   /** Request counter and duration histogram per route template. */
   metrics?: MaestroMetrics | undefined;
   limits?: HttpLimits | undefined;
+  /** REST drops unknown JSON keys instead of refusing them (Maestro's leniency; off by default). */
+  ignoreUnknownFields?: boolean | undefined;
 }
 
 /** One Fastify app serving the given services as REST/JSON, Connect, gRPC-Web and gRPC, plus /healthz and /readyz. */
@@ -95,7 +97,9 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Fastif
   });
   let restRoutes: RestRoute[] = [];
   await app.register(async (scope) => {
-    restRoutes = registerRestRoutes(scope, opts.bindings, opts.logger, opts.authorizer, limits.restBodyBytes);
+    restRoutes = registerRestRoutes(scope, opts.bindings, opts.logger, opts.authorizer, limits.restBodyBytes, {
+      ignoreUnknownFields: opts.ignoreUnknownFields === true,
+    });
   });
   return { app, restRoutes };
 }

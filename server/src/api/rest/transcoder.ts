@@ -9,7 +9,7 @@ import {
   toJson,
 } from "@bufbuild/protobuf";
 import { Code, ConnectError, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
-import { http } from "@maestro/proto";
+import { describeUnknownJsonFields, http, unknownJsonFields } from "@maestro/proto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "../../core/ports/logger.js";
 import type { RpcAuthorizer } from "../auth/rpc-authorizer.js";
@@ -38,6 +38,7 @@ export function registerRestRoutes(
   logger: Logger,
   authorizer?: RpcAuthorizer,
   bodyLimit = 4 * 1024 * 1024,
+  opts: { ignoreUnknownFields?: boolean } = {},
 ): RestRoute[] {
   const table: RestRoute[] = [];
   // Maestro's clients (curl --data-raw, maestro-client) often send JSON without a JSON content type: read any body.
@@ -68,7 +69,18 @@ export function registerRestRoutes(
       app.route({
         method: verb.toUpperCase() as "GET",
         url,
-        handler: (req, reply) => invoke(service, method, rule.body, handler, req, reply, logger, authorizer),
+        handler: (req, reply) =>
+          invoke(
+            service,
+            method,
+            rule.body,
+            handler,
+            req,
+            reply,
+            logger,
+            authorizer,
+            opts.ignoreUnknownFields === true,
+          ),
       });
     }
   }
@@ -84,6 +96,7 @@ async function invoke(
   reply: FastifyReply,
   logger: Logger,
   authorizer: RpcAuthorizer | undefined,
+  ignoreUnknownFields: boolean,
 ): Promise<unknown> {
   const abort = new AbortController();
   reply.raw.on("close", () => {
@@ -92,7 +105,11 @@ async function invoke(
   try {
     if (!handler) throw new ConnectError(`${service.typeName}.${method.name} is not implemented`, Code.Unimplemented);
     const json: Record<string, unknown> = { ...queryToJson(method, req.query as Record<string, unknown>) };
-    if (bodyRule === "*") Object.assign(json, parseBody(req.body));
+    if (bodyRule === "*") {
+      const body = parseBody(req.body);
+      if (!ignoreUnknownFields) refuseUnknownFields(method, body);
+      Object.assign(json, body);
+    }
     Object.assign(json, req.params as Record<string, string>);
     let input: Message;
     try {
@@ -124,6 +141,12 @@ async function invoke(
     if (e.code === Code.Internal) logger.error({ err, route: req.routeOptions.url }, "request failed");
     return reply.code(httpStatusOf(e.code)).send({ code: e.code, message: e.rawMessage, details: [] });
   }
+}
+
+/** A typo must not silently drop a setting (`roomReplicas` would create the default replica count). */
+function refuseUnknownFields(method: DescMethod, body: Record<string, unknown>): void {
+  const unknown = unknownJsonFields(method.input, body);
+  if (unknown.length > 0) throw new ConnectError(describeUnknownJsonFields(unknown), Code.InvalidArgument);
 }
 
 function parseBody(body: unknown): Record<string, unknown> {

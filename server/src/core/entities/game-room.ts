@@ -55,6 +55,8 @@ export interface Instance {
   status: { type: InstanceStatusType; description: string };
   address?: InstanceAddress | undefined;
   resourceVersion?: string | undefined;
+  /** Process ids of the room's processes, one per container: what `kill <pid>` needs (process runtime only). */
+  pids?: number[] | undefined;
 }
 
 export interface InstanceAddress {

@@ -142,6 +142,7 @@ export class ProcessRoom {
         ports: this.opts.ports.map((p) => ({ name: p.name, port: p.hostPort, protocol: p.protocol })),
       },
       resourceVersion,
+      pids: this.processes.flatMap((p) => (p.pid === undefined ? [] : [p.pid])),
     };
   }
 
