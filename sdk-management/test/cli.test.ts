@@ -260,7 +260,9 @@ describe("maestroctl", () => {
     expect(await readFile(`/proc/${pid}/environ`, "utf8")).toContain(`MAESTRO_ROOM_ID=${ids[0]}`);
     expect((await cli("rooms", "get", "cli-json", ids[0] ?? "")).stdout).toMatch(new RegExp(`PID:\\s+${pid}\n`));
     const wide = (await cli("rooms", "list", "cli-json", "-o", "wide")).stdout;
-    expect(wide).toMatch(/^ID\s+STATUS\s+PING\s+MATCHES\s+VERSION\s+HOST\s+PORTS\s+CPU\s+MEMORY\s+PID\s+INSTANCE\s+AGE\n/);
+    expect(wide).toMatch(
+      /^ID\s+STATUS\s+PING\s+MATCHES\s+VERSION\s+HOST\s+PORTS\s+CPU\s+MEMORY\s+PID\s+INSTANCE\s+AGE\n/,
+    );
     expect(wide).toMatch(new RegExp(`^${ids[0]}\\s.*\\s${pid}\\s+\\w+\\s+\\S+$`, "m"));
 
     const badSet = await cli("schedulers", "patch", "cli-json", "--set", "image=x");
