@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { chmod } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { MaestroMetrics } from "../adapters/metrics/maestro-metrics.js";
@@ -118,6 +119,8 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
   await loadConfiguredPlugins(config.plugins, plugins, logger);
   const dataDir = resolve(config.dataDir);
   const lock = await lockDataDir(dataDir);
+  // Rooms run as another user must not read the token secret, the embedded database or other rooms' logs.
+  if (config.runtime.process.runAsUser.trim() !== "") await chmod(dataDir, 0o700);
   const metrics = new MaestroMetrics();
   const schedulerStorage = timedStorage(
     metrics,
@@ -317,6 +320,7 @@ async function openRuntime(config: MaestroConfig, dataDir: string, logger: Logge
     dataDir: join(dataDir, "rooms"),
     host: config.runtime.host,
     logger: logger.child({ component: "process-runtime" }),
+    runAsUser: config.runtime.process.runAsUser,
   });
   await runtime.start();
   return runtime;

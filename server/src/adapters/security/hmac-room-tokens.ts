@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { RoomTokens } from "../../core/ports/room-token.js";
 
@@ -35,7 +35,10 @@ export class HmacRoomTokens implements RoomTokens {
 /** Reads the secret kept under the data directory, creating it on first use so tokens survive restarts. */
 export async function loadOrCreateSecret(path: string): Promise<string> {
   try {
-    return (await readFile(path, "utf8")).trim();
+    const secret = (await readFile(path, "utf8")).trim();
+    // A file copied in or made by hand may be readable by others, rooms included: only the server reads it.
+    await chmod(path, 0o600);
+    return secret;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }

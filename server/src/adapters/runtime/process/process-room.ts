@@ -22,6 +22,12 @@ export interface ContainerProcessSpec {
   env: Record<string, string>;
 }
 
+/** Who a room's processes run as (setuid/setgid at spawn; the server must be root to pick another user). */
+export interface RunAs {
+  uid: number;
+  gid: number;
+}
+
 export interface ProcessRoomOptions {
   schedulerName: string;
   roomId: string;
@@ -36,6 +42,12 @@ export interface ProcessRoomOptions {
   logger: Pick<Logger, "warn">;
   /** Called whenever the room's status changes. */
   onChange: () => void;
+  /**
+   * Awaited after each process is spawned, before the next: where the runtime records the pid, so a crash mid-start
+   * leaves no process nobody knows about.
+   */
+  onSpawned?: () => Promise<void>;
+  runAs?: RunAs | undefined;
 }
 
 interface Status {
@@ -109,15 +121,32 @@ export class ProcessRoom {
     return this.opts.ports.map((p) => p.hostPort);
   }
 
+  get runAs(): RunAs | undefined {
+    return this.opts.runAs;
+  }
+
   /** Process groups of the containers still running (each leader's pid is its group id). */
   get processGroups(): number[] {
     return this.processes.flatMap((p) => (p.pid === undefined || p.groupGone ? [] : [p.pid]));
   }
 
-  /** Spawns every container's process; outcomes arrive later through onChange. */
-  start(): void {
+  /**
+   * Spawns the containers' processes one at a time, recording each before the next and yielding to the event loop in
+   * between (a spawn is synchronous: many in one go would stall every request). A stop() meanwhile spawns no more.
+   * Outcomes arrive later through onChange.
+   */
+  async start(): Promise<void> {
     const several = this.processes.length > 1;
-    for (const proc of this.processes) this.spawn(proc, several);
+    for (const proc of this.processes) {
+      if (this.deleting !== undefined) {
+        proc.finished = true;
+        proc.groupGone = true;
+        continue;
+      }
+      this.spawn(proc, several);
+      await this.opts.onSpawned?.();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     this.checkAllExited();
   }
 
@@ -190,6 +219,7 @@ export class ProcessRoom {
         // Own process group, so that a signal to -pid reaches whatever the room starts itself.
         detached: true,
         stdio: ["ignore", "pipe", "pipe"],
+        ...(this.opts.runAs ? { uid: this.opts.runAs.uid, gid: this.opts.runAs.gid } : {}),
       });
     } catch (err) {
       proc.spawnError = err instanceof Error ? err : new Error(String(err));

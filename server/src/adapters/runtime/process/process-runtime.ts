@@ -14,6 +14,7 @@ import { ProcessRoom } from "./process-room.js";
 import { reapLeftovers } from "./reaper.js";
 import { containerEnvironment, validateContainers } from "./room-env.js";
 import { RoomUsageSampler } from "./room-usage-sampler.js";
+import { RoomUsers } from "./run-as.js";
 
 export interface ProcessRuntimeOptions {
   /**
@@ -30,6 +31,8 @@ export interface ProcessRuntimeOptions {
    * (`node examples/game-room/dist/main.js`) means what it means where Maestro was started.
    */
   workingDir?: string;
+  /** `runtime.process.runAsUser`: a user, a uid or a uid range FROM-TO (one uid per room); see RoomUsers. */
+  runAsUser?: string;
 }
 
 /** Longest close() waits between SIGTERM and SIGKILL, so a server shutdown is not held up by long grace periods. */
@@ -53,6 +56,7 @@ export class ProcessRuntime implements Runtime {
   private readonly removals = new Map<ProcessRoom, Promise<void>>();
   private readonly events = new InstanceEventHub();
   private readonly usage = new RoomUsageSampler();
+  private readonly runAs: RoomUsers | undefined;
   private started?: Promise<void>;
   private closed = false;
   private version = 0;
@@ -62,6 +66,7 @@ export class ProcessRuntime implements Runtime {
     this.host = opts.host ?? "127.0.0.1";
     this.workingDir = resolve(opts.workingDir ?? process.cwd());
     this.logger = opts.logger ?? silentLogger;
+    this.runAs = RoomUsers.fromSetting(opts.runAsUser ?? "");
   }
 
   /**
@@ -149,21 +154,24 @@ export class ProcessRuntime implements Runtime {
       containers: containers.map((c) => ({
         name: c.name,
         command: c.command,
-        env: containerEnvironment(c, identity, ports, env),
+        env: this.withHome(containerEnvironment(c, identity, ports, env)),
       })),
       logger: this.logger,
       onChange: () => this.emit(scheduler.name, "updated", processRoom),
+      onSpawned: async () => {
+        try {
+          await writePidFile(dir, processRoom.pidRecord());
+        } catch (err) {
+          this.logger.error({ err, room: room.id }, "cannot write the room's pid file; a crash would leave it running");
+        }
+      },
+      runAs: this.runAs?.take(),
     });
     const schedulerRooms = this.rooms.get(scheduler.name) ?? new Map<string, ProcessRoom>();
     this.rooms.set(scheduler.name, schedulerRooms);
     schedulerRooms.set(room.id, processRoom);
     this.emit(scheduler.name, "added", processRoom);
-    processRoom.start();
-    try {
-      await writePidFile(dir, processRoom.pidRecord());
-    } catch (err) {
-      this.logger.error({ err, room: room.id }, "cannot write the room's pid file; a crash would leave it running");
-    }
+    await processRoom.start();
     return processRoom.instance(String(this.version));
   }
 
@@ -257,6 +265,7 @@ export class ProcessRuntime implements Runtime {
     if (pending) return pending;
     const removal = (async () => {
       await stopped;
+      this.runAs?.release(room.runAs);
       const rooms = this.rooms.get(schedulerName);
       if (rooms?.get(room.id) !== room) return;
       rooms.delete(room.id);
@@ -271,6 +280,11 @@ export class ProcessRuntime implements Runtime {
     this.removals.set(room, removal);
     void removal.finally(() => this.removals.delete(room));
     return removal;
+  }
+
+  private withHome(env: Record<string, string>): Record<string, string> {
+    if (this.runAs) env.HOME = this.runAs.home();
+    return env;
   }
 
   private emit(schedulerName: string, type: InstanceEvent["type"], room: ProcessRoom): void {
