@@ -20,6 +20,11 @@ export function runtimeWatcherModule(ctx: MaestroContext): MaestroModule {
       let scheduler: Scheduler = await ctx.schedulerStorage.getScheduler(schedulerName, { signal });
       let loadedAt = Date.now();
       if (ctx.runtime.mitigateDisruption) keepDisruptionBudget(ctx, schedulerName, signal, log);
+      // Rooms recorded before this start whose instance the runtime no longer has (a crash and restart took them):
+      // out of allocation now, not when their ping times out.
+      await ctx.roomManager.forgetGoneRooms(schedulerName, { signal }).catch((err: unknown) => {
+        if (!signal.aborted) log.warn({ err }, "could not reconcile recorded rooms with the runtime");
+      });
       for await (const event of ctx.runtime.watch(schedulerName, { signal })) {
         try {
           // A deletion needs no scheduler, and arrives after the scheduler itself is gone when it is being deleted.

@@ -83,6 +83,13 @@ export function workerModule(ctx: MaestroContext): MaestroModule {
         if (await completeSchedulerCreation(schedulerName, creation, { signal: owned })) {
           log.warn({}, "queued the create_scheduler operation its API call did not get to queue");
         }
+        // The previous owner died or lost the scheduler: rooms of its runtime that this runtime does not list are
+        // gone or unmanaged, so they leave allocation now instead of when their pings time out.
+        await ctx.roomManager
+          .forgetGoneRooms(schedulerName, { signal: owned, takeover: true })
+          .catch((err: unknown) => {
+            if (!owned.aborted) log.warn({ err }, "could not reconcile the scheduler's rooms at takeover");
+          });
         await recoverAbandonedOperations(schedulerName, recoveryDeps, owned);
         const loop = runOwnedScheduler(ctx, schedulerName, owned, draining.signal);
         loops.add(loop);

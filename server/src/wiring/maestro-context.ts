@@ -292,6 +292,7 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
     ],
     async close() {
       await eventsService.close();
+      await forgetRoomsOnShutdown(roomManager, schedulerStorage, runtime, logger);
       await runtime.close();
       await ops.close();
       redis.close();
@@ -324,6 +325,28 @@ async function openRuntime(config: MaestroConfig, dataDir: string, logger: Logge
   });
   await runtime.start();
   return runtime;
+}
+
+/**
+ * A clean shutdown stops the process runtime's rooms: their records go first, so no matchmaker is handed a room that is
+ * about to stop (they would otherwise stay allocatable until their ping timed out). Bounded: a storage outage must
+ * not hold the shutdown.
+ */
+async function forgetRoomsOnShutdown(
+  roomManager: RoomManager,
+  schedulers: SchedulerStorage,
+  runtime: Runtime,
+  logger: Logger,
+): Promise<void> {
+  if (runtime.identity === undefined) return;
+  const signal = AbortSignal.timeout(5_000);
+  try {
+    for (const name of await schedulers.listSchedulerNames({ signal })) {
+      await roomManager.forgetOwnRooms(name, { signal });
+    }
+  } catch (err) {
+    logger.warn({ err }, "could not remove the records of this server's rooms before stopping them");
+  }
 }
 
 /** Operations, their queue, leases, cancel signals and ownership claims: in this process, or shared through Redis. */

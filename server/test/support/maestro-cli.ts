@@ -27,9 +27,10 @@ export interface MaestroCli {
 export async function startMaestroCli(
   modules: string[],
   settings: Record<string, string | number>,
-  ports: { management?: number; rooms?: number } = {},
+  ports: { management?: number; rooms?: number; dataDir?: string } = {},
 ): Promise<MaestroCli> {
-  const dataDir = await mkdtemp(join(tmpdir(), "maestro-cli-"));
+  // A given data directory is the caller's (e.g. to restart on it): stop() leaves it.
+  const dataDir = ports.dataDir ?? (await mkdtemp(join(tmpdir(), "maestro-cli-")));
   const management = ports.management ?? (await freePort());
   const rooms = ports.rooms ?? (await freePort());
   const internal = await freePort();
@@ -83,7 +84,7 @@ export async function startMaestroCli(
         child.kill("SIGTERM");
         await exited;
       }
-      await rm(dataDir, { recursive: true, force: true });
+      if (ports.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -57,6 +57,8 @@ export interface Instance {
   resourceVersion?: string | undefined;
   /** Process ids of the room's processes, one per container: what `kill <pid>` needs (process runtime only). */
   pids?: number[] | undefined;
+  /** The `identity` of the runtime that runs it, for runtimes whose rooms die with their server. */
+  owner?: string | undefined;
 }
 
 export interface InstanceAddress {

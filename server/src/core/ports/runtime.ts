@@ -24,6 +24,12 @@ export interface RoomEnvironment {
 /** Where and how rooms run: pods on Kubernetes, child processes on this machine. */
 export interface Runtime {
   readonly name: string;
+  /**
+   * Set by runtimes whose rooms live and die with this server (the process runtime: one per data directory). Their
+   * instances carry it as `owner`, so after a restart the runtime's absence of a room proves the room gone. Runtimes
+   * that list every room of a scheduler wherever it runs (Kubernetes) leave it out: their list is the whole truth.
+   */
+  readonly identity?: string | undefined;
   /** Prepares the scheduler's home (namespace, working directory). Throws already_exists if it is there. */
   createScheduler(scheduler: Scheduler, opts?: CallOptions): Promise<void>;
   /** Removes the scheduler's home and every room still in it; no error when absent. */

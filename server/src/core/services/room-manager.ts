@@ -122,6 +122,50 @@ export class RoomManager {
     return true;
   }
 
+  /**
+   * Forgets rooms whose instance the runtime proves gone, taking them out of allocation first: stored instances the
+   * runtime does not list, when the runtime's list is the whole truth for them (no runtime identity, or the runtime's
+   * own rooms), or with `takeover` (this replica just took the scheduler over, and the previous owner's rooms died or
+   * are no longer managed). Run at runtime-watcher start, at scheduler takeover and on clean shutdown.
+   * Returns the ids forgotten.
+   */
+  async forgetGoneRooms(schedulerName: string, opts: CallOptions & { takeover?: boolean } = {}): Promise<string[]> {
+    const { instances, runtime } = this.deps;
+    // Stored first: an instance stored before the runtime's list was taken is in that list unless it is gone.
+    const stored = await instances.listInstances(schedulerName, opts);
+    if (stored.length === 0) return [];
+    const live = new Set((await runtime.listInstances(schedulerName, opts)).map((i) => i.id));
+    const gone = stored.filter(
+      (i) =>
+        !live.has(i.id) && (opts.takeover === true || runtime.identity === undefined || i.owner === runtime.identity),
+    );
+    for (const instance of gone) {
+      await this.deps.rooms.claimForRemoval(schedulerName, instance.id, { kind: "any" }, opts);
+      await this.cleanRoomState(schedulerName, instance.id, opts);
+    }
+    if (gone.length > 0) {
+      this.deps.logger.info(
+        { scheduler: schedulerName, rooms: gone.length },
+        "forgot rooms whose instances the runtime no longer has",
+      );
+    }
+    return gone.map((i) => i.id);
+  }
+
+  /**
+   * Clean shutdown of a runtime whose rooms die with this server: stops the rooms and removes their records, so none
+   * stays allocatable until its ping times out. Rooms on other runtimes (Kubernetes) outlive the server and stay.
+   */
+  async forgetOwnRooms(schedulerName: string, opts: CallOptions = {}): Promise<void> {
+    const { instances, runtime } = this.deps;
+    if (runtime.identity === undefined) return;
+    for (const instance of await instances.listInstances(schedulerName, opts)) {
+      if (instance.owner !== runtime.identity) continue;
+      await this.deps.rooms.claimForRemoval(schedulerName, instance.id, { kind: "any" }, opts);
+      await this.cleanRoomState(schedulerName, instance.id, opts);
+    }
+  }
+
   /** Removes every record of a room the runtime no longer has. */
   async cleanRoomState(schedulerName: string, roomId: string, opts: CallOptions = {}): Promise<void> {
     const instance = await this.deps.instances.getInstance(schedulerName, roomId, opts);

@@ -36,6 +36,8 @@ export interface ProcessRoomOptions {
   /** Working directory of the room's processes. */
   cwd: string;
   host: string;
+  /** The runtime's identity, copied into every instance of the room. */
+  owner?: string | undefined;
   ports: readonly AllocatedPort[];
   graceSeconds: number;
   containers: readonly ContainerProcessSpec[];
@@ -172,6 +174,7 @@ export class ProcessRoom {
       },
       resourceVersion,
       pids: this.processes.flatMap((p) => (p.pid === undefined ? [] : [p.pid])),
+      ...(this.opts.owner === undefined ? {} : { owner: this.opts.owner }),
     };
   }
 

@@ -1,4 +1,5 @@
 import { access, constants, mkdir, rm } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { GameRoom, Instance, InstanceEvent } from "../../../core/entities/game-room.js";
 import type { RoomUsage } from "../../../core/entities/room-usage.js";
@@ -47,6 +48,8 @@ const safeName = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  */
 export class ProcessRuntime implements Runtime {
   readonly name = "process";
+  /** One data directory holds the rooms of one server at a time (the data-dir lock), on one host. */
+  readonly identity: string;
   private readonly dataDir: string;
   private readonly host: string;
   private readonly workingDir: string;
@@ -63,6 +66,7 @@ export class ProcessRuntime implements Runtime {
 
   constructor(opts: ProcessRuntimeOptions) {
     this.dataDir = resolve(opts.dataDir);
+    this.identity = `process:${hostname()}:${this.dataDir}`;
     this.host = opts.host ?? "127.0.0.1";
     this.workingDir = resolve(opts.workingDir ?? process.cwd());
     this.logger = opts.logger ?? silentLogger;
@@ -149,6 +153,7 @@ export class ProcessRuntime implements Runtime {
       dir,
       cwd: this.workingDir,
       host: this.host,
+      owner: this.identity,
       ports,
       graceSeconds: scheduler.spec.terminationGracePeriodSeconds,
       containers: containers.map((c) => ({
