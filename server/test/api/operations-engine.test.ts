@@ -43,6 +43,26 @@ describe.each(backends)("operations engine with operations in %s", (_name, backe
     await stopBackend?.();
   });
 
+  it("recovers an operation whose lease lapsed while this replica owns the scheduler, without waiting for a takeover", async () => {
+    // What a replica that froze mid-operation leaves behind: in progress, with a lease nobody renews.
+    const now = new Date();
+    const stranded = {
+      id: `stranded-${now.getTime()}`,
+      schedulerName: S,
+      definitionName: "test_operation",
+      status: "in_progress" as const,
+      input: { sleepSeconds: 60 },
+      createdAt: now,
+      executionHistory: [{ createdAt: now, event: "Created" }],
+    };
+    await maestro.context.operationStorage.createOperation(stranded);
+    await maestro.context.leases.grantLease(S, stranded.id, 200, { owner: "a-frozen-replica" });
+    const ended = await until(stranded.id, "error");
+    expect(ended.executionHistory.map((e: { event: string }) => e.event)).toContain(
+      "Operation lease expired: its worker stopped while running it",
+    );
+  });
+
   it("lists pending, active and final operations; leases are visible and renewed; cancel ends both canceled", async () => {
     const running = await enqueue(60);
     const waiting = await enqueue(60);
