@@ -1,8 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { MaestroError } from "../../src/core/errors.js";
 import type { AnyOperationDefinition } from "../../src/core/operations/definition.js";
 import { silentLogger } from "../../src/core/ports/logger.js";
+import type { LeaseStorage } from "../../src/core/ports/operation-storage.js";
 import { OperationLeaseLost } from "../../src/core/services/operation-manager.js";
 import { recoverAbandonedOperations } from "../../src/core/services/operation-recovery.js";
+import { OperationWorker } from "../../src/core/services/operation-worker.js";
 import { CoreHarness, untilAborted, waitFor } from "../support/core-harness.js";
 
 const S = "fenced-scheduler";
@@ -83,5 +86,39 @@ describe("fenced operation leases", () => {
     // Rolled back once, by the replica that recovered it; the old holder leaves it alone.
     expect(seen.rolledBack).toBe(1);
     expect(await h.leases.getLease(S, op.id)).toBeUndefined();
+  });
+
+  it("aborts the operation when no renewal gets through for a whole TTL (storage unreachable), without writing", async () => {
+    const unreachable = new Proxy(h.leases, {
+      get(target, prop, receiver) {
+        if (prop === "renewLease") return async () => Promise.reject(new MaestroError("unavailable", "redis is down"));
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    }) as LeaseStorage;
+    const stop = new AbortController();
+    const worker = new OperationWorker(S, {
+      operations: h.operationStorage,
+      queue: h.queue,
+      leases: unreachable,
+      registry: h.registry,
+      running: h.operationManager.running,
+      clock: h.clock,
+      logger: silentLogger,
+      leaseTtlMs: 200,
+      leaseRenewIntervalMs: 40,
+    });
+    const run = worker.run(stop.signal);
+    try {
+      const op = await h.operationManager.enqueue(S, "block", {});
+      await waitFor(() => seen.reason !== undefined, "the operation to be aborted");
+      expect(seen.reason).toBeInstanceOf(OperationLeaseLost);
+      // It stops there: no rollback, no final status; recovery decides once the lease has expired.
+      expect(seen.rolledBack).toBe(0);
+      expect((await h.operationStorage.getOperation(S, op.id))?.status).toBe("in_progress");
+    } finally {
+      stop.abort();
+      await run;
+    }
   });
 });
