@@ -5,6 +5,7 @@ import {
   AppsV1Api,
   type ConfigurationOptions,
   CoreV1Api,
+  CustomObjectsApi,
   KubeConfig,
   Observable,
   PolicyV1Api,
@@ -174,6 +175,7 @@ export class KubeApi {
   readonly policy: PolicyV1Api;
   readonly apps: AppsV1Api;
   readonly version: VersionApi;
+  readonly custom: CustomObjectsApi;
   private readonly bucket: TokenBucket;
   private readonly timeoutMs: number;
   private readonly attempts: number;
@@ -185,6 +187,7 @@ export class KubeApi {
     this.policy = this.kc.makeApiClient(PolicyV1Api);
     this.apps = this.kc.makeApiClient(AppsV1Api);
     this.version = this.kc.makeApiClient(VersionApi);
+    this.custom = this.kc.makeApiClient(CustomObjectsApi);
     this.bucket = new TokenBucket(opts.qps ?? 100, opts.burst ?? 200);
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.attempts = Math.max(1, opts.attempts ?? 6);

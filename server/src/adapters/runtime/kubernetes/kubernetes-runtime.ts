@@ -1,6 +1,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { abortableSleep } from "../../../core/delay.js";
 import type { GameRoom, Instance, InstanceEvent } from "../../../core/entities/game-room.js";
+import type { RoomUsage } from "../../../core/entities/room-usage.js";
 import type { Scheduler } from "../../../core/entities/scheduler.js";
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
@@ -10,6 +11,7 @@ import { disruptionBudget, minAvailable } from "./disruption-budget.js";
 import { KubeApi, type KubeApiOptions } from "./kube-api.js";
 import { buildPod, HERITAGE_LABEL, HERITAGE_VALUE, MANAGED_BY_LABEL, validatePodInputs } from "./pod-spec.js";
 import { podToInstance } from "./pod-status.js";
+import { type PodUsage, parseKubeletSummary, parsePodMetricsList, podRequests } from "./pod-usage.js";
 import { PodWatch } from "./pod-watch.js";
 
 export interface KubernetesRuntimeOptions extends KubeApiOptions {
@@ -20,6 +22,8 @@ export interface KubernetesRuntimeOptions extends KubeApiOptions {
 
 /** Read-and-replace rounds of the disruption budget before a 409 Conflict is given up on. */
 const MAX_CONFLICT_RETRIES = 30;
+/** Kubelets refresh their CPU figures every ~10 s; asking more often than this only adds load. */
+const SUMMARY_TTL_MS = 5_000;
 
 /** A namespace or pod name Kubernetes accepts (DNS-1123 label); checked here so the message names the field. */
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -34,6 +38,8 @@ export class KubernetesRuntime implements Runtime {
   /** Host ports of pods created here that the watch has not shown yet: portsInUse must not miss them. */
   private readonly fresh = new Map<string, { ports: number[]; at: number }>();
   private closed = false;
+  /** Kubelet summaries by node, reused for a few seconds: every autoscaled scheduler on a node asks each tick. */
+  private readonly summaries = new Map<string, { at: number; pods: Promise<Map<string, PodUsage>> }>();
 
   constructor(opts: KubernetesRuntimeOptions = {}) {
     this.api = new KubeApi(opts);
@@ -166,6 +172,84 @@ export class KubernetesRuntime implements Runtime {
       opts.signal,
     );
     return Promise.all(list.items.map(async (pod) => podToInstance(pod, await this.watcher.node(pod))));
+  }
+
+  /**
+   * Each room pod's CPU and memory from the kubelet of its node (summary API through the API server's node proxy),
+   * falling back to metrics.k8s.io where the node proxy is not allowed; requests come from the pods' own specs.
+   */
+  async roomUsage(scheduler: Scheduler, opts: CallOptions = {}): Promise<RoomUsage[]> {
+    this.checkOpen(opts);
+    if (!dnsLabel.test(scheduler.name)) return [];
+    const namespace = scheduler.name;
+    const list = await this.api.call(
+      `pods of ${namespace}`,
+      (c) => this.api.core.listNamespacedPod({ namespace, labelSelector: `${HERITAGE_LABEL}=${HERITAGE_VALUE}` }, c),
+      opts.signal,
+    );
+    const pods = list.items.filter((p) => p.metadata?.name && p.spec?.nodeName && p.status?.phase === "Running");
+    const nodes = [...new Set(pods.map((p) => p.spec?.nodeName as string))];
+    const usage = new Map<string, PodUsage>();
+    let failures = 0;
+    for (const node of nodes) {
+      try {
+        for (const [k, v] of await this.nodeSummary(node, opts.signal)) usage.set(k, v);
+      } catch (err) {
+        if (opts.signal?.aborted) throw err;
+        failures++;
+      }
+    }
+    if (failures > 0 && nodes.length > 0) {
+      // The node proxy needs `nodes/proxy` RBAC; metrics-server only needs metrics.k8s.io, so try that instead.
+      for (const [k, v] of await this.podMetrics(namespace, opts.signal).catch(() => new Map<string, PodUsage>())) {
+        if (!usage.has(k)) usage.set(k, v);
+      }
+    }
+    const now = new Date();
+    return pods.flatMap((pod) => {
+      const name = pod.metadata?.name as string;
+      const u = usage.get(`${namespace}/${name}`);
+      if (!u) return [];
+      const requests = podRequests(pod);
+      return [
+        {
+          roomId: name,
+          cpuMillicores: u.cpuMillicores,
+          memoryBytes: u.memoryBytes,
+          cpuRequestMillicores: requests.cpuMillicores,
+          memoryRequestBytes: requests.memoryBytes,
+          sampledAt: now,
+        },
+      ];
+    });
+  }
+
+  private nodeSummary(node: string, signal?: AbortSignal): Promise<Map<string, PodUsage>> {
+    const cached = this.summaries.get(node);
+    if (cached && Date.now() - cached.at < SUMMARY_TTL_MS) return cached.pods;
+    const pods = this.api
+      .call(
+        `kubelet summary of node ${node}`,
+        (c) => this.api.core.connectGetNodeProxyWithPath({ name: node, path: "stats/summary" }, c),
+        signal,
+      )
+      .then((body) => parseKubeletSummary(typeof body === "string" ? JSON.parse(body) : body));
+    this.summaries.set(node, { at: Date.now(), pods });
+    pods.catch(() => this.summaries.delete(node));
+    return pods;
+  }
+
+  private async podMetrics(namespace: string, signal?: AbortSignal): Promise<Map<string, PodUsage>> {
+    const list = await this.api.call(
+      `pod metrics of ${namespace}`,
+      (c) =>
+        this.api.custom.listNamespacedCustomObject(
+          { group: "metrics.k8s.io", version: "v1beta1", namespace, plural: "pods" },
+          c,
+        ),
+      signal,
+    );
+    return parsePodMetricsList(list);
   }
 
   watch(schedulerName: string, opts: Required<CallOptions>): AsyncIterable<InstanceEvent> {
