@@ -1,5 +1,7 @@
 import { Gauge } from "prom-client";
+import { clamp } from "../core/autoscaling/autoscaler.js";
 import { instanceStatuses, roomStatusNames } from "../core/entities/game-room.js";
+import { type RoomUsage, resourceUtilization } from "../core/entities/room-usage.js";
 import type { MaestroContext } from "../wiring/maestro-context.js";
 import type { MaestroModule } from "./module.js";
 
@@ -28,7 +30,32 @@ export function metricsReporterModule(ctx: MaestroContext): MaestroModule & { re
   const fixedBuffer = gauge("maestro_worker_fixed_buffer", "fixedBuffer amount (0 without that policy).");
   const currentRooms = gauge("maestro_worker_current_rooms", "Rooms not terminating and not in error.");
   const desiredRooms = gauge("maestro_worker_desired_rooms", "Rooms the scheduler should have (replicas or policy).");
+  const cpuUtilization = gauge(
+    "maestro_worker_cpu_utilization",
+    "Σ rooms' CPU / Σ their CPU requests (what cpu triggers compare with usage/100); absent when unmeasured.",
+  );
+  const memoryUtilization = gauge(
+    "maestro_worker_memory_utilization",
+    "Σ rooms' memory / Σ their memory requests (what memory triggers compare with usage/100); absent when unmeasured.",
+  );
+  const perRoom = ["game", "scheduler", "room"] as const;
+  const roomCpu = new Gauge({
+    name: "maestro_room_cpu_millicores",
+    help: "CPU one room uses now, in millicores.",
+    labelNames: perRoom,
+    registers,
+  });
+  const roomMemory = new Gauge({
+    name: "maestro_room_memory_bytes",
+    help: "Memory one room uses now (process RSS, pod working set).",
+    labelNames: perRoom,
+    registers,
+  });
   const all = [
+    cpuUtilization,
+    memoryUtilization,
+    roomCpu,
+    roomMemory,
     ...Object.values(gru),
     ...Object.values(inst),
     runningMatches,
@@ -47,9 +74,11 @@ export function metricsReporterModule(ctx: MaestroContext): MaestroModule & { re
     const sets: Array<() => void> = [];
     for (const s of schedulers) {
       const labels = { game: s.game, scheduler: s.name };
-      const [rooms, instances] = await Promise.all([
+      const [rooms, instances, usage] = await Promise.all([
         ctx.rooms.listRooms(s.name, { signal }),
         ctx.instances.listInstances(s.name, { signal }),
+        // A runtime that cannot measure now leaves the usage series out rather than failing the scrape.
+        (ctx.runtime.roomUsage?.(s, { signal }) ?? Promise.resolve([])).catch((): RoomUsage[] => []),
       ]);
       const byStatus = Object.fromEntries(roomStatusNames.map((st) => [st, 0])) as Record<string, number>;
       let matches = 0;
@@ -60,14 +89,18 @@ export function metricsReporterModule(ctx: MaestroContext): MaestroModule & { re
       const byInstance = Object.fromEntries(instanceStatuses.map((st) => [st, 0])) as Record<string, number>;
       for (const i of instances) byInstance[i.status.type] = (byInstance[i.status.type] ?? 0) + 1;
       let desired = s.roomsReplicas;
+      const current = rooms.length - (byStatus.terminating ?? 0) - (byStatus.error ?? 0);
       if (s.autoscaling?.enabled) {
         try {
-          desired = ctx.autoscaler.decide(s, rooms, ctx.clock.now()).desired;
+          // metricsTriggers decides from its point history on the health controller's runs, not on scrapes.
+          desired =
+            s.autoscaling.policy.type === "metricsTriggers"
+              ? clamp(current, s.autoscaling.min, s.autoscaling.max)
+              : ctx.autoscaler.decide(s, rooms, ctx.clock.now()).desired;
         } catch {
           // A policy with bad parameters: the health controller reports it; keep the replicas figure here.
         }
       }
-      const current = rooms.length - (byStatus.terminating ?? 0) - (byStatus.error ?? 0);
       const params = s.autoscaling?.enabled ? s.autoscaling.policy.parameters : undefined;
       sets.push(() => {
         for (const st of roomStatusNames) gru[st]!.set(labels, byStatus[st] ?? 0);
@@ -78,6 +111,14 @@ export function metricsReporterModule(ctx: MaestroContext): MaestroModule & { re
         fixedBuffer.set(labels, params?.fixedBuffer?.amount ?? 0);
         currentRooms.set(labels, current);
         desiredRooms.set(labels, desired);
+        const cpu = resourceUtilization(usage, "cpu");
+        const memory = resourceUtilization(usage, "memory");
+        if (cpu !== undefined) cpuUtilization.set(labels, cpu);
+        if (memory !== undefined) memoryUtilization.set(labels, memory);
+        for (const u of usage) {
+          roomCpu.set({ ...labels, room: u.roomId }, u.cpuMillicores);
+          roomMemory.set({ ...labels, room: u.roomId }, u.memoryBytes);
+        }
       });
     }
     // Swapped in one synchronous step: a deleted scheduler's series disappear, a scrape never sees half an update.

@@ -40,6 +40,26 @@ describe("/metrics on the internal port", () => {
     expect(metricValue(samples, "process_resident_memory_bytes")).toBeGreaterThan(0);
   }, 60_000);
 
+  it("reports each room's CPU and memory, and the scheduler's usage over its requests", async () => {
+    const rooms = (await http(maestro.managementUrl, "GET", `/schedulers/${S}/rooms`)).json.rooms as { id: string }[];
+    const samples = await eventually(
+      async () => {
+        const m = await scrape(maestro.urls.internalApi);
+        return rooms.every((r) => metricValue(m, "maestro_room_memory_bytes", { ...labels, room: r.id }) !== undefined)
+          ? m
+          : false;
+      },
+      { what: "a memory series per room", timeoutMs: 20_000, intervalMs: 300 },
+    );
+    for (const r of rooms) {
+      expect(metricValue(samples, "maestro_room_memory_bytes", { ...labels, room: r.id })).toBeGreaterThan(0);
+      expect(metricValue(samples, "maestro_room_cpu_millicores", { ...labels, room: r.id })).toBeGreaterThanOrEqual(0);
+    }
+    // Two node processes hold far more than 0 and, being idle, use a small share of their 100m CPU requests each.
+    expect(metricValue(samples, "maestro_worker_memory_utilization", labels)).toBeGreaterThan(0);
+    expect(metricValue(samples, "maestro_worker_cpu_utilization", labels)).toBeGreaterThanOrEqual(0);
+  });
+
   it("counts HTTP requests by route template, for both APIs", async () => {
     const route = "/schedulers/:scheduler_name";
     const key = { service: "management-api", method: "GET", route, code: "200" };
