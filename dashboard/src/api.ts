@@ -14,7 +14,16 @@ export interface Session {
 
 export interface RoomHistory {
   intervalSeconds: number;
-  samples: { at: string; counts: Partial<Record<string, number>> }[];
+  samples: { at: string; counts: Partial<Record<string, number>>; usage?: UsageTotals }[];
+}
+
+/** The measured rooms' CPU (millicores) and memory (bytes), and what they request, summed. */
+export interface UsageTotals {
+  rooms: number;
+  cpuMillicores: number;
+  memoryBytes: number;
+  cpuRequestMillicores: number;
+  memoryRequestBytes: number;
 }
 
 /** An error to show as is: what went wrong in words, for operators. */

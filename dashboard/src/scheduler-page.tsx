@@ -6,6 +6,7 @@ import { OperationsPanel } from "./operations-panel.js";
 import { RoomsTable } from "./rooms-table.js";
 import { ScaleControl } from "./scale-control.js";
 import { SettingsPanel } from "./settings-panel.js";
+import { UsageChart } from "./usage-chart.js";
 import { usePoll } from "./use-poll.js";
 import { VersionsPanel } from "./versions-panel.js";
 
@@ -79,6 +80,8 @@ export function SchedulerPage({ session, name }: { session: Session; name: strin
           <h2>Rooms by status, last hour</h2>
           <ErrorNote error={history.error} />
           <HistoryChart history={history.data} />
+          <h2>CPU and memory over requests, last hour</h2>
+          <UsageChart history={history.data} />
           <div class="columns">
             <OperationsPanel
               session={session}

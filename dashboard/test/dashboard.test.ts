@@ -140,6 +140,15 @@ describe("dashboard in a real browser against maestro start", () => {
     expect(page.pageErrors).toEqual([]);
   });
 
+  it("draws the rooms' CPU and memory over their requests on the scheduler page", async () => {
+    const page = await pageFor(browser, "usage-history");
+    await page.goto(`${maestro.managementUrl}/ui/#/schedulers/${SCHEDULER}`);
+    // The process runtime measures every room, so the memory line has points from the first samples on.
+    await page.locator('[data-testid="usage-history"] polyline[data-series="memory"][points*=","]').waitFor();
+    expect(await page.locator('[data-testid="usage-history"] figcaption').textContent()).toMatch(/memory \d+%/);
+    expect(page.pageErrors).toEqual([]);
+  });
+
   it("cancel from the UI ends an in-progress operation canceled", async () => {
     // A minor version first, so the versions panel has a change to show.
     const minor = await api(maestro.managementUrl, "PATCH", `/schedulers/${SCHEDULER}`, { maxSurge: "2" });

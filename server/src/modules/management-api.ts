@@ -59,11 +59,15 @@ export function managementApiModule(ctx: MaestroContext): MaestroModule & { url?
           description: "Management API (schedulers, operations, rooms) and the rooms API game rooms call.",
         }),
       );
+      const roomUsage = ctx.runtime.roomUsage?.bind(ctx.runtime);
       const history = new RoomHistorySampler({
         rooms: ctx.rooms,
         schedulers: ctx.schedulerStorage,
         clock: ctx.clock,
         logger,
+        usage:
+          roomUsage &&
+          (async (name, signal) => roomUsage(await ctx.schedulerStorage.getScheduler(name, { signal }), { signal })),
       });
       registerDashboardRoutes(app, { authorizer, history });
       mod.url = await listen(app, host, ctx.config.managementApi.port);

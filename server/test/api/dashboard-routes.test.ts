@@ -100,6 +100,53 @@ describe("dashboard routes", () => {
     expect((await app.inject("/ui/api/schedulers/x/room-history")).statusCode).toBe(401);
   });
 
+  it("adds the rooms' summed CPU and memory to each sample when the runtime measures them", async () => {
+    rooms = new MemoryRoomStorage();
+    names = ["alpha"];
+    now = new Date("2026-01-01T10:00:00Z");
+    let busy = 0;
+    const history = new RoomHistorySampler({
+      rooms,
+      schedulers: { listSchedulerNames: async () => names },
+      clock: { now: () => now },
+      logger: silentLogger,
+      usage: async (name) =>
+        name !== "alpha"
+          ? []
+          : ["a1", "a2"].map((roomId, i) => ({
+              roomId,
+              cpuMillicores: i === 0 ? busy : 5,
+              memoryBytes: 50 * 2 ** 20,
+              cpuRequestMillicores: 100,
+              memoryRequestBytes: 64 * 2 ** 20,
+              sampledAt: now,
+            })),
+    });
+    await history.sample();
+    busy = 300;
+    now = new Date("2026-01-01T10:00:10Z");
+    const samples = await history.history("alpha");
+    expect(samples.map((x) => x.usage)).toEqual([
+      {
+        rooms: 2,
+        cpuMillicores: 5,
+        memoryBytes: 100 * 2 ** 20,
+        cpuRequestMillicores: 200,
+        memoryRequestBytes: 128 * 2 ** 20,
+      },
+      {
+        rooms: 2,
+        cpuMillicores: 305,
+        memoryBytes: 100 * 2 ** 20,
+        cpuRequestMillicores: 200,
+        memoryRequestBytes: 128 * 2 ** 20,
+      },
+    ]);
+    names = ["beta"];
+    await history.sample();
+    expect((await history.history("beta"))[0]?.usage).toBeUndefined();
+  });
+
   it("keeps an hour of room counts per scheduler and ends the history with the present", async () => {
     rooms = new MemoryRoomStorage();
     names = ["alpha", "beta"];

@@ -1,4 +1,5 @@
 import type { RoomStatusName } from "../../core/entities/game-room.js";
+import type { RoomUsage } from "../../core/entities/room-usage.js";
 import type { Clock } from "../../core/ports/clock.js";
 import type { Logger } from "../../core/ports/logger.js";
 import type { RoomStorage } from "../../core/ports/room-storage.js";
@@ -9,6 +10,16 @@ export interface RoomHistorySample {
   at: string;
   /** Rooms per status; statuses with no room are left out. */
   counts: Partial<Record<RoomStatusName, number>>;
+  /** Sums over the rooms the runtime measured; absent when it measured none (or cannot measure). */
+  usage?: UsageTotals | undefined;
+}
+
+export interface UsageTotals {
+  rooms: number;
+  cpuMillicores: number;
+  memoryBytes: number;
+  cpuRequestMillicores: number;
+  memoryRequestBytes: number;
 }
 
 export interface RoomHistoryOptions {
@@ -16,6 +27,8 @@ export interface RoomHistoryOptions {
   schedulers: Pick<SchedulerStorage, "listSchedulerNames">;
   clock: Clock;
   logger: Logger;
+  /** The rooms' CPU and memory now; without it samples carry room counts only. */
+  usage?: ((schedulerName: string, signal?: AbortSignal) => Promise<RoomUsage[]>) | undefined;
   /** @defaultValue 10 000 */
   intervalMs?: number;
   /** @defaultValue one hour */
@@ -78,9 +91,27 @@ export class RoomHistorySampler {
   }
 
   private async current(name: string, signal?: AbortSignal): Promise<RoomHistorySample> {
-    const all = await this.opts.rooms.countByStatus(name, { signal });
+    const [all, usage] = await Promise.all([
+      this.opts.rooms.countByStatus(name, { signal }),
+      // A runtime that cannot measure now leaves a gap in the usage line, not in the room counts.
+      this.opts.usage?.(name, signal).catch(() => undefined),
+    ]);
     const counts: Partial<Record<RoomStatusName, number>> = {};
     for (const [status, n] of Object.entries(all) as [RoomStatusName, number][]) if (n > 0) counts[status] = n;
-    return { at: this.opts.clock.now().toISOString(), counts };
+    const sample: RoomHistorySample = { at: this.opts.clock.now().toISOString(), counts };
+    if (usage && usage.length > 0) sample.usage = totals(usage);
+    return sample;
   }
+}
+
+function totals(usage: readonly RoomUsage[]): UsageTotals {
+  const t: UsageTotals = { rooms: 0, cpuMillicores: 0, memoryBytes: 0, cpuRequestMillicores: 0, memoryRequestBytes: 0 };
+  for (const u of usage) {
+    t.rooms++;
+    t.cpuMillicores += u.cpuMillicores;
+    t.memoryBytes += u.memoryBytes;
+    t.cpuRequestMillicores += u.cpuRequestMillicores;
+    t.memoryRequestBytes += u.memoryRequestBytes;
+  }
+  return t;
 }
