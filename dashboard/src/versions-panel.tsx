@@ -80,18 +80,24 @@ export function VersionsPanel({ session, scheduler, versions, canAct, onAction }
       </table>
       {chosen && (
         <div class="diff" data-testid="version-diff">
-          <h3>
-            Changes in {chosen} from{" "}
-            <select value={against ?? ""} onChange={(e) => setBase((e.currentTarget as HTMLSelectElement).value)}>
-              {versions
-                .filter((v) => v.version !== chosen)
-                .map((v) => (
-                  <option key={v.version} value={v.version}>
-                    {v.version}
-                  </option>
-                ))}
-            </select>
-          </h3>
+          {versions.length < 2 ? (
+            // A single version has nothing to be compared with: no empty "from" list.
+            <h3>Changes in {chosen}</h3>
+          ) : (
+            <h3>
+              Changes in {chosen} from{" "}
+              <select value={against ?? ""} onChange={(e) => setBase((e.currentTarget as HTMLSelectElement).value)}>
+                {!against && <option value="">(pick a version)</option>}
+                {versions
+                  .filter((v) => v.version !== chosen)
+                  .map((v) => (
+                    <option key={v.version} value={v.version}>
+                      {v.version}
+                    </option>
+                  ))}
+              </select>
+            </h3>
+          )}
           {!against && <p class="muted">The first version: nothing to compare with.</p>}
           {against && !diff && <p class="muted">Comparing…</p>}
           {diff && "error" in diff && <p class="error">{diff.error}</p>}

@@ -137,6 +137,15 @@ describe("dashboard in a real browser against maestro start", () => {
     // The history chart and the settings are there too.
     await page.locator('[data-testid="room-history"] rect').first().waitFor();
     expect(await page.locator('[data-testid="settings"]').textContent()).toContain("Not configured");
+    // One version only: no empty "Changes in v1.0.0 from [ ]" list.
+    const diff = page.locator('[data-testid="version-diff"]');
+    await diff.getByText("The first version: nothing to compare with.").waitFor();
+    expect(await diff.locator("h3").textContent()).toBe("Changes in v1.0.0");
+    expect(await diff.locator("select").count()).toBe(0);
+    // The tab has an icon, and the root /favicon.ico browsers ask for is no 404.
+    expect(await page.locator('link[rel="icon"]').getAttribute("href")).toBe("/ui/favicon.svg");
+    const icon = await fetch(`${maestro.managementUrl}/favicon.ico`);
+    expect([icon.status, icon.headers.get("content-type")]).toEqual([200, "image/svg+xml"]);
     expect(page.pageErrors).toEqual([]);
   });
 

@@ -45,6 +45,7 @@ describe("dashboard routes", () => {
     await mkdir(join(dist, "assets"), { recursive: true });
     await writeFile(join(dist, "index.html"), "<!doctype html><title>Maestro</title>");
     await writeFile(join(dist, "assets", "index-abc123.js"), "console.log(1)");
+    await writeFile(join(dist, "favicon.svg"), "<svg/>");
     await writeFile(join(root, "secret.txt"), "not for the web");
   });
   afterAll(async () => {
@@ -71,6 +72,12 @@ describe("dashboard routes", () => {
     expect(asset.body).toBe("console.log(1)");
 
     expect((await app.inject("/ui/schedulers/some-name")).body).toContain("<title>Maestro</title>");
+
+    // Browsers ask for /favicon.ico at the root: the dashboard's icon, not a 404.
+    const icon = await app.inject("/favicon.ico");
+    expect(icon.statusCode).toBe(200);
+    expect(icon.headers["content-type"]).toBe("image/svg+xml");
+    expect(icon.body).toBe("<svg/>");
     for (const url of ["/ui/..%2fsecret.txt", "/ui/%2e%2e/secret.txt", "/ui/assets/..%2f..%2fsecret.txt"]) {
       const res = await app.inject(url);
       expect(res.body, url).not.toContain("not for the web");

@@ -52,6 +52,15 @@ export function registerDashboardRoutes(app: FastifyInstance, opts: DashboardRou
   });
 
   app.get("/ui", async (_req, reply) => reply.redirect("/ui/"));
+  // Browsers ask for /favicon.ico whatever the page says; the dashboard's icon answers instead of a 404.
+  app.get("/favicon.ico", async (_req, reply) => {
+    const file = distDir ? await readStaticFile(distDir, "favicon.svg") : undefined;
+    // Without the icon, readStaticFile answers index.html (the app's fallback), which is no icon.
+    if (file?.contentType !== "image/svg+xml") {
+      return reply.code(404).type("text/plain; charset=utf-8").send("Not found\n");
+    }
+    return reply.type(file.contentType).header("cache-control", "public, max-age=86400").send(file.body);
+  });
   app.get<{ Params: { "*": string } }>("/ui/*", async (req, reply) => {
     if (!distDir || !existsSync(join(distDir, "index.html"))) {
       return reply.code(503).type("text/plain; charset=utf-8").send(notBuilt);
