@@ -64,6 +64,10 @@ export class MetricsTriggersPolicy implements StatefulPolicy {
       }
       points[type] = (await deps.points.points(scheduler.name, type, count, opts)).map((p) => p.value);
     }
+    // v9 recorded points in every state but decided nothing while the scheduler was being created or deleted.
+    if (scheduler.state === "creating" || scheduler.state === "terminating") {
+      return { desired: available, canDownscale: false, reason: `scheduler is ${scheduler.state}` };
+    }
     const last = await deps.points.lastScaleAt(scheduler.name, opts);
     const decision = decideTriggers({
       available,
