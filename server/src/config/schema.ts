@@ -111,7 +111,11 @@ export const schema = {
         values: ["memory", "redis"],
         help: "operations, their queue, leases, cancel signals and scheduler ownership (redis: several replicas)",
       },
-      url: { type: "string", default: "", help: "Redis URL when kind is redis (redis://127.0.0.1:6379/0)" },
+      url: {
+        type: "string",
+        default: "",
+        help: "Redis URL when kind is redis (redis://127.0.0.1:6379/0, or redis+cluster://host:port,host:port for a Redis Cluster)",
+      },
     },
     redisCommandTimeoutMs: ms(
       2_000,

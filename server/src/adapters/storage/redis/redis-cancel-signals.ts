@@ -4,7 +4,7 @@ import { abortableSleep } from "../../../core/delay.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
 import type { CancelHandler, CancelRequest, CancelSignals } from "../../../core/ports/cancel-signals.js";
 import { type Logger, silentLogger } from "../../../core/ports/logger.js";
-import { dedicatedConnection } from "./redis-client.js";
+import { dedicatedConnection, isClusterClient } from "./redis-client.js";
 import { canceled, redisCall, toMaestroError } from "./redis-errors.js";
 import { cancelAckKey, cancellationChannel } from "./redis-keys.js";
 
@@ -21,23 +21,36 @@ const ACK_TTL_MS = 60_000;
  * process that runs the operation aborts it and sets a short-lived acknowledgement key named after the request. PUB/SUB
  * delivery is fire-and-forget, as in Maestro, so a request nobody acknowledged is reported as such rather than
  * assumed delivered.
+ *
+ * On Redis Cluster the channel is a sharded one (SPUBLISH/SSUBSCRIBE): a plain PUBLISH there counts only the
+ * subscribers of the node that received it and may reach them out of order, while a sharded channel lives on one node.
  */
 export class RedisCancelSignals implements CancelSignals {
+  private readonly sharded: boolean;
+
   constructor(
     private readonly client: Redis,
     private readonly logger: Logger = silentLogger,
-  ) {}
+  ) {
+    this.sharded = isClusterClient(client);
+  }
+
+  private send(message: string): Promise<number> {
+    return this.sharded
+      ? (this.client.spublish(cancellationChannel, message) as Promise<number>)
+      : this.client.publish(cancellationChannel, message);
+  }
 
   /** Announces a cancel request to every subscribed process; resolves with how many received it. */
   async publish(schedulerName: string, operationId: string, opts?: CallOptions): Promise<number> {
     const message = JSON.stringify({ schedulerName, operationID: operationId });
-    return redisCall(opts, () => this.client.publish(cancellationChannel, message));
+    return redisCall(opts, () => this.send(message));
   }
 
   async request(schedulerName: string, operationId: string, opts: CallOptions & { waitMs: number }): Promise<boolean> {
     const requestId = randomUUID();
     const message = JSON.stringify({ schedulerName, operationID: operationId, requestID: requestId });
-    const receivers = await redisCall(opts, () => this.client.publish(cancellationChannel, message));
+    const receivers = await redisCall(opts, () => this.send(message));
     if (receivers === 0) return false;
     const key = cancelAckKey(schedulerName, requestId);
     const deadline = Date.now() + opts.waitMs;
@@ -57,7 +70,7 @@ export class RedisCancelSignals implements CancelSignals {
     const conn = await dedicatedConnection(this.client, "cancel-subscriber", { signal, reconnect: true });
     const stop = () => conn.disconnect();
     signal.addEventListener("abort", stop, { once: true });
-    conn.on("message", (channel: string, message: string) => {
+    conn.on(this.sharded ? "smessage" : "message", (channel: string, message: string) => {
       if (channel !== cancellationChannel || signal.aborted) return;
       const request = parseRequest(message);
       if (request === undefined) {
@@ -74,7 +87,8 @@ export class RedisCancelSignals implements CancelSignals {
         .catch((err: unknown) => this.logger.error({ err, ...request }, "operation cancellation handler failed"));
     });
     try {
-      await conn.subscribe(cancellationChannel);
+      if (this.sharded) await conn.ssubscribe(cancellationChannel);
+      else await conn.subscribe(cancellationChannel);
     } catch (e) {
       signal.removeEventListener("abort", stop);
       conn.disconnect();

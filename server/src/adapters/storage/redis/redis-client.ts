@@ -1,9 +1,14 @@
-import { Redis, type RedisOptions } from "ioredis";
+import { Cluster, type ClusterNode, Redis, type RedisOptions } from "ioredis";
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
 import { type Logger, silentLogger } from "../../../core/ports/logger.js";
 import { canceled, throwIfAborted, toMaestroError } from "./redis-errors.js";
 
+/**
+ * A single Redis or a Redis Cluster. A cluster client (ioredis' Cluster) is typed as a Redis: it takes the same
+ * commands, scripts and pipelines, and every key of one scheduler shares a hash tag, so each script and pipeline stays
+ * on one node. `isClusterClient` tells them apart where connections are made.
+ */
 export type RedisClient = Redis;
 
 export interface RedisClientOptions {
@@ -21,31 +26,103 @@ export interface RedisClientOptions {
  * A client that fails fast while Redis is away instead of queueing: no offline queue, a command in flight when the
  * connection drops is retried on at most one reconnect, and reconnects back off up to 2 s forever, so callers get
  * `unavailable` quickly and the process recovers on its own when Redis returns.
+ *
+ * `redis://` and `rediss://` URLs name one Redis; `redis+cluster://[user:password@]host:port,host:port/` (or
+ * `rediss+cluster://` for TLS) names a Redis Cluster by some of its nodes, from which the client learns the rest.
  */
 export function createRedisClient(url: string, opts: RedisClientOptions): RedisClient {
   const logger = opts.logger ?? silentLogger;
+  const base: RedisOptions = {
+    connectionName: opts.name,
+    lazyConnect: false,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5_000,
+    commandTimeout: opts.commandTimeoutMs ?? 10_000,
+    retryStrategy: backoff,
+    // Commands issued in the same tick (concurrent pings, allocations) leave in one write instead of one syscall
+    // each: the socket write was the largest cost of a ping under load. Order per connection is unchanged.
+    enableAutoPipelining: true,
+    ...opts.overrides,
+  };
   let client: Redis;
-  try {
-    client = new Redis(url, {
-      connectionName: opts.name,
-      lazyConnect: false,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 5_000,
-      commandTimeout: opts.commandTimeoutMs ?? 10_000,
-      retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times - 1, 5), 2_000),
-      // Commands issued in the same tick (concurrent pings, allocations) leave in one write instead of one syscall
-      // each: the socket write was the largest cost of a ping under load. Order per connection is unchanged.
-      enableAutoPipelining: true,
-      ...opts.overrides,
-    });
-  } catch (e) {
-    throw new MaestroError("invalid_argument", `invalid redis url: ${e instanceof Error ? e.message : String(e)}`, {
-      cause: e,
-    });
+  const cluster = parseClusterUrl(url);
+  if (cluster !== undefined) {
+    const { retryStrategy: _perNode, enableOfflineQueue, enableAutoPipelining, lazyConnect, ...perNode } = base;
+    client = new Cluster(cluster.nodes, {
+      enableOfflineQueue,
+      enableAutoPipelining,
+      lazyConnect,
+      clusterRetryStrategy: backoff,
+      slotsRefreshTimeout: 2_000,
+      redisOptions: {
+        ...perNode,
+        ...(cluster.username === undefined ? {} : { username: cluster.username }),
+        ...(cluster.password === undefined ? {} : { password: cluster.password }),
+        ...(cluster.tls ? { tls: {} } : {}),
+      },
+    }) as unknown as Redis;
+  } else {
+    try {
+      client = new Redis(url, base);
+    } catch (e) {
+      throw new MaestroError("invalid_argument", `invalid redis url: ${e instanceof Error ? e.message : String(e)}`, {
+        cause: e,
+      });
+    }
   }
   attachErrorLogger(client, logger, opts.name);
   return client;
+}
+
+function backoff(times: number): number {
+  return Math.min(100 * 2 ** Math.min(times - 1, 5), 2_000);
+}
+
+export function isClusterClient(client: Redis): boolean {
+  return (client as unknown) instanceof Cluster;
+}
+
+export interface ClusterUrl {
+  nodes: ClusterNode[];
+  tls: boolean;
+  username?: string | undefined;
+  password?: string | undefined;
+}
+
+/**
+ * The nodes and credentials of a `redis+cluster://` or `rediss+cluster://` URL; undefined for any other scheme. Throws
+ * invalid_argument naming what is wrong.
+ */
+export function parseClusterUrl(url: string): ClusterUrl | undefined {
+  const match = /^(rediss?)\+cluster:\/\/(.*)$/i.exec(url.trim());
+  if (!match) return undefined;
+  const invalid = (why: string) =>
+    new MaestroError("invalid_argument", `invalid redis cluster url ${redactAuth(url)}: ${why}`);
+  let rest = (match[2] ?? "").replace(/\/+$/, "");
+  let username: string | undefined;
+  let password: string | undefined;
+  const at = rest.lastIndexOf("@");
+  if (at >= 0) {
+    const auth = rest.slice(0, at);
+    rest = rest.slice(at + 1);
+    const colon = auth.indexOf(":");
+    const user = decodeURIComponent(colon >= 0 ? auth.slice(0, colon) : auth);
+    if (user !== "") username = user;
+    if (colon >= 0) password = decodeURIComponent(auth.slice(colon + 1));
+  }
+  if (rest === "") throw invalid("no node given (redis+cluster://host:port,host:port)");
+  const nodes = rest.split(",").map((node) => {
+    const parsed = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(node.trim());
+    const port = Number(parsed?.[2]);
+    if (!parsed || port < 1 || port > 65_535) throw invalid(`node "${node}" is not host:port`);
+    return { host: (parsed[1] as string).replace(/^\[|\]$/g, ""), port };
+  });
+  return { nodes, tls: match[1]?.toLowerCase() === "rediss", username, password };
+}
+
+function redactAuth(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, "//***@");
 }
 
 /** Logs connection errors once per outage instead of once per reconnect attempt. */
@@ -116,6 +193,7 @@ export async function dedicatedConnection(
   opts?: CallOptions & { reconnect?: boolean },
 ): Promise<Redis> {
   throwIfAborted(opts);
+  if (isClusterClient(client)) return dedicatedClusterConnection(client as unknown as Cluster, suffix, opts);
   const name = client.options.connectionName;
   const conn = client.duplicate({
     lazyConnect: true,
@@ -142,4 +220,40 @@ export async function dedicatedConnection(
     throw canceled(opts.signal);
   }
   return conn;
+}
+
+async function dedicatedClusterConnection(
+  cluster: Cluster,
+  suffix: string,
+  opts?: CallOptions & { reconnect?: boolean },
+): Promise<Redis> {
+  const nodeOptions = cluster.options.redisOptions ?? {};
+  const name = nodeOptions.connectionName;
+  const conn = cluster.duplicate(undefined, {
+    lazyConnect: true,
+    enableAutoPipelining: false,
+    // SSUBSCRIBE goes to the node serving the channel's slot, where SPUBLISH delivers.
+    shardedSubscribers: true,
+    ...(opts?.reconnect === true ? {} : { clusterRetryStrategy: () => null }),
+    redisOptions: {
+      ...nodeOptions,
+      connectionName: name === undefined ? suffix : `${name}-${suffix}`,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: undefined,
+    },
+  });
+  conn.on("error", () => {
+    // The failure reaches the caller through the rejected command.
+  });
+  try {
+    await conn.connect();
+  } catch (e) {
+    conn.disconnect();
+    throw toMaestroError(e);
+  }
+  if (opts?.signal?.aborted) {
+    conn.disconnect();
+    throw canceled(opts.signal);
+  }
+  return conn as unknown as Redis;
 }
