@@ -1,5 +1,6 @@
-import { workerTimings } from "../config/worker-timings.js";
+import { workerTimingProblems, workerTimings } from "../config/worker-timings.js";
 import { delay } from "../core/delay.js";
+import { MaestroError } from "../core/errors.js";
 import { OperationCanceled } from "../core/services/operation-manager.js";
 import { recoverAbandonedOperations } from "../core/services/operation-recovery.js";
 import { OperationWorker } from "../core/services/operation-worker.js";
@@ -105,6 +106,14 @@ export function workerModule(ctx: MaestroContext): MaestroModule {
   return {
     name: "worker",
     async start() {
+      // loadConfig refuses these already; a config built in code (embedding, tests) is held to the same rules.
+      const problems = workerTimingProblems(config.workers);
+      if (problems.length > 0) {
+        throw new MaestroError(
+          "invalid_argument",
+          `Invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`,
+        );
+      }
       // A cancel may be requested on any replica: the one running the operation hears it here.
       await ctx.cancelSignals.subscribe(
         ({ operationId }) =>
