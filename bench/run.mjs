@@ -35,7 +35,17 @@ const externals = [
   ]),
 ];
 /** Scenarios other engineers add; listed so that a run says "missing" rather than silently skipping them. */
-const known = ["pings", "allocate", "operations", "embedded", "health-controller", "rss", "scale-process", "scale-k8s"];
+const known = [
+  "pings",
+  "allocate",
+  "operations",
+  "embedded",
+  "health-controller",
+  "rss",
+  "scale-process",
+  "scale-k8s",
+  "hostile",
+];
 
 const argv = process.argv.slice(2);
 const dash = argv.indexOf("--");

@@ -46,7 +46,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Fastif
   const limits = opts.limits ?? defaultHttpLimits;
   const app = fastify({
     serverFactory: dualProtocolServer(limits) as never,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Errors Fastify raises before a route runs (bad percent-encoding, an over-long path parameter) in our shape.
     frameworkErrors: (err, _req, reply) => {
       const status = (err as { statusCode?: number }).statusCode ?? 400;
