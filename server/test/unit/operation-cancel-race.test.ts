@@ -5,7 +5,7 @@ import {
   MemoryOperationStorage,
 } from "../../src/adapters/storage/memory/index.js";
 import type { Operation } from "../../src/core/entities/operation.js";
-import { isMaestroError } from "../../src/core/errors.js";
+import { isMaestroError, MaestroError } from "../../src/core/errors.js";
 import { type AnyOperationDefinition, OperationRegistry } from "../../src/core/operations/definition.js";
 import type { CallOptions } from "../../src/core/ports/call-options.js";
 import { silentLogger } from "../../src/core/ports/logger.js";
@@ -109,5 +109,41 @@ describe("lost cancel: pending → canceled and pending → in_progress exclude 
     // Nothing here runs it and nothing acknowledged the cancel: it must fail, not report success.
     expect(isMaestroError(result, "unavailable")).toBe(true);
     expect((await t.operations.getOperation(S, op.id))?.status).toBe("in_progress");
+  });
+});
+
+describe("starting an operation", () => {
+  it("keeps an operation whose in_progress write failed queued and runs it on the next try", async () => {
+    const t = setup();
+    let failures = 1;
+    const flaky = new Proxy(t.operations, {
+      get(target, prop, receiver) {
+        if (prop !== "updateStatus") return Reflect.get(target, prop, receiver);
+        return async (...args: Parameters<OperationStorage["updateStatus"]>) => {
+          if (args[2] === "in_progress" && failures-- > 0) throw new MaestroError("unavailable", "redis blinked");
+          return target.updateStatus(...args);
+        };
+      },
+    });
+    const op = await t.manager.enqueue(S, "record", {});
+    const stop = new AbortController();
+    const worker = new OperationWorker(S, {
+      operations: flaky,
+      queue: t.queue,
+      leases: t.leases,
+      registry: t.registry,
+      running: t.manager.running,
+      clock: t.clock,
+      logger: silentLogger,
+      leaseTtlMs: 60_000,
+    });
+    const run = worker.run(stop.signal);
+    try {
+      await waitFor(async () => (await t.operations.getOperation(S, op.id))?.status === "finished", "it to finish");
+      expect(t.executed).toEqual([op.id]);
+    } finally {
+      stop.abort();
+      await run;
+    }
   });
 });

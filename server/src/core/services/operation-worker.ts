@@ -123,7 +123,10 @@ export class OperationWorker {
       unregister();
       await leases.revokeLease(s, id, { token: fence }).catch((e) => log.warn({ err: e }, "revoke failed"));
       if (isMaestroError(err, "conflict")) return true; // canceled between the read and now: it never runs
-      throw err;
+      // Still pending (storage unreachable, or the lease lapsed at once): keep it reserved and try it again shortly.
+      log.warn({ err }, "could not start the operation; retrying");
+      await delay(1000, workerSignal);
+      return false;
     }
     await history("Starting operation");
     const onWorkerStop = () => controller.abort(new OperationCanceled("worker is shutting down"));
