@@ -1,6 +1,8 @@
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRedisClient, waitUntilReady } from "../../src/adapters/storage/redis/index.js";
+import { startRedis, type TestRedis } from "../support/redis.js";
 import { eventually, http, schedulerBody, startTestMaestro, type TestMaestro } from "../support/test-maestro.js";
 
 /**
@@ -21,6 +23,7 @@ interface Room {
 }
 
 let maestro: TestMaestro;
+let redis: TestRedis | undefined;
 const api = (method: string, path: string, body?: unknown) => http(maestro.managementUrl, method, path, body);
 const live = async (): Promise<Room[]> =>
   ((await api("GET", `/schedulers/${NAME}/rooms`)).json.rooms as Room[]).filter(
@@ -47,15 +50,26 @@ async function tell(room: Room, line: string): Promise<string> {
   return received.trim();
 }
 
-beforeAll(async () => {
-  // One health-controller run per 500 ms: a 2 s window holds 4 points.
-  maestro = await startTestMaestro({ "workers.healthControllerIntervalMs": 500 });
-});
-afterAll(async () => {
-  await maestro?.stop();
-});
+// The embedded default keeps the point history in memory; production keeps it in Redis.
+describe.each(["memory", "redis"] as const)("metricsTriggers cpu trigger on process rooms, state in %s", (state) => {
+  beforeAll(async () => {
+    if (state === "redis") redis = await startRedis();
+    // One health-controller run per 500 ms: a 2 s window holds 4 points.
+    maestro = await startTestMaestro({
+      "workers.healthControllerIntervalMs": 500,
+      ...(redis && {
+        "storage.operations.kind": "redis",
+        "storage.operations.url": redis.url,
+        "storage.state.kind": "redis",
+      }),
+    });
+  });
+  afterAll(async () => {
+    await maestro?.stop();
+    await redis?.stop();
+    redis = undefined;
+  });
 
-describe("metricsTriggers cpu trigger on process rooms", () => {
   it("scales up to max while a room burns CPU, then back to min once it is idle", async () => {
     const body = schedulerBody(NAME, {
       autoscaling: {
@@ -131,5 +145,18 @@ describe("metricsTriggers cpu trigger on process rooms", () => {
     );
     expect(histories.join("\n")).toMatch(/up trigger 0 \(cpu\)/);
     expect(histories.join("\n")).toMatch(/down trigger 0 \(cpu\)/);
+    if (redis) {
+      // The points and the last scale live under the scheduler's hash tag.
+      const client = createRedisClient(redis.url, { name: "metrics-triggers-e2e" });
+      try {
+        await waitUntilReady(client, { timeoutMs: 10_000 });
+        const keys = await client.keys(`scheduler:{${NAME}}:scale:*`);
+        expect(keys).toEqual(
+          expect.arrayContaining([`scheduler:{${NAME}}:scale:cpu`, `scheduler:{${NAME}}:scale:last`]),
+        );
+      } finally {
+        client.disconnect();
+      }
+    }
   });
 });
