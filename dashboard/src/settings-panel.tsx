@@ -17,8 +17,12 @@ export function SettingsPanel({ scheduler }: { scheduler: Scheduler }) {
           <dd>
             min {a.min}, max {a.max}
           </dd>
-          <dt>Cooldown</dt>
-          <dd>{a.cooldown}s</dd>
+          {a.policy?.type !== "metricsTriggers" && (
+            <>
+              <dt>Cooldown</dt>
+              <dd>{a.cooldown}s</dd>
+            </>
+          )}
           <dt>Policy</dt>
           <dd>
             {a.policy?.type ?? "none"}
@@ -31,6 +35,24 @@ export function SettingsPanel({ scheduler }: { scheduler: Scheduler }) {
             {params?.fixedBuffer && ` (buffer ${params.fixedBuffer.amount ?? 0})`}
             {params?.custom && Object.keys(params.custom).length > 0 && ` ${JSON.stringify(params.custom)}`}
           </dd>
+          {(["up", "down"] as const).map((direction) => {
+            const d = params?.metricsTriggers?.[direction];
+            if (!d) return null;
+            return [
+              <dt key={`${direction}-t`}>{direction === "up" ? "Up triggers" : "Down triggers"}</dt>,
+              <dd key={`${direction}-d`} data-testid={`triggers-${direction}`}>
+                {d.triggers
+                  .map(
+                    (t) =>
+                      `${t.type} ${t.usage}% for ${t.threshold}% of ${t.time}s` +
+                      (t.limit !== undefined ? `, limit ${t.limit}%` : "") +
+                      (t.delta !== undefined ? `, ${direction === "up" ? "+" : "−"}${t.delta} rooms` : ""),
+                  )
+                  .join("; ")}
+                {` (cooldown ${d.cooldown}s)`}
+              </dd>,
+            ];
+          })}
         </dl>
       )}
       <h2>Forwarders</h2>

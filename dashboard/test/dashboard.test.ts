@@ -155,6 +155,34 @@ describe("dashboard in a real browser against maestro start", () => {
     // The process runtime measures every room, so the memory line has points from the first samples on.
     await page.locator('[data-testid="usage-history"] polyline[data-series="memory"][points*=","]').waitFor();
     expect(await page.locator('[data-testid="usage-history"] figcaption').textContent()).toMatch(/memory \d+%/);
+
+    // A metricsTriggers scheduler shows its triggers in the settings.
+    const mt = "dash-triggers";
+    const triggers = {
+      up: { cooldown: 30, triggers: [{ type: "cpu", usage: 50, threshold: 80, time: 200, limit: 90 }] },
+      down: { cooldown: 60, triggers: [{ type: "legacy", usage: 30, threshold: 80, time: 500, delta: 1 }] },
+    };
+    const body = schedulerBody({
+      name: mt,
+      roomsReplicas: 0,
+      portRange: { start: 44000, end: 44999 },
+      autoscaling: {
+        enabled: false,
+        min: 1,
+        max: 5,
+        cooldown: 0,
+        policy: { type: "metricsTriggers", parameters: { metricsTriggers: triggers } },
+      },
+    });
+    expect((await api(maestro.managementUrl, "POST", "/schedulers", body)).status).toBe(200);
+    await page.goto(`${maestro.managementUrl}/ui/#/schedulers/${mt}`);
+    await page.locator('[data-testid="triggers-up"]').waitFor();
+    expect(await page.locator('[data-testid="triggers-up"]').textContent()).toBe(
+      "cpu 50% for 80% of 200s, limit 90% (cooldown 30s)",
+    );
+    expect(await page.locator('[data-testid="triggers-down"]').textContent()).toBe(
+      "legacy 30% for 80% of 500s, −1 rooms (cooldown 60s)",
+    );
     expect(page.pageErrors).toEqual([]);
   });
 
