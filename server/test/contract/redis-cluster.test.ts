@@ -7,6 +7,7 @@ import {
   RedisOperationQueue,
   RedisOperationStorage,
   RedisRoomStorage,
+  RedisScalePoints,
   RedisSchedulerOwnership,
   waitUntilReady,
 } from "../../src/adapters/storage/redis/index.js";
@@ -18,6 +19,7 @@ import { leaseStorageContract } from "./lease-storage.contract.js";
 import { operationQueueContract } from "./operation-queue.contract.js";
 import { operationStorageContract } from "./operation-storage.contract.js";
 import { roomStorageContract } from "./room-storage.contract.js";
+import { scalePointsContract } from "./scale-points.contract.js";
 import { schedulerOwnershipContract } from "./scheduler-ownership.contract.js";
 
 /**
@@ -68,6 +70,7 @@ leaseStorageContract("redis cluster", async () => ({
 }));
 schedulerOwnershipContract("redis cluster", () => new RedisSchedulerOwnership(client as RedisClient));
 cancelSignalsContract("redis cluster", async () => new RedisCancelSignals(await ready));
+scalePointsContract("redis cluster", async () => new RedisScalePoints(await ready));
 
 describe("redis+cluster URLs", () => {
   it("name the nodes and credentials, and refuse what is not host:port", () => {
