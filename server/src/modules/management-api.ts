@@ -43,6 +43,7 @@ export function managementApiModule(ctx: MaestroContext): MaestroModule & { url?
               rooms: ctx.rooms,
               instances: ctx.instances,
               usage: ctx.runtime.roomUsage && ((s, o) => ctx.runtime.roomUsage?.(s, o) ?? Promise.resolve([])),
+              roomLog: ctx.runtime.roomLog?.bind(ctx.runtime),
             }),
           ),
         ],

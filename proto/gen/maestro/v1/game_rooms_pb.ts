@@ -13,7 +13,70 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file maestro/v1/game_rooms.proto.
  */
 export const file_maestro_v1_game_rooms: GenFile = /*@__PURE__*/
-  fileDesc("ChttYWVzdHJvL3YxL2dhbWVfcm9vbXMucHJvdG8SCm1hZXN0cm8udjEijAEKEExpc3RSb29tc1JlcXVlc3QSFgoOc2NoZWR1bGVyX25hbWUYASABKAkSEwoGc3RhdHVzGAIgASgJSACIAQESEQoEcGFnZRgDIAEoBUgBiAEBEhYKCXBhZ2Vfc2l6ZRgEIAEoBUgCiAEBQgkKB19zdGF0dXNCBwoFX3BhZ2VCDAoKX3BhZ2Vfc2l6ZSJoChFMaXN0Um9vbXNSZXNwb25zZRIjCgVyb29tcxgBIAMoCzIULm1hZXN0cm8udjEuR2FtZVJvb20SDQoFdG90YWwYAiABKAUSDAoEcGFnZRgDIAEoBRIRCglwYWdlX3NpemUYBCABKAUiOQoOR2V0Um9vbVJlcXVlc3QSFgoOc2NoZWR1bGVyX25hbWUYASABKAkSDwoHcm9vbV9pZBgCIAEoCSI1Cg9HZXRSb29tUmVzcG9uc2USIgoEcm9vbRgBIAEoCzIULm1hZXN0cm8udjEuR2FtZVJvb20yggIKEEdhbWVSb29tc1NlcnZpY2USdAoJTGlzdFJvb21zEhwubWFlc3Ryby52MS5MaXN0Um9vbXNSZXF1ZXN0Gh0ubWFlc3Ryby52MS5MaXN0Um9vbXNSZXNwb25zZSIqgtPkkwIkEiIvc2NoZWR1bGVycy97c2NoZWR1bGVyX25hbWV9L3Jvb21zEngKB0dldFJvb20SGi5tYWVzdHJvLnYxLkdldFJvb21SZXF1ZXN0GhsubWFlc3Ryby52MS5HZXRSb29tUmVzcG9uc2UiNILT5JMCLhIsL3NjaGVkdWxlcnMve3NjaGVkdWxlcl9uYW1lfS9yb29tcy97cm9vbV9pZH1iBnByb3RvMw", [file_google_api_annotations, file_maestro_v1_messages]);
+  fileDesc("ChttYWVzdHJvL3YxL2dhbWVfcm9vbXMucHJvdG8SCm1hZXN0cm8udjEiZAoRR2V0Um9vbUxvZ1JlcXVlc3QSFgoOc2NoZWR1bGVyX25hbWUYASABKAkSDwoHcm9vbV9pZBgCIAEoCRIXCgp0YWlsX2xpbmVzGAMgASgFSACIAQFCDQoLX3RhaWxfbGluZXMiMgoSR2V0Um9vbUxvZ1Jlc3BvbnNlEgsKA2xvZxgBIAEoCRIPCgdjcmFzaGVkGAIgASgIIowBChBMaXN0Um9vbXNSZXF1ZXN0EhYKDnNjaGVkdWxlcl9uYW1lGAEgASgJEhMKBnN0YXR1cxgCIAEoCUgAiAEBEhEKBHBhZ2UYAyABKAVIAYgBARIWCglwYWdlX3NpemUYBCABKAVIAogBAUIJCgdfc3RhdHVzQgcKBV9wYWdlQgwKCl9wYWdlX3NpemUiaAoRTGlzdFJvb21zUmVzcG9uc2USIwoFcm9vbXMYASADKAsyFC5tYWVzdHJvLnYxLkdhbWVSb29tEg0KBXRvdGFsGAIgASgFEgwKBHBhZ2UYAyABKAUSEQoJcGFnZV9zaXplGAQgASgFIjkKDkdldFJvb21SZXF1ZXN0EhYKDnNjaGVkdWxlcl9uYW1lGAEgASgJEg8KB3Jvb21faWQYAiABKAkiNQoPR2V0Um9vbVJlc3BvbnNlEiIKBHJvb20YASABKAsyFC5tYWVzdHJvLnYxLkdhbWVSb29tMooDChBHYW1lUm9vbXNTZXJ2aWNlEnQKCUxpc3RSb29tcxIcLm1hZXN0cm8udjEuTGlzdFJvb21zUmVxdWVzdBodLm1hZXN0cm8udjEuTGlzdFJvb21zUmVzcG9uc2UiKoLT5JMCJBIiL3NjaGVkdWxlcnMve3NjaGVkdWxlcl9uYW1lfS9yb29tcxJ4CgdHZXRSb29tEhoubWFlc3Ryby52MS5HZXRSb29tUmVxdWVzdBobLm1hZXN0cm8udjEuR2V0Um9vbVJlc3BvbnNlIjSC0+STAi4SLC9zY2hlZHVsZXJzL3tzY2hlZHVsZXJfbmFtZX0vcm9vbXMve3Jvb21faWR9EoUBCgpHZXRSb29tTG9nEh0ubWFlc3Ryby52MS5HZXRSb29tTG9nUmVxdWVzdBoeLm1hZXN0cm8udjEuR2V0Um9vbUxvZ1Jlc3BvbnNlIjiC0+STAjISMC9zY2hlZHVsZXJzL3tzY2hlZHVsZXJfbmFtZX0vcm9vbXMve3Jvb21faWR9L2xvZ2IGcHJvdG8z", [file_google_api_annotations, file_maestro_v1_messages]);
+
+/**
+ * GetRoomLog request.
+ *
+ * @generated from message maestro.v1.GetRoomLogRequest
+ */
+export type GetRoomLogRequest = Message<"maestro.v1.GetRoomLogRequest"> & {
+  /**
+   * Scheduler name (path).
+   *
+   * @generated from field: string scheduler_name = 1;
+   */
+  schedulerName: string;
+
+  /**
+   * Room id (path).
+   *
+   * @generated from field: string room_id = 2;
+   */
+  roomId: string;
+
+  /**
+   * How many lines from the end (query; default 100, at most 10000).
+   *
+   * @generated from field: optional int32 tail_lines = 3;
+   */
+  tailLines?: number | undefined;
+};
+
+/**
+ * Describes the message maestro.v1.GetRoomLogRequest.
+ * Use `create(GetRoomLogRequestSchema)` to create a new message.
+ */
+export const GetRoomLogRequestSchema: GenMessage<GetRoomLogRequest> = /*@__PURE__*/
+  messageDesc(file_maestro_v1_game_rooms, 0);
+
+/**
+ * GetRoomLog response.
+ *
+ * @generated from message maestro.v1.GetRoomLogResponse
+ */
+export type GetRoomLogResponse = Message<"maestro.v1.GetRoomLogResponse"> & {
+  /**
+   * The last lines of the log, each ending with a newline.
+   *
+   * @generated from field: string log = 1;
+   */
+  log: string;
+
+  /**
+   * True when the room is gone and this is the copy kept after it crashed.
+   *
+   * @generated from field: bool crashed = 2;
+   */
+  crashed: boolean;
+};
+
+/**
+ * Describes the message maestro.v1.GetRoomLogResponse.
+ * Use `create(GetRoomLogResponseSchema)` to create a new message.
+ */
+export const GetRoomLogResponseSchema: GenMessage<GetRoomLogResponse> = /*@__PURE__*/
+  messageDesc(file_maestro_v1_game_rooms, 1);
 
 /**
  * ListRooms request.
@@ -55,7 +118,7 @@ export type ListRoomsRequest = Message<"maestro.v1.ListRoomsRequest"> & {
  * Use `create(ListRoomsRequestSchema)` to create a new message.
  */
 export const ListRoomsRequestSchema: GenMessage<ListRoomsRequest> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_game_rooms, 0);
+  messageDesc(file_maestro_v1_game_rooms, 2);
 
 /**
  * ListRooms response.
@@ -97,7 +160,7 @@ export type ListRoomsResponse = Message<"maestro.v1.ListRoomsResponse"> & {
  * Use `create(ListRoomsResponseSchema)` to create a new message.
  */
 export const ListRoomsResponseSchema: GenMessage<ListRoomsResponse> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_game_rooms, 1);
+  messageDesc(file_maestro_v1_game_rooms, 3);
 
 /**
  * GetRoom request.
@@ -125,7 +188,7 @@ export type GetRoomRequest = Message<"maestro.v1.GetRoomRequest"> & {
  * Use `create(GetRoomRequestSchema)` to create a new message.
  */
 export const GetRoomRequestSchema: GenMessage<GetRoomRequest> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_game_rooms, 2);
+  messageDesc(file_maestro_v1_game_rooms, 4);
 
 /**
  * GetRoom response.
@@ -146,7 +209,7 @@ export type GetRoomResponse = Message<"maestro.v1.GetRoomResponse"> & {
  * Use `create(GetRoomResponseSchema)` to create a new message.
  */
 export const GetRoomResponseSchema: GenMessage<GetRoomResponse> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_game_rooms, 3);
+  messageDesc(file_maestro_v1_game_rooms, 5);
 
 /**
  * Lists and inspects the game rooms of a scheduler (management API; not in Maestro).
@@ -173,6 +236,17 @@ export const GameRoomsService: GenService<{
     methodKind: "unary";
     input: typeof GetRoomRequestSchema;
     output: typeof GetRoomResponseSchema;
+  },
+  /**
+   * The end of a room's log: a live room's, or one of the last rooms that crashed (process runtime: its log file;
+   * Kubernetes: the pod's log while the pod exists).
+   *
+   * @generated from rpc maestro.v1.GameRoomsService.GetRoomLog
+   */
+  getRoomLog: {
+    methodKind: "unary";
+    input: typeof GetRoomLogRequestSchema;
+    output: typeof GetRoomLogResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_maestro_v1_game_rooms, 0);

@@ -15,7 +15,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file maestro/v1/messages.proto.
  */
 export const file_maestro_v1_messages: GenFile = /*@__PURE__*/
-  fileDesc("ChltYWVzdHJvL3YxL21lc3NhZ2VzLnByb3RvEgptYWVzdHJvLnYxIpcCCglDb250YWluZXISDAoEbmFtZRgBIAEoCRINCgVpbWFnZRgCIAEoCRIZChFpbWFnZV9wdWxsX3BvbGljeRgDIAEoCRIPCgdjb21tYW5kGAQgAygJEjUKC2Vudmlyb25tZW50GAUgAygLMiAubWFlc3Ryby52MS5Db250YWluZXJFbnZpcm9ubWVudBIwCghyZXF1ZXN0cxgGIAEoCzIeLm1hZXN0cm8udjEuQ29udGFpbmVyUmVzb3VyY2VzEi4KBmxpbWl0cxgHIAEoCzIeLm1hZXN0cm8udjEuQ29udGFpbmVyUmVzb3VyY2VzEigKBXBvcnRzGAggAygLMhkubWFlc3Ryby52MS5Db250YWluZXJQb3J0IvkCChFPcHRpb25hbENvbnRhaW5lchIRCgRuYW1lGAEgASgJSACIAQESEgoFaW1hZ2UYAiABKAlIAYgBARIeChFpbWFnZV9wdWxsX3BvbGljeRgDIAEoCUgCiAEBEg8KB2NvbW1hbmQYBCADKAkSNQoLZW52aXJvbm1lbnQYBSADKAsyIC5tYWVzdHJvLnYxLkNvbnRhaW5lckVudmlyb25tZW50EjUKCHJlcXVlc3RzGAYgASgLMh4ubWFlc3Ryby52MS5Db250YWluZXJSZXNvdXJjZXNIA4gBARIzCgZsaW1pdHMYByABKAsyHi5tYWVzdHJvLnYxLkNvbnRhaW5lclJlc291cmNlc0gEiAEBEigKBXBvcnRzGAggAygLMhkubWFlc3Ryby52MS5Db250YWluZXJQb3J0QgcKBV9uYW1lQggKBl9pbWFnZUIUChJfaW1hZ2VfcHVsbF9wb2xpY3lCCwoJX3JlcXVlc3RzQgkKB19saW1pdHMilQEKFENvbnRhaW5lckVudmlyb25tZW50EgwKBG5hbWUYASABKAkSEgoFdmFsdWUYAiABKAlIAIgBARJCCgp2YWx1ZV9mcm9tGAMgASgLMikubWFlc3Ryby52MS5Db250YWluZXJFbnZpcm9ubWVudFZhbHVlRnJvbUgBiAEBQggKBl92YWx1ZUINCgtfdmFsdWVfZnJvbSLfAQodQ29udGFpbmVyRW52aXJvbm1lbnRWYWx1ZUZyb20SSQoJZmllbGRfcmVmGAEgASgLMjEubWFlc3Ryby52MS5Db250YWluZXJFbnZpcm9ubWVudFZhbHVlRnJvbUZpZWxkUmVmSACIAQESUgoOc2VjcmV0X2tleV9yZWYYAiABKAsyNS5tYWVzdHJvLnYxLkNvbnRhaW5lckVudmlyb25tZW50VmFsdWVGcm9tU2VjcmV0S2V5UmVmSAGIAQFCDAoKX2ZpZWxkX3JlZkIRCg9fc2VjcmV0X2tleV9yZWYiOwolQ29udGFpbmVyRW52aXJvbm1lbnRWYWx1ZUZyb21GaWVsZFJlZhISCgpmaWVsZF9wYXRoGAEgASgJIkYKKUNvbnRhaW5lckVudmlyb25tZW50VmFsdWVGcm9tU2VjcmV0S2V5UmVmEgwKBG5hbWUYASABKAkSCwoDa2V5GAIgASgJIjEKEkNvbnRhaW5lclJlc291cmNlcxIOCgZtZW1vcnkYASABKAkSCwoDY3B1GAIgASgJIpkBCg1Db250YWluZXJQb3J0EgwKBG5hbWUYASABKAkSEAoIcHJvdG9jb2wYAiABKAkSDAoEcG9ydBgDIAEoBRIRCglob3N0X3BvcnQYBCABKAUSMwoPaG9zdF9wb3J0X3JhbmdlGAUgASgLMhUubWFlc3Ryby52MS5Qb3J0UmFuZ2VIAIgBAUISChBfaG9zdF9wb3J0X3JhbmdlIicKCVBvcnRSYW5nZRINCgVzdGFydBgBIAEoBRILCgNlbmQYAiABKAUiJgoPTWF0Y2hBbGxvY2F0aW9uEhMKC21heF9tYXRjaGVzGAEgASgFItUBCgRTcGVjEg8KB3ZlcnNpb24YASABKAkSOwoYdGVybWluYXRpb25fZ3JhY2VfcGVyaW9kGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEikKCmNvbnRhaW5lcnMYAyADKAsyFS5tYWVzdHJvLnYxLkNvbnRhaW5lchISCgp0b2xlcmF0aW9uGAQgASgJEhAKCGFmZmluaXR5GAUgASgJEhsKDnJlc3RhcnRfcG9saWN5GAYgASgJSACIAQFCEQoPX3Jlc3RhcnRfcG9saWN5IuwBCgxPcHRpb25hbFNwZWMSQAoYdGVybWluYXRpb25fZ3JhY2VfcGVyaW9kGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uSACIAQESMQoKY29udGFpbmVycxgDIAMoCzIdLm1hZXN0cm8udjEuT3B0aW9uYWxDb250YWluZXISFwoKdG9sZXJhdGlvbhgEIAEoCUgBiAEBEhUKCGFmZmluaXR5GAUgASgJSAKIAQFCGwoZX3Rlcm1pbmF0aW9uX2dyYWNlX3BlcmlvZEINCgtfdG9sZXJhdGlvbkILCglfYWZmaW5pdHkiogUKCVNjaGVkdWxlchIMCgRuYW1lGAEgASgJEgwKBGdhbWUYAiABKAkSDQoFc3RhdGUYAyABKAkSKQoKcG9ydF9yYW5nZRgEIAEoCzIVLm1hZXN0cm8udjEuUG9ydFJhbmdlEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCW1heF9zdXJnZRgGIAEoCRIWCg5yb29tc19yZXBsaWNhcxgHIAEoBRIeCgRzcGVjGAggASgLMhAubWFlc3Ryby52MS5TcGVjEjEKC2F1dG9zY2FsaW5nGAkgASgLMhcubWFlc3Ryby52MS5BdXRvc2NhbGluZ0gAiAEBEikKCmZvcndhcmRlcnMYCiADKAsyFS5tYWVzdHJvLnYxLkZvcndhcmRlchI7Cgthbm5vdGF0aW9ucxgLIAMoCzImLm1hZXN0cm8udjEuU2NoZWR1bGVyLkFubm90YXRpb25zRW50cnkSMQoGbGFiZWxzGAwgAygLMiEubWFlc3Ryby52MS5TY2hlZHVsZXIuTGFiZWxzRW50cnkSOgoQbWF0Y2hfYWxsb2NhdGlvbhgNIAEoCzIbLm1hZXN0cm8udjEuTWF0Y2hBbGxvY2F0aW9uSAGIAQESHQoQb2NjdXBpZWRfdGltZW91dBgOIAEoA0gCiAEBGjIKEEFubm90YXRpb25zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg4KDF9hdXRvc2NhbGluZ0ITChFfbWF0Y2hfYWxsb2NhdGlvbkITChFfb2NjdXBpZWRfdGltZW91dCKpAgoUU2NoZWR1bGVyV2l0aG91dFNwZWMSDAoEbmFtZRgBIAEoCRIMCgRnYW1lGAIgASgJEg0KBXN0YXRlGAMgASgJEg8KB3ZlcnNpb24YBCABKAkSKQoKcG9ydF9yYW5nZRgFIAEoCzIVLm1hZXN0cm8udjEuUG9ydFJhbmdlEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCW1heF9zdXJnZRgHIAEoCRIWCg5yb29tc19yZXBsaWNhcxgIIAEoBRI6ChBtYXRjaF9hbGxvY2F0aW9uGAkgASgLMhsubWFlc3Ryby52MS5NYXRjaEFsbG9jYXRpb25IAIgBAUITChFfbWF0Y2hfYWxsb2NhdGlvbiJmChBTY2hlZHVsZXJWZXJzaW9uEg8KB3ZlcnNpb24YASABKAkSEQoJaXNfYWN0aXZlGAIgASgIEi4KCmNyZWF0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInkKC0F1dG9zY2FsaW5nEg8KB2VuYWJsZWQYASABKAgSCwoDbWluGAIgASgFEgsKA21heBgDIAEoBRItCgZwb2xpY3kYBCABKAsyHS5tYWVzdHJvLnYxLkF1dG9zY2FsaW5nUG9saWN5EhAKCGNvb2xkb3duGAUgASgFIs4BChNPcHRpb25hbEF1dG9zY2FsaW5nEhQKB2VuYWJsZWQYASABKAhIAIgBARIQCgNtaW4YAiABKAVIAYgBARIQCgNtYXgYAyABKAVIAogBARIyCgZwb2xpY3kYBCABKAsyHS5tYWVzdHJvLnYxLkF1dG9zY2FsaW5nUG9saWN5SAOIAQESFQoIY29vbGRvd24YBSABKAVIBIgBAUIKCghfZW5hYmxlZEIGCgRfbWluQgYKBF9tYXhCCQoHX3BvbGljeUILCglfY29vbGRvd24iUwoRQXV0b3NjYWxpbmdQb2xpY3kSDAoEdHlwZRgBIAEoCRIwCgpwYXJhbWV0ZXJzGAIgASgLMhwubWFlc3Ryby52MS5Qb2xpY3lQYXJhbWV0ZXJzIpwCChBQb2xpY3lQYXJhbWV0ZXJzEjYKDnJvb21fb2NjdXBhbmN5GAEgASgLMhkubWFlc3Ryby52MS5Sb29tT2NjdXBhbmN5SACIAQESMgoMZml4ZWRfYnVmZmVyGAIgASgLMhcubWFlc3Ryby52MS5GaXhlZEJ1ZmZlckgBiAEBEicKBmN1c3RvbRgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSOgoQbWV0cmljc190cmlnZ2VycxgEIAEoCzIbLm1hZXN0cm8udjEuTWV0cmljc1RyaWdnZXJzSAKIAQFCEQoPX3Jvb21fb2NjdXBhbmN5Qg8KDV9maXhlZF9idWZmZXJCEwoRX21ldHJpY3NfdHJpZ2dlcnMikQEKD01ldHJpY3NUcmlnZ2VycxI1CgJ1cBgBIAEoCzIkLm1hZXN0cm8udjEuTWV0cmljc1RyaWdnZXJzRGlyZWN0aW9uSACIAQESNwoEZG93bhgCIAEoCzIkLm1hZXN0cm8udjEuTWV0cmljc1RyaWdnZXJzRGlyZWN0aW9uSAGIAQFCBQoDX3VwQgcKBV9kb3duIloKGE1ldHJpY3NUcmlnZ2Vyc0RpcmVjdGlvbhIQCghjb29sZG93bhgBIAEoBRIsCgh0cmlnZ2VycxgCIAMoCzIaLm1hZXN0cm8udjEuTWV0cmljc1RyaWdnZXIiigEKDk1ldHJpY3NUcmlnZ2VyEgwKBHR5cGUYASABKAkSDQoFdXNhZ2UYAiABKAESEQoJdGhyZXNob2xkGAMgASgBEgwKBHRpbWUYBCABKAUSEgoFbGltaXQYBSABKAFIAIgBARISCgVkZWx0YRgGIAEoBUgBiAEBQggKBl9saW1pdEIICgZfZGVsdGEiVQoNUm9vbU9jY3VwYW5jeRIUCgxyZWFkeV90YXJnZXQYASABKAESGwoOZG93bl90aHJlc2hvbGQYAiABKAFIAIgBAUIRCg9fZG93bl90aHJlc2hvbGQiLQoLRml4ZWRCdWZmZXISEwoGYW1vdW50GAEgASgFSACIAQFCCQoHX2Ftb3VudCKIAQoJRm9yd2FyZGVyEgwKBG5hbWUYASABKAkSDgoGZW5hYmxlGAIgASgIEgwKBHR5cGUYAyABKAkSDwoHYWRkcmVzcxgEIAEoCRIyCgdvcHRpb25zGAUgASgLMhwubWFlc3Ryby52MS5Gb3J3YXJkZXJPcHRpb25zSACIAQFCCgoIX29wdGlvbnMiTgoQRm9yd2FyZGVyT3B0aW9ucxIPCgd0aW1lb3V0GAEgASgDEikKCG1ldGFkYXRhGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJOCg9BdXRvc2NhbGluZ0luZm8SDwoHZW5hYmxlZBgBIAEoCBILCgNtaW4YAiABKAUSCwoDbWF4GAMgASgFEhAKCGNvb2xkb3duGAQgASgFIo8DCg1TY2hlZHVsZXJJbmZvEgwKBG5hbWUYASABKAkSDAoEZ2FtZRgCIAEoCRINCgVzdGF0ZRgDIAEoCRIWCg5yb29tc19yZXBsaWNhcxgEIAEoBRITCgtyb29tc19yZWFkeRgFIAEoBRIWCg5yb29tc19vY2N1cGllZBgGIAEoBRIVCg1yb29tc19wZW5kaW5nGAcgASgFEhkKEXJvb21zX3Rlcm1pbmF0aW5nGAggASgFEjAKC2F1dG9zY2FsaW5nGAkgASgLMhsubWFlc3Ryby52MS5BdXRvc2NhbGluZ0luZm8SOgoQbWF0Y2hfYWxsb2NhdGlvbhgKIAEoCzIbLm1hZXN0cm8udjEuTWF0Y2hBbGxvY2F0aW9uSACIAQESEwoLcm9vbXNfZXJyb3IYCyABKAUSFQoNcm9vbXNfdW5yZWFkeRgMIAEoBRIXCg9yb29tc19hbGxvY2F0ZWQYDSABKAUSFAoMcm9vbXNfYWN0aXZlGA4gASgFQhMKEV9tYXRjaF9hbGxvY2F0aW9uIsEBChFMaXN0T3BlcmF0aW9uSXRlbRIKCgJpZBgBIAEoCRIOCgZzdGF0dXMYAiABKAkSFwoPZGVmaW5pdGlvbl9uYW1lGAMgASgJEiUKBWxlYXNlGAQgASgLMhEubWFlc3Ryby52MS5MZWFzZUgAiAEBEhYKDnNjaGVkdWxlcl9uYW1lGAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQggKBl9sZWFzZSKYAgoJT3BlcmF0aW9uEgoKAmlkGAEgASgJEg4KBnN0YXR1cxgCIAEoCRIXCg9kZWZpbml0aW9uX25hbWUYAyABKAkSJQoFbGVhc2UYBCABKAsyES5tYWVzdHJvLnYxLkxlYXNlSACIAQESFgoOc2NoZWR1bGVyX25hbWUYBSABKAkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoFaW5wdXQYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EjUKEWV4ZWN1dGlvbl9oaXN0b3J5GAggAygLMhoubWFlc3Ryby52MS5PcGVyYXRpb25FdmVudEIICgZfbGVhc2UiFAoFTGVhc2USCwoDdHRsGAEgASgJIk8KDk9wZXJhdGlvbkV2ZW50Ei4KCmNyZWF0ZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWV2ZW50GAIgASgJIjQKBFBvcnQSDAoEbmFtZRgBIAEoCRIQCghwcm90b2NvbBgCIAEoCRIMCgRwb3J0GAMgASgFIrgECghHYW1lUm9vbRIKCgJpZBgBIAEoCRIWCg5zY2hlZHVsZXJfbmFtZRgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEg4KBnN0YXR1cxgEIAEoCRITCgtwaW5nX3N0YXR1cxgFIAEoCRIXCg9ydW5uaW5nX21hdGNoZXMYBiABKAUSKQoIbWV0YWRhdGEYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhoKEmlzX3ZhbGlkYXRpb25fcm9vbRgIIAEoCBIuCgpjcmVhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxsYXN0X3BpbmdfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKDGFsbG9jYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIAIgBARIMCgRob3N0GAwgASgJEh8KBXBvcnRzGA0gAygLMhAubWFlc3Ryby52MS5Qb3J0EhcKD2luc3RhbmNlX3N0YXR1cxgOIAEoCRIjChtpbnN0YW5jZV9zdGF0dXNfZGVzY3JpcHRpb24YDyABKAkSGAoQcGluZ19hZ2Vfc2Vjb25kcxgQIAEoARIpCgV1c2FnZRgRIAEoCzIVLm1hZXN0cm8udjEuUm9vbVVzYWdlSAGIAQESDAoEcGlkcxgSIAMoBUIPCg1fYWxsb2NhdGVkX2F0QggKBl91c2FnZSKnAQoJUm9vbVVzYWdlEhYKDmNwdV9taWxsaWNvcmVzGAEgASgBEhQKDG1lbW9yeV9ieXRlcxgCIAEoARIeChZjcHVfcmVxdWVzdF9taWxsaWNvcmVzGAMgASgBEhwKFG1lbW9yeV9yZXF1ZXN0X2J5dGVzGAQgASgBEi4KCnNhbXBsZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChltYWVzdHJvL3YxL21lc3NhZ2VzLnByb3RvEgptYWVzdHJvLnYxIpcCCglDb250YWluZXISDAoEbmFtZRgBIAEoCRINCgVpbWFnZRgCIAEoCRIZChFpbWFnZV9wdWxsX3BvbGljeRgDIAEoCRIPCgdjb21tYW5kGAQgAygJEjUKC2Vudmlyb25tZW50GAUgAygLMiAubWFlc3Ryby52MS5Db250YWluZXJFbnZpcm9ubWVudBIwCghyZXF1ZXN0cxgGIAEoCzIeLm1hZXN0cm8udjEuQ29udGFpbmVyUmVzb3VyY2VzEi4KBmxpbWl0cxgHIAEoCzIeLm1hZXN0cm8udjEuQ29udGFpbmVyUmVzb3VyY2VzEigKBXBvcnRzGAggAygLMhkubWFlc3Ryby52MS5Db250YWluZXJQb3J0IvkCChFPcHRpb25hbENvbnRhaW5lchIRCgRuYW1lGAEgASgJSACIAQESEgoFaW1hZ2UYAiABKAlIAYgBARIeChFpbWFnZV9wdWxsX3BvbGljeRgDIAEoCUgCiAEBEg8KB2NvbW1hbmQYBCADKAkSNQoLZW52aXJvbm1lbnQYBSADKAsyIC5tYWVzdHJvLnYxLkNvbnRhaW5lckVudmlyb25tZW50EjUKCHJlcXVlc3RzGAYgASgLMh4ubWFlc3Ryby52MS5Db250YWluZXJSZXNvdXJjZXNIA4gBARIzCgZsaW1pdHMYByABKAsyHi5tYWVzdHJvLnYxLkNvbnRhaW5lclJlc291cmNlc0gEiAEBEigKBXBvcnRzGAggAygLMhkubWFlc3Ryby52MS5Db250YWluZXJQb3J0QgcKBV9uYW1lQggKBl9pbWFnZUIUChJfaW1hZ2VfcHVsbF9wb2xpY3lCCwoJX3JlcXVlc3RzQgkKB19saW1pdHMilQEKFENvbnRhaW5lckVudmlyb25tZW50EgwKBG5hbWUYASABKAkSEgoFdmFsdWUYAiABKAlIAIgBARJCCgp2YWx1ZV9mcm9tGAMgASgLMikubWFlc3Ryby52MS5Db250YWluZXJFbnZpcm9ubWVudFZhbHVlRnJvbUgBiAEBQggKBl92YWx1ZUINCgtfdmFsdWVfZnJvbSLfAQodQ29udGFpbmVyRW52aXJvbm1lbnRWYWx1ZUZyb20SSQoJZmllbGRfcmVmGAEgASgLMjEubWFlc3Ryby52MS5Db250YWluZXJFbnZpcm9ubWVudFZhbHVlRnJvbUZpZWxkUmVmSACIAQESUgoOc2VjcmV0X2tleV9yZWYYAiABKAsyNS5tYWVzdHJvLnYxLkNvbnRhaW5lckVudmlyb25tZW50VmFsdWVGcm9tU2VjcmV0S2V5UmVmSAGIAQFCDAoKX2ZpZWxkX3JlZkIRCg9fc2VjcmV0X2tleV9yZWYiOwolQ29udGFpbmVyRW52aXJvbm1lbnRWYWx1ZUZyb21GaWVsZFJlZhISCgpmaWVsZF9wYXRoGAEgASgJIkYKKUNvbnRhaW5lckVudmlyb25tZW50VmFsdWVGcm9tU2VjcmV0S2V5UmVmEgwKBG5hbWUYASABKAkSCwoDa2V5GAIgASgJIjEKEkNvbnRhaW5lclJlc291cmNlcxIOCgZtZW1vcnkYASABKAkSCwoDY3B1GAIgASgJIpkBCg1Db250YWluZXJQb3J0EgwKBG5hbWUYASABKAkSEAoIcHJvdG9jb2wYAiABKAkSDAoEcG9ydBgDIAEoBRIRCglob3N0X3BvcnQYBCABKAUSMwoPaG9zdF9wb3J0X3JhbmdlGAUgASgLMhUubWFlc3Ryby52MS5Qb3J0UmFuZ2VIAIgBAUISChBfaG9zdF9wb3J0X3JhbmdlIicKCVBvcnRSYW5nZRINCgVzdGFydBgBIAEoBRILCgNlbmQYAiABKAUiJgoPTWF0Y2hBbGxvY2F0aW9uEhMKC21heF9tYXRjaGVzGAEgASgFItUBCgRTcGVjEg8KB3ZlcnNpb24YASABKAkSOwoYdGVybWluYXRpb25fZ3JhY2VfcGVyaW9kGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEikKCmNvbnRhaW5lcnMYAyADKAsyFS5tYWVzdHJvLnYxLkNvbnRhaW5lchISCgp0b2xlcmF0aW9uGAQgASgJEhAKCGFmZmluaXR5GAUgASgJEhsKDnJlc3RhcnRfcG9saWN5GAYgASgJSACIAQFCEQoPX3Jlc3RhcnRfcG9saWN5IuwBCgxPcHRpb25hbFNwZWMSQAoYdGVybWluYXRpb25fZ3JhY2VfcGVyaW9kGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uSACIAQESMQoKY29udGFpbmVycxgDIAMoCzIdLm1hZXN0cm8udjEuT3B0aW9uYWxDb250YWluZXISFwoKdG9sZXJhdGlvbhgEIAEoCUgBiAEBEhUKCGFmZmluaXR5GAUgASgJSAKIAQFCGwoZX3Rlcm1pbmF0aW9uX2dyYWNlX3BlcmlvZEINCgtfdG9sZXJhdGlvbkILCglfYWZmaW5pdHki7QUKCVNjaGVkdWxlchIMCgRuYW1lGAEgASgJEgwKBGdhbWUYAiABKAkSDQoFc3RhdGUYAyABKAkSKQoKcG9ydF9yYW5nZRgEIAEoCzIVLm1hZXN0cm8udjEuUG9ydFJhbmdlEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCW1heF9zdXJnZRgGIAEoCRIWCg5yb29tc19yZXBsaWNhcxgHIAEoBRIeCgRzcGVjGAggASgLMhAubWFlc3Ryby52MS5TcGVjEjEKC2F1dG9zY2FsaW5nGAkgASgLMhcubWFlc3Ryby52MS5BdXRvc2NhbGluZ0gAiAEBEikKCmZvcndhcmRlcnMYCiADKAsyFS5tYWVzdHJvLnYxLkZvcndhcmRlchI7Cgthbm5vdGF0aW9ucxgLIAMoCzImLm1hZXN0cm8udjEuU2NoZWR1bGVyLkFubm90YXRpb25zRW50cnkSMQoGbGFiZWxzGAwgAygLMiEubWFlc3Ryby52MS5TY2hlZHVsZXIuTGFiZWxzRW50cnkSOgoQbWF0Y2hfYWxsb2NhdGlvbhgNIAEoCzIbLm1hZXN0cm8udjEuTWF0Y2hBbGxvY2F0aW9uSAGIAQESHQoQb2NjdXBpZWRfdGltZW91dBgOIAEoA0gCiAEBEjYKDnJvb21zX2NyYXNoaW5nGA8gASgLMhkubWFlc3Ryby52MS5Sb29tc0NyYXNoaW5nSAOIAQEaMgoQQW5ub3RhdGlvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDgoMX2F1dG9zY2FsaW5nQhMKEV9tYXRjaF9hbGxvY2F0aW9uQhMKEV9vY2N1cGllZF90aW1lb3V0QhEKD19yb29tc19jcmFzaGluZyJ+Cg1Sb29tc0NyYXNoaW5nEg8KB2NyYXNoZXMYASABKAUSEwoLbGFzdF9yZWFzb24YAiABKAkSFAoMbGFzdF9yb29tX2lkGAMgASgJEjEKDWxhc3RfY3Jhc2hfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIvQCChRTY2hlZHVsZXJXaXRob3V0U3BlYxIMCgRuYW1lGAEgASgJEgwKBGdhbWUYAiABKAkSDQoFc3RhdGUYAyABKAkSDwoHdmVyc2lvbhgEIAEoCRIpCgpwb3J0X3JhbmdlGAUgASgLMhUubWFlc3Ryby52MS5Qb3J0UmFuZ2USLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJbWF4X3N1cmdlGAcgASgJEhYKDnJvb21zX3JlcGxpY2FzGAggASgFEjoKEG1hdGNoX2FsbG9jYXRpb24YCSABKAsyGy5tYWVzdHJvLnYxLk1hdGNoQWxsb2NhdGlvbkgAiAEBEjYKDnJvb21zX2NyYXNoaW5nGAogASgLMhkubWFlc3Ryby52MS5Sb29tc0NyYXNoaW5nSAGIAQFCEwoRX21hdGNoX2FsbG9jYXRpb25CEQoPX3Jvb21zX2NyYXNoaW5nImYKEFNjaGVkdWxlclZlcnNpb24SDwoHdmVyc2lvbhgBIAEoCRIRCglpc19hY3RpdmUYAiABKAgSLgoKY3JlYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAieQoLQXV0b3NjYWxpbmcSDwoHZW5hYmxlZBgBIAEoCBILCgNtaW4YAiABKAUSCwoDbWF4GAMgASgFEi0KBnBvbGljeRgEIAEoCzIdLm1hZXN0cm8udjEuQXV0b3NjYWxpbmdQb2xpY3kSEAoIY29vbGRvd24YBSABKAUizgEKE09wdGlvbmFsQXV0b3NjYWxpbmcSFAoHZW5hYmxlZBgBIAEoCEgAiAEBEhAKA21pbhgCIAEoBUgBiAEBEhAKA21heBgDIAEoBUgCiAEBEjIKBnBvbGljeRgEIAEoCzIdLm1hZXN0cm8udjEuQXV0b3NjYWxpbmdQb2xpY3lIA4gBARIVCghjb29sZG93bhgFIAEoBUgEiAEBQgoKCF9lbmFibGVkQgYKBF9taW5CBgoEX21heEIJCgdfcG9saWN5QgsKCV9jb29sZG93biJTChFBdXRvc2NhbGluZ1BvbGljeRIMCgR0eXBlGAEgASgJEjAKCnBhcmFtZXRlcnMYAiABKAsyHC5tYWVzdHJvLnYxLlBvbGljeVBhcmFtZXRlcnMinAIKEFBvbGljeVBhcmFtZXRlcnMSNgoOcm9vbV9vY2N1cGFuY3kYASABKAsyGS5tYWVzdHJvLnYxLlJvb21PY2N1cGFuY3lIAIgBARIyCgxmaXhlZF9idWZmZXIYAiABKAsyFy5tYWVzdHJvLnYxLkZpeGVkQnVmZmVySAGIAQESJwoGY3VzdG9tGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBI6ChBtZXRyaWNzX3RyaWdnZXJzGAQgASgLMhsubWFlc3Ryby52MS5NZXRyaWNzVHJpZ2dlcnNIAogBAUIRCg9fcm9vbV9vY2N1cGFuY3lCDwoNX2ZpeGVkX2J1ZmZlckITChFfbWV0cmljc190cmlnZ2VycyKRAQoPTWV0cmljc1RyaWdnZXJzEjUKAnVwGAEgASgLMiQubWFlc3Ryby52MS5NZXRyaWNzVHJpZ2dlcnNEaXJlY3Rpb25IAIgBARI3CgRkb3duGAIgASgLMiQubWFlc3Ryby52MS5NZXRyaWNzVHJpZ2dlcnNEaXJlY3Rpb25IAYgBAUIFCgNfdXBCBwoFX2Rvd24iWgoYTWV0cmljc1RyaWdnZXJzRGlyZWN0aW9uEhAKCGNvb2xkb3duGAEgASgFEiwKCHRyaWdnZXJzGAIgAygLMhoubWFlc3Ryby52MS5NZXRyaWNzVHJpZ2dlciKKAQoOTWV0cmljc1RyaWdnZXISDAoEdHlwZRgBIAEoCRINCgV1c2FnZRgCIAEoARIRCgl0aHJlc2hvbGQYAyABKAESDAoEdGltZRgEIAEoBRISCgVsaW1pdBgFIAEoAUgAiAEBEhIKBWRlbHRhGAYgASgFSAGIAQFCCAoGX2xpbWl0QggKBl9kZWx0YSJVCg1Sb29tT2NjdXBhbmN5EhQKDHJlYWR5X3RhcmdldBgBIAEoARIbCg5kb3duX3RocmVzaG9sZBgCIAEoAUgAiAEBQhEKD19kb3duX3RocmVzaG9sZCItCgtGaXhlZEJ1ZmZlchITCgZhbW91bnQYASABKAVIAIgBAUIJCgdfYW1vdW50IogBCglGb3J3YXJkZXISDAoEbmFtZRgBIAEoCRIOCgZlbmFibGUYAiABKAgSDAoEdHlwZRgDIAEoCRIPCgdhZGRyZXNzGAQgASgJEjIKB29wdGlvbnMYBSABKAsyHC5tYWVzdHJvLnYxLkZvcndhcmRlck9wdGlvbnNIAIgBAUIKCghfb3B0aW9ucyJOChBGb3J3YXJkZXJPcHRpb25zEg8KB3RpbWVvdXQYASABKAMSKQoIbWV0YWRhdGEYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ik4KD0F1dG9zY2FsaW5nSW5mbxIPCgdlbmFibGVkGAEgASgIEgsKA21pbhgCIAEoBRILCgNtYXgYAyABKAUSEAoIY29vbGRvd24YBCABKAUi2gMKDVNjaGVkdWxlckluZm8SDAoEbmFtZRgBIAEoCRIMCgRnYW1lGAIgASgJEg0KBXN0YXRlGAMgASgJEhYKDnJvb21zX3JlcGxpY2FzGAQgASgFEhMKC3Jvb21zX3JlYWR5GAUgASgFEhYKDnJvb21zX29jY3VwaWVkGAYgASgFEhUKDXJvb21zX3BlbmRpbmcYByABKAUSGQoRcm9vbXNfdGVybWluYXRpbmcYCCABKAUSMAoLYXV0b3NjYWxpbmcYCSABKAsyGy5tYWVzdHJvLnYxLkF1dG9zY2FsaW5nSW5mbxI6ChBtYXRjaF9hbGxvY2F0aW9uGAogASgLMhsubWFlc3Ryby52MS5NYXRjaEFsbG9jYXRpb25IAIgBARITCgtyb29tc19lcnJvchgLIAEoBRIVCg1yb29tc191bnJlYWR5GAwgASgFEhcKD3Jvb21zX2FsbG9jYXRlZBgNIAEoBRIUCgxyb29tc19hY3RpdmUYDiABKAUSNgoOcm9vbXNfY3Jhc2hpbmcYDyABKAsyGS5tYWVzdHJvLnYxLlJvb21zQ3Jhc2hpbmdIAYgBAUITChFfbWF0Y2hfYWxsb2NhdGlvbkIRCg9fcm9vbXNfY3Jhc2hpbmciwQEKEUxpc3RPcGVyYXRpb25JdGVtEgoKAmlkGAEgASgJEg4KBnN0YXR1cxgCIAEoCRIXCg9kZWZpbml0aW9uX25hbWUYAyABKAkSJQoFbGVhc2UYBCABKAsyES5tYWVzdHJvLnYxLkxlYXNlSACIAQESFgoOc2NoZWR1bGVyX25hbWUYBSABKAkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCCAoGX2xlYXNlIpgCCglPcGVyYXRpb24SCgoCaWQYASABKAkSDgoGc3RhdHVzGAIgASgJEhcKD2RlZmluaXRpb25fbmFtZRgDIAEoCRIlCgVsZWFzZRgEIAEoCzIRLm1hZXN0cm8udjEuTGVhc2VIAIgBARIWCg5zY2hlZHVsZXJfbmFtZRgFIAEoCRIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgVpbnB1dBgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSNQoRZXhlY3V0aW9uX2hpc3RvcnkYCCADKAsyGi5tYWVzdHJvLnYxLk9wZXJhdGlvbkV2ZW50QggKBl9sZWFzZSIUCgVMZWFzZRILCgN0dGwYASABKAkiTwoOT3BlcmF0aW9uRXZlbnQSLgoKY3JlYXRlZF9hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFZXZlbnQYAiABKAkiNAoEUG9ydBIMCgRuYW1lGAEgASgJEhAKCHByb3RvY29sGAIgASgJEgwKBHBvcnQYAyABKAUiuAQKCEdhbWVSb29tEgoKAmlkGAEgASgJEhYKDnNjaGVkdWxlcl9uYW1lGAIgASgJEg8KB3ZlcnNpb24YAyABKAkSDgoGc3RhdHVzGAQgASgJEhMKC3Bpbmdfc3RhdHVzGAUgASgJEhcKD3J1bm5pbmdfbWF0Y2hlcxgGIAEoBRIpCghtZXRhZGF0YRgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSGgoSaXNfdmFsaWRhdGlvbl9yb29tGAggASgIEi4KCmNyZWF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3RfcGluZ19hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoMYWxsb2NhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAiAEBEgwKBGhvc3QYDCABKAkSHwoFcG9ydHMYDSADKAsyEC5tYWVzdHJvLnYxLlBvcnQSFwoPaW5zdGFuY2Vfc3RhdHVzGA4gASgJEiMKG2luc3RhbmNlX3N0YXR1c19kZXNjcmlwdGlvbhgPIAEoCRIYChBwaW5nX2FnZV9zZWNvbmRzGBAgASgBEikKBXVzYWdlGBEgASgLMhUubWFlc3Ryby52MS5Sb29tVXNhZ2VIAYgBARIMCgRwaWRzGBIgAygFQg8KDV9hbGxvY2F0ZWRfYXRCCAoGX3VzYWdlIqcBCglSb29tVXNhZ2USFgoOY3B1X21pbGxpY29yZXMYASABKAESFAoMbWVtb3J5X2J5dGVzGAIgASgBEh4KFmNwdV9yZXF1ZXN0X21pbGxpY29yZXMYAyABKAESHAoUbWVtb3J5X3JlcXVlc3RfYnl0ZXMYBCABKAESLgoKc2FtcGxlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * Container is the configuration of one game room container.
@@ -597,6 +597,13 @@ export type Scheduler = Message<"maestro.v1.Scheduler"> & {
    * @generated from field: optional int64 occupied_timeout = 14;
    */
   occupiedTimeout?: bigint | undefined;
+
+  /**
+   * Set while rooms of this scheduler keep crashing: a scheduler can be in-sync and still unable to keep a room up.
+   *
+   * @generated from field: optional maestro.v1.RoomsCrashing rooms_crashing = 15;
+   */
+  roomsCrashing?: RoomsCrashing | undefined;
 };
 
 /**
@@ -605,6 +612,48 @@ export type Scheduler = Message<"maestro.v1.Scheduler"> & {
  */
 export const SchedulerSchema: GenMessage<Scheduler> = /*@__PURE__*/
   messageDesc(file_maestro_v1_messages, 12);
+
+/**
+ * Rooms that crashed since a room of the scheduler last came up: how many, and why the last one did.
+ *
+ * @generated from message maestro.v1.RoomsCrashing
+ */
+export type RoomsCrashing = Message<"maestro.v1.RoomsCrashing"> & {
+  /**
+   * Rooms that crashed.
+   *
+   * @generated from field: int32 crashes = 1;
+   */
+  crashes: number;
+
+  /**
+   * Why the last one ended, e.g. "exit code 1: Error: Cannot find module '/srv/gmae.js'".
+   *
+   * @generated from field: string last_reason = 2;
+   */
+  lastReason: string;
+
+  /**
+   * The last crashed room; `maestroctl rooms logs <scheduler> <room>` shows its log while it is kept.
+   *
+   * @generated from field: string last_room_id = 3;
+   */
+  lastRoomId: string;
+
+  /**
+   * When the last crash was seen.
+   *
+   * @generated from field: google.protobuf.Timestamp last_crash_at = 4;
+   */
+  lastCrashAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message maestro.v1.RoomsCrashing.
+ * Use `create(RoomsCrashingSchema)` to create a new message.
+ */
+export const RoomsCrashingSchema: GenMessage<RoomsCrashing> = /*@__PURE__*/
+  messageDesc(file_maestro_v1_messages, 13);
 
 /**
  * A scheduler without its spec, as returned by ListSchedulers.
@@ -674,6 +723,13 @@ export type SchedulerWithoutSpec = Message<"maestro.v1.SchedulerWithoutSpec"> & 
    * @generated from field: optional maestro.v1.MatchAllocation match_allocation = 9;
    */
   matchAllocation?: MatchAllocation | undefined;
+
+  /**
+   * Set while rooms of this scheduler keep crashing.
+   *
+   * @generated from field: optional maestro.v1.RoomsCrashing rooms_crashing = 10;
+   */
+  roomsCrashing?: RoomsCrashing | undefined;
 };
 
 /**
@@ -681,7 +737,7 @@ export type SchedulerWithoutSpec = Message<"maestro.v1.SchedulerWithoutSpec"> & 
  * Use `create(SchedulerWithoutSpecSchema)` to create a new message.
  */
 export const SchedulerWithoutSpecSchema: GenMessage<SchedulerWithoutSpec> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 13);
+  messageDesc(file_maestro_v1_messages, 14);
 
 /**
  * One version of a scheduler.
@@ -716,7 +772,7 @@ export type SchedulerVersion = Message<"maestro.v1.SchedulerVersion"> & {
  * Use `create(SchedulerVersionSchema)` to create a new message.
  */
 export const SchedulerVersionSchema: GenMessage<SchedulerVersion> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 14);
+  messageDesc(file_maestro_v1_messages, 15);
 
 /**
  * Autoscaling rules of a scheduler.
@@ -765,7 +821,7 @@ export type Autoscaling = Message<"maestro.v1.Autoscaling"> & {
  * Use `create(AutoscalingSchema)` to create a new message.
  */
 export const AutoscalingSchema: GenMessage<Autoscaling> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 15);
+  messageDesc(file_maestro_v1_messages, 16);
 
 /**
  * Autoscaling patch: only present fields change.
@@ -814,7 +870,7 @@ export type OptionalAutoscaling = Message<"maestro.v1.OptionalAutoscaling"> & {
  * Use `create(OptionalAutoscalingSchema)` to create a new message.
  */
 export const OptionalAutoscalingSchema: GenMessage<OptionalAutoscaling> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 16);
+  messageDesc(file_maestro_v1_messages, 17);
 
 /**
  * Autoscaling policy.
@@ -842,7 +898,7 @@ export type AutoscalingPolicy = Message<"maestro.v1.AutoscalingPolicy"> & {
  * Use `create(AutoscalingPolicySchema)` to create a new message.
  */
 export const AutoscalingPolicySchema: GenMessage<AutoscalingPolicy> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 17);
+  messageDesc(file_maestro_v1_messages, 18);
 
 /**
  * Parameters of the autoscaling policies; the one matching the policy type is required.
@@ -884,7 +940,7 @@ export type PolicyParameters = Message<"maestro.v1.PolicyParameters"> & {
  * Use `create(PolicyParametersSchema)` to create a new message.
  */
 export const PolicyParametersSchema: GenMessage<PolicyParameters> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 18);
+  messageDesc(file_maestro_v1_messages, 19);
 
 /**
  * metricsTriggers scales on room, cpu or memory usage as Maestro v9 did: triggers fire when enough recent points pass
@@ -913,7 +969,7 @@ export type MetricsTriggers = Message<"maestro.v1.MetricsTriggers"> & {
  * Use `create(MetricsTriggersSchema)` to create a new message.
  */
 export const MetricsTriggersSchema: GenMessage<MetricsTriggers> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 19);
+  messageDesc(file_maestro_v1_messages, 20);
 
 /**
  * One direction of the metricsTriggers policy.
@@ -941,7 +997,7 @@ export type MetricsTriggersDirection = Message<"maestro.v1.MetricsTriggersDirect
  * Use `create(MetricsTriggersDirectionSchema)` to create a new message.
  */
 export const MetricsTriggersDirectionSchema: GenMessage<MetricsTriggersDirection> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 20);
+  messageDesc(file_maestro_v1_messages, 21);
 
 /**
  * One trigger. Percentages are 0..100 (cpu and memory may go beyond 100: usage over the containers' requests).
@@ -997,7 +1053,7 @@ export type MetricsTrigger = Message<"maestro.v1.MetricsTrigger"> & {
  * Use `create(MetricsTriggerSchema)` to create a new message.
  */
 export const MetricsTriggerSchema: GenMessage<MetricsTrigger> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 21);
+  messageDesc(file_maestro_v1_messages, 22);
 
 /**
  * roomOccupancy keeps a share of the rooms ready.
@@ -1027,7 +1083,7 @@ export type RoomOccupancy = Message<"maestro.v1.RoomOccupancy"> & {
  * Use `create(RoomOccupancySchema)` to create a new message.
  */
 export const RoomOccupancySchema: GenMessage<RoomOccupancy> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 22);
+  messageDesc(file_maestro_v1_messages, 23);
 
 /**
  * fixedBuffer keeps a fixed number of ready rooms above the occupied ones.
@@ -1048,7 +1104,7 @@ export type FixedBuffer = Message<"maestro.v1.FixedBuffer"> & {
  * Use `create(FixedBufferSchema)` to create a new message.
  */
 export const FixedBufferSchema: GenMessage<FixedBuffer> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 23);
+  messageDesc(file_maestro_v1_messages, 24);
 
 /**
  * An event forwarder (gRPC GRPCForwarder service) of a scheduler.
@@ -1097,7 +1153,7 @@ export type Forwarder = Message<"maestro.v1.Forwarder"> & {
  * Use `create(ForwarderSchema)` to create a new message.
  */
 export const ForwarderSchema: GenMessage<Forwarder> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 24);
+  messageDesc(file_maestro_v1_messages, 25);
 
 /**
  * Options of a forwarder.
@@ -1125,7 +1181,7 @@ export type ForwarderOptions = Message<"maestro.v1.ForwarderOptions"> & {
  * Use `create(ForwarderOptionsSchema)` to create a new message.
  */
 export const ForwarderOptionsSchema: GenMessage<ForwarderOptions> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 25);
+  messageDesc(file_maestro_v1_messages, 26);
 
 /**
  * Autoscaling summary in SchedulerInfo.
@@ -1167,7 +1223,7 @@ export type AutoscalingInfo = Message<"maestro.v1.AutoscalingInfo"> & {
  * Use `create(AutoscalingInfoSchema)` to create a new message.
  */
 export const AutoscalingInfoSchema: GenMessage<AutoscalingInfo> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 26);
+  messageDesc(file_maestro_v1_messages, 27);
 
 /**
  * Room counts of a scheduler.
@@ -1272,6 +1328,13 @@ export type SchedulerInfo = Message<"maestro.v1.SchedulerInfo"> & {
    * @generated from field: int32 rooms_active = 14;
    */
   roomsActive: number;
+
+  /**
+   * Set while rooms of this scheduler keep crashing.
+   *
+   * @generated from field: optional maestro.v1.RoomsCrashing rooms_crashing = 15;
+   */
+  roomsCrashing?: RoomsCrashing | undefined;
 };
 
 /**
@@ -1279,7 +1342,7 @@ export type SchedulerInfo = Message<"maestro.v1.SchedulerInfo"> & {
  * Use `create(SchedulerInfoSchema)` to create a new message.
  */
 export const SchedulerInfoSchema: GenMessage<SchedulerInfo> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 27);
+  messageDesc(file_maestro_v1_messages, 28);
 
 /**
  * Operation item in ListOperations.
@@ -1335,7 +1398,7 @@ export type ListOperationItem = Message<"maestro.v1.ListOperationItem"> & {
  * Use `create(ListOperationItemSchema)` to create a new message.
  */
 export const ListOperationItemSchema: GenMessage<ListOperationItem> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 28);
+  messageDesc(file_maestro_v1_messages, 29);
 
 /**
  * An operation with its input and history.
@@ -1405,7 +1468,7 @@ export type Operation = Message<"maestro.v1.Operation"> & {
  * Use `create(OperationSchema)` to create a new message.
  */
 export const OperationSchema: GenMessage<Operation> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 29);
+  messageDesc(file_maestro_v1_messages, 30);
 
 /**
  * Lease of an active operation.
@@ -1426,7 +1489,7 @@ export type Lease = Message<"maestro.v1.Lease"> & {
  * Use `create(LeaseSchema)` to create a new message.
  */
 export const LeaseSchema: GenMessage<Lease> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 30);
+  messageDesc(file_maestro_v1_messages, 31);
 
 /**
  * One event in an operation history.
@@ -1454,7 +1517,7 @@ export type OperationEvent = Message<"maestro.v1.OperationEvent"> & {
  * Use `create(OperationEventSchema)` to create a new message.
  */
 export const OperationEventSchema: GenMessage<OperationEvent> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 31);
+  messageDesc(file_maestro_v1_messages, 32);
 
 /**
  * A host port of a game room.
@@ -1489,7 +1552,7 @@ export type Port = Message<"maestro.v1.Port"> & {
  * Use `create(PortSchema)` to create a new message.
  */
 export const PortSchema: GenMessage<Port> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 32);
+  messageDesc(file_maestro_v1_messages, 33);
 
 /**
  * A game room, as seen by the management API.
@@ -1629,7 +1692,7 @@ export type GameRoom = Message<"maestro.v1.GameRoom"> & {
  * Use `create(GameRoomSchema)` to create a new message.
  */
 export const GameRoomSchema: GenMessage<GameRoom> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 33);
+  messageDesc(file_maestro_v1_messages, 34);
 
 /**
  * Resources one room uses, and what its containers request (the base of cpu and memory autoscaling triggers).
@@ -1678,5 +1741,5 @@ export type RoomUsage = Message<"maestro.v1.RoomUsage"> & {
  * Use `create(RoomUsageSchema)` to create a new message.
  */
 export const RoomUsageSchema: GenMessage<RoomUsage> = /*@__PURE__*/
-  messageDesc(file_maestro_v1_messages, 34);
+  messageDesc(file_maestro_v1_messages, 35);
 

@@ -29,6 +29,7 @@ import type {
   MetricsTriggerType,
   PortProtocol,
   RestartPolicy,
+  RoomsCrashing,
   Scheduler,
   SchedulerInfo,
   SchedulerVersion,
@@ -275,7 +276,19 @@ export function schedulerToPb(s: Scheduler): PbScheduler {
     labels: s.labels,
     matchAllocation: s.matchAllocation,
     occupiedTimeout: s.occupiedTimeout === undefined ? undefined : BigInt(s.occupiedTimeout),
+    roomsCrashing: roomsCrashingToPb(s.roomsCrashing),
   });
+}
+
+function roomsCrashingToPb(c: RoomsCrashing | undefined) {
+  return (
+    c && {
+      crashes: c.crashes,
+      lastReason: c.lastReason,
+      lastRoomId: c.lastRoomId,
+      lastCrashAt: timestampFromDate(new Date(c.lastCrashAtMs)),
+    }
+  );
 }
 
 export function schedulerWithoutSpecToPb(s: Scheduler) {
@@ -289,11 +302,16 @@ export function schedulerWithoutSpecToPb(s: Scheduler) {
     maxSurge: s.maxSurge,
     roomsReplicas: s.roomsReplicas,
     matchAllocation: s.matchAllocation,
+    roomsCrashing: roomsCrashingToPb(s.roomsCrashing),
   });
 }
 
 export function schedulerInfoToPb(i: SchedulerInfo) {
-  return create(SchedulerInfoSchema, { ...i, autoscaling: i.autoscaling });
+  return create(SchedulerInfoSchema, {
+    ...i,
+    autoscaling: i.autoscaling,
+    roomsCrashing: roomsCrashingToPb(i.roomsCrashing),
+  });
 }
 
 export function schedulerVersionToPb(v: SchedulerVersion): PbSchedulerVersion {

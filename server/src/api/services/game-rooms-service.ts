@@ -6,6 +6,7 @@ import type { Scheduler } from "../../core/entities/scheduler.js";
 import { type FieldViolation, MaestroError } from "../../core/errors.js";
 import type { CallOptions } from "../../core/ports/call-options.js";
 import type { InstanceStorage, RoomStorage } from "../../core/ports/room-storage.js";
+import type { Runtime } from "../../core/ports/runtime.js";
 import type { SchedulerStorage } from "../../core/ports/scheduler-storage.js";
 import { roomToPb } from "../convert/room-convert.js";
 import { handle } from "../errors.js";
@@ -18,7 +19,12 @@ export interface GameRoomsServiceDeps {
   now?: () => Date;
   /** The runtime's per-room CPU and memory; rooms come without usage when absent or when it fails. */
   usage?: ((scheduler: Scheduler, opts: CallOptions) => Promise<RoomUsage[]>) | undefined;
+  /** The runtime's room logs; without it GetRoomLog answers unimplemented. */
+  roomLog?: Runtime["roomLog"] | undefined;
 }
+
+const DEFAULT_TAIL_LINES = 100;
+const MAX_TAIL_LINES = 10_000;
 
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
@@ -72,6 +78,20 @@ export function gameRoomsService(d: GameRoomsServiceDeps): Partial<ServiceImpl<t
         const scheduler = await d.schedulers.getScheduler(req.schedulerName, opts);
         const usage = await usageById(d, scheduler, opts);
         return { room: roomToPb(room, instance, now_(), usage.get(room.id)) };
+      }),
+    getRoomLog: (req, ctx) =>
+      handle(async () => {
+        const tail = req.tailLines ?? DEFAULT_TAIL_LINES;
+        if (!Number.isInteger(tail) || tail < 1 || tail > MAX_TAIL_LINES) {
+          throw MaestroError.invalid([
+            { field: "tailLines", message: `must be an integer from 1 to ${MAX_TAIL_LINES}` },
+          ]);
+        }
+        if (!d.roomLog) throw new MaestroError("failed_precondition", "this runtime keeps no room logs");
+        const opts = { signal: ctx.signal };
+        // Only a scheduler that exists: its name then also names a folder or namespace of ours.
+        await d.schedulers.getScheduler(req.schedulerName, opts);
+        return d.roomLog(req.schedulerName, req.roomId, tail, opts);
       }),
   };
 }

@@ -18,6 +18,7 @@ const minorFields = [
   "autoscaling",
   "matchAllocation",
   "occupiedTimeout",
+  "roomsCrashing",
 ] as const satisfies readonly (keyof Scheduler)[];
 
 /**
@@ -36,6 +37,7 @@ const identityFields = [
   "rollbackVersion",
   "createdAt",
   "lastDownscaleAt",
+  "roomsCrashing",
 ] as const satisfies readonly (keyof Scheduler)[];
 
 /** True when `next` would make a version identical to `current` (what `apply` of an unchanged file sends). */

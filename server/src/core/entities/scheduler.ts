@@ -20,6 +20,17 @@ export interface Scheduler {
   rollbackVersion?: string | undefined;
   createdAt: Date;
   lastDownscaleAt?: Date | undefined;
+  /** Set by the health controller while rooms keep crashing; not part of the definition a client sends. */
+  roomsCrashing?: RoomsCrashing | undefined;
+}
+
+/** Rooms that crashed since a room of the scheduler last came up, and why the last one did. */
+export interface RoomsCrashing {
+  crashes: number;
+  lastReason: string;
+  lastRoomId: string;
+  /** Epoch milliseconds (plain JSON, as the version's definition is stored). */
+  lastCrashAtMs: number;
 }
 
 export const schedulerStates = ["creating", "in-sync", "terminating", "on-error"] as const;
@@ -186,6 +197,7 @@ export interface SchedulerInfo {
   roomsActive: number;
   autoscaling?: { enabled: boolean; min: number; max: number; cooldown: number } | undefined;
   matchAllocation?: MatchAllocation | undefined;
+  roomsCrashing?: RoomsCrashing | undefined;
 }
 
 /** The host ports a room listens on, one per declared container port. */

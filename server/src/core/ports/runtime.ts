@@ -61,6 +61,16 @@ export interface Runtime {
    */
   roomUsage?(scheduler: Scheduler, opts?: CallOptions): Promise<RoomUsage[]>;
   /**
+   * The last `tailLines` lines of a room's log: a live room's, or a copy kept for the last few rooms that crashed
+   * (`crashed`). Throws not_found when the runtime has none.
+   */
+  roomLog?(
+    schedulerName: string,
+    roomId: string,
+    tailLines: number,
+    opts?: CallOptions,
+  ): Promise<{ log: string; crashed: boolean }>;
+  /**
    * Resolves when this runtime can serve rooms now, else throws saying why (what /readyz reports). Process: its rooms
    * folder is writable. Kubernetes: the API server answers and the pod and node watches have synced.
    */

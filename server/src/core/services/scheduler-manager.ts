@@ -126,6 +126,7 @@ export class SchedulerManager {
             cooldown: s.autoscaling.cooldown,
           },
           matchAllocation: s.matchAllocation,
+          roomsCrashing: s.roomsCrashing,
         };
       }),
     );
@@ -229,6 +230,8 @@ export class SchedulerManager {
       rollbackVersion: undefined,
       createdAt: this.deps.clock.now(),
       lastDownscaleAt: undefined,
+      // A new version starts with no crash record: the fix may be in it.
+      roomsCrashing: undefined,
     };
   }
 

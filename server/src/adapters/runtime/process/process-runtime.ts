@@ -9,6 +9,7 @@ import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
 import { type Logger, silentLogger } from "../../../core/ports/logger.js";
 import type { AllocatedPort, RoomEnvironment, Runtime } from "../../../core/ports/runtime.js";
+import { keepCrashedLog, readRoomLog } from "./crashed-logs.js";
 import { InstanceEventHub } from "./instance-events.js";
 import { removePidFile, writePidFile } from "./pid-file.js";
 import { ProcessRoom } from "./process-room.js";
@@ -224,6 +225,16 @@ export class ProcessRuntime implements Runtime {
     }));
   }
 
+  async roomLog(
+    schedulerName: string,
+    roomId: string,
+    tailLines: number,
+    opts: CallOptions = {},
+  ): Promise<{ log: string; crashed: boolean }> {
+    checkSignal(opts.signal);
+    return readRoomLog(this.dataDir, schedulerName, roomId, tailLines);
+  }
+
   async portsInUse(opts: CallOptions = {}): Promise<Set<number>> {
     checkSignal(opts.signal);
     const ports = new Set<number>();
@@ -265,6 +276,8 @@ export class ProcessRuntime implements Runtime {
 
   /** Stops a room and, once nothing of it runs, forgets it and removes its directory. */
   private stopRoom(schedulerName: string, room: ProcessRoom, reason: string, graceMs: number): Promise<void> {
+    // Decided before the stop: a room that is stopped ends by a signal, which is no crash of its own.
+    const crashed = room.instance("").status.type === "error";
     const stopped = room.stop(reason, graceMs);
     const pending = this.removals.get(room);
     if (pending) return pending;
@@ -277,6 +290,11 @@ export class ProcessRuntime implements Runtime {
       if (rooms.size === 0) this.rooms.delete(schedulerName);
       const dir = join(this.schedulerDir(schedulerName), room.id);
       await removePidFile(dir).catch(() => undefined);
+      if (crashed) {
+        await keepCrashedLog(this.schedulerDir(schedulerName), room.id, dir).catch((err: unknown) =>
+          this.logger.warn({ err, room: room.id }, "cannot keep the crashed room's log"),
+        );
+      }
       await rm(dir, { recursive: true, force: true }).catch((err: unknown) =>
         this.logger.warn({ err, room: room.id }, "cannot remove the room's directory"),
       );

@@ -6,7 +6,7 @@
 export class CrashBackoff {
   private readonly bySchedulers = new Map<
     string,
-    { crashes: number; lastCrashAt: number; lastError: string; counted: Set<string> }
+    { crashes: number; lastCrashAt: number; lastError: string; lastRoomId: string; counted: Set<string> }
   >();
 
   constructor(
@@ -16,11 +16,32 @@ export class CrashBackoff {
 
   /** Records crashed rooms; a room seen again (its removal still pending) is not counted twice. */
   crashed(scheduler: string, roomIds: readonly string[], lastError: string, now: number): void {
-    const s = this.bySchedulers.get(scheduler) ?? { crashes: 0, lastCrashAt: 0, lastError: "", counted: new Set() };
+    const s = this.bySchedulers.get(scheduler) ?? {
+      crashes: 0,
+      lastCrashAt: 0,
+      lastError: "",
+      lastRoomId: "",
+      counted: new Set<string>(),
+    };
     const fresh = roomIds.filter((id) => !s.counted.has(id));
     if (fresh.length === 0) return;
     for (const id of fresh) s.counted.add(id);
-    this.bySchedulers.set(scheduler, { ...s, crashes: s.crashes + fresh.length, lastCrashAt: now, lastError });
+    const lastRoomId = fresh[fresh.length - 1]!;
+    this.bySchedulers.set(scheduler, {
+      ...s,
+      crashes: s.crashes + fresh.length,
+      lastCrashAt: now,
+      lastError,
+      lastRoomId,
+    });
+  }
+
+  /** The crashes on record (none once a room came up after the last one). */
+  record(
+    scheduler: string,
+  ): { crashes: number; lastCrashAt: number; lastError: string; lastRoomId: string } | undefined {
+    const s = this.bySchedulers.get(scheduler);
+    return s && { crashes: s.crashes, lastCrashAt: s.lastCrashAt, lastError: s.lastError, lastRoomId: s.lastRoomId };
   }
 
   /** Clears the record when a room created after the last crash is up. */

@@ -1,4 +1,7 @@
+import type { RoomsCrashing, Scheduler } from "../../entities/scheduler.js";
+import { deepEqual } from "../../entities/scheduler-versioning.js";
 import { MaestroError } from "../../errors.js";
+import type { CallOptions } from "../../ports/call-options.js";
 import { ADD_ROOMS } from "../add-rooms/add-rooms.js";
 import type { OperationDefinition } from "../definition.js";
 import { asObject } from "../input.js";
@@ -27,7 +30,7 @@ export function healthControllerOperation(
     async execute(ctx) {
       const opts = { signal: ctx.signal };
       const name = ctx.schedulerName;
-      const scheduler = await s.schedulers.getScheduler(name, opts).catch((err: unknown) => {
+      let scheduler = await s.schedulers.getScheduler(name, opts).catch((err: unknown) => {
         // Deleted between the tick and this run: nothing left to keep healthy.
         if (err instanceof MaestroError && err.code === "not_found") return undefined;
         throw err;
@@ -83,6 +86,8 @@ export function healthControllerOperation(
           now,
         );
       }
+
+      scheduler = await recordCrashes(s, scheduler, backoff.record(name), opts);
 
       const available = c.available.length;
       let desired = scheduler.roomsReplicas;
@@ -146,4 +151,26 @@ export function healthControllerOperation(
       );
     },
   };
+}
+
+/**
+ * Keeps the scheduler's roomsCrashing in step with the crash record, so get/list/info and the dashboard show why rooms
+ * do not come up (a typo in the command leaves the scheduler in-sync with no room running).
+ */
+async function recordCrashes(
+  s: OperationServices,
+  scheduler: Scheduler,
+  record: ReturnType<CrashBackoff["record"]>,
+  opts: CallOptions,
+): Promise<Scheduler> {
+  const roomsCrashing: RoomsCrashing | undefined = record && {
+    crashes: record.crashes,
+    lastReason: record.lastError,
+    lastRoomId: record.lastRoomId,
+    lastCrashAtMs: record.lastCrashAt,
+  };
+  if (deepEqual(roomsCrashing, scheduler.roomsCrashing)) return scheduler;
+  const updated = { ...scheduler, roomsCrashing };
+  await s.schedulers.updateScheduler(updated, opts);
+  return updated;
 }
