@@ -93,6 +93,15 @@ export function Overview({ session, game, onGame }: { session: Session; game: st
                   <td>{info.game}</td>
                   <td>
                     <span class={`state state-${info.state}`}>{info.state}</span>
+                    {info.roomsCrashing && (
+                      <span
+                        class="badge crashing"
+                        data-testid="rooms-crashing"
+                        title={`${info.roomsCrashing.crashes} crashed; last: ${info.roomsCrashing.lastReason}`}
+                      >
+                        rooms crashing
+                      </span>
+                    )}
                   </td>
                   <td>{scheduler?.version ?? ""}</td>
                   <td>

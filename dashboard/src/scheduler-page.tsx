@@ -64,6 +64,16 @@ export function SchedulerPage({ session, name }: { session: Session; name: strin
         )}
         {d && canAct && <ScaleControl session={session} scheduler={name} onAction={onAction} />}
       </div>
+      {d?.scheduler.roomsCrashing && (
+        <p class="error" data-testid="rooms-crashing">
+          Rooms keep crashing: {d.scheduler.roomsCrashing.crashes} crashed; last {d.scheduler.roomsCrashing.lastRoomId}:{" "}
+          <span class="mono">{d.scheduler.roomsCrashing.lastReason}</span> (its log:{" "}
+          <span class="mono">
+            maestroctl rooms logs {name} {d.scheduler.roomsCrashing.lastRoomId}
+          </span>
+          )
+        </p>
+      )}
       {notice && (
         <p class="notice" data-testid="notice">
           {notice}{" "}

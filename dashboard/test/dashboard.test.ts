@@ -186,6 +186,33 @@ describe("dashboard in a real browser against maestro start", () => {
     expect(page.pageErrors).toEqual([]);
   });
 
+  it("a scheduler whose rooms crash is marked on the overview and explained on its page", async () => {
+    const name = "dash-crash";
+    const crashing = container([process.execPath, "-e", "console.error('Error: bad room command'); process.exit(1)"]);
+    const body = schedulerBody({
+      name,
+      roomsReplicas: 2,
+      portRange: { start: 44000, end: 44999 },
+      spec: { terminationGracePeriod: "5", containers: [crashing] },
+    });
+    const created = await api(maestro.managementUrl, "POST", "/schedulers", body);
+    expect(created.status, JSON.stringify(created.json)).toBe(200);
+    const page = await pageFor(browser, "rooms-crashing");
+    await page.goto(`${maestro.managementUrl}/ui/`);
+    const badge = page.locator(`[data-testid="scheduler-${name}"] [data-testid="rooms-crashing"]`);
+    await badge.waitFor({ timeout: 60_000 });
+    expect(await badge.getAttribute("title")).toContain("exit code 1: Error: bad room command");
+    await page.goto(`${maestro.managementUrl}/ui/#/schedulers/${name}`);
+    const note = page.locator('[data-testid="rooms-crashing"]');
+    await note.waitFor();
+    expect(await note.textContent()).toMatch(
+      /Rooms keep crashing: \d+ crashed; last dash-crash-\S+: exit code 1: Error: bad room command/,
+    );
+    expect(await note.textContent()).toContain(`maestroctl rooms logs ${name} dash-crash-`);
+    expect(page.pageErrors).toEqual([]);
+    expect((await api(maestro.managementUrl, "DELETE", `/schedulers/${name}`)).status).toBe(200);
+  });
+
   it("cancel from the UI ends an in-progress operation canceled", async () => {
     // A minor version first, so the versions panel has a change to show.
     const minor = await api(maestro.managementUrl, "PATCH", `/schedulers/${SCHEDULER}`, { maxSurge: "2" });

@@ -106,6 +106,12 @@ export interface RoomsApi {
   (scheduler: string, opts?: CallOptions & { status?: string }): AsyncIterable<GameRoom>;
   list(scheduler: string, opts?: CallOptions & { status?: string }): Promise<GameRoom[]>;
   get(scheduler: string, id: string, opts?: CallOptions): Promise<GameRoom>;
+  /** The last lines of a room's log (a live room's, or one of the last crashed rooms'). */
+  log(
+    scheduler: string,
+    id: string,
+    opts?: CallOptions & { tailLines?: number },
+  ): Promise<{ log: string; crashed: boolean }>;
 }
 
 export interface MaestroClient {
@@ -249,6 +255,14 @@ export function createMaestroClientWith(options: MaestroClientOptions, transport
           const res = await gameRooms.getRoom({ schedulerName: scheduler, roomId: id }, callOpts(opts));
           if (!res.room) throw new MaestroClientError("internal", "GetRoom returned no room");
           return res.room;
+        }),
+      log: (scheduler: string, id: string, opts?: CallOptions & { tailLines?: number }) =>
+        call(async () => {
+          const res = await gameRooms.getRoomLog(
+            { schedulerName: scheduler, roomId: id, tailLines: opts?.tailLines },
+            callOpts(opts),
+          );
+          return { log: res.log, crashed: res.crashed };
         }),
     },
   );

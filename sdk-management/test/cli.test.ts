@@ -337,6 +337,34 @@ describe("maestroctl", () => {
     expect(none.stderr).toMatch(/^maestroctl: .*no ready room/);
   });
 
+  it("apply --wait-ready fails fast when rooms crash, with the reason and the end of the room's log", async () => {
+    const doc = JSON.parse(await readFile(fixture("scheduler.json"), "utf8"));
+    doc.name = "cli-crash";
+    doc.roomsReplicas = 2;
+    doc.spec.containers[0].command = [
+      "node",
+      "-e",
+      "console.log('booting'); console.error(\"Error: Cannot find module '/srv/gmae.js'\"); process.exit(1)",
+    ];
+    const res = await runCli(["--url", maestro.managementUrl, "apply", "-f", "-", "--wait-ready"], {
+      input: JSON.stringify(doc),
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(
+      /maestroctl: rooms of cli-crash keep crashing: \d+ rooms crashed; last (cli-crash-\S+): exit code 1: Error: Cannot find module '\/srv\/gmae.js'/,
+    );
+    const room = /last (cli-crash-\S+):/.exec(res.stderr)?.[1] ?? "";
+    expect(res.stderr).toContain(`last 20 lines of ${room}'s log:\n  booting\n`);
+    expect(res.stderr).toContain(`(maestroctl rooms logs cli-crash ${room} shows more)`);
+
+    const logs = await cli("rooms", "logs", "cli-crash", room, "--tail", "1");
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toBe("Error: Cannot find module '/srv/gmae.js'\n");
+    expect((await cli("schedulers", "list")).stdout).toMatch(/^cli-crash\s+cli-game\s+in-sync, rooms crashing\s/m);
+    expect((await cli("schedulers", "get", "cli-crash")).stdout).toMatch(/Rooms crashing:\s+\d+ rooms crashed; last /);
+    expect((await cli("schedulers", "delete", "cli-crash")).code).toBe(0);
+  });
+
   it("reads url and token from a profile", async () => {
     const home = await mkdtemp(join(tmpdir(), "maestroctl-home-"));
     try {

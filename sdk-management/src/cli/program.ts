@@ -414,6 +414,18 @@ export function buildProgram(io: CliIo, signal: AbortSignal, target: CliTarget =
     );
 
   rooms
+    .command("logs <scheduler> <id>")
+    .description("print the end of a room's log (kept for the last few rooms that crashed)")
+    .option("--tail <lines>", "lines from the end", positiveInt, 100)
+    .action(
+      action(async (c, scheduler: string, id: string, o: { tail: number }) => {
+        const res = await c.client.rooms.log(scheduler, id, { tailLines: o.tail, signal: c.signal });
+        if (res.crashed) c.io.stderr.write(`maestroctl: room ${id} crashed; this is the log kept of it\n`);
+        c.io.stdout.write(res.log);
+      }),
+    );
+
+  rooms
     .command("get <scheduler> <id>")
     .description("show a room")
     .action(

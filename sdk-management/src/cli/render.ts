@@ -6,6 +6,7 @@ import {
   ListOperationItemSchema,
   type Operation,
   OperationSchema,
+  type RoomsCrashing,
   type Scheduler,
   type SchedulerInfo,
   SchedulerInfoSchema,
@@ -30,6 +31,16 @@ const statusColumn = (cols: number[]) => (style: Style) => (i: number, v: string
 
 const range = (r: { start: number; end: number } | undefined) => (r ? `${r.start}-${r.end}` : "");
 
+/** `in-sync, rooms crashing`: in-sync alone would call a fleet that cannot keep a room up healthy. */
+function stateWithCrashes(s: { state: string; roomsCrashing?: RoomsCrashing | undefined }): string {
+  return s.roomsCrashing ? `${s.state}, rooms crashing` : s.state;
+}
+
+/** `3 rooms crashed; last my-game-x1y2z: exit code 1: Error: Cannot find module …`. */
+export function crashLine(c: RoomsCrashing): string {
+  return `${c.crashes} room${c.crashes === 1 ? "" : "s"} crashed; last ${c.lastRoomId}: ${c.lastReason}`;
+}
+
 export function schedulerListView(list: SchedulerWithoutSpec[]): View {
   return {
     json: list.map((s) => messageJson(SchedulerWithoutSpecSchema, s)),
@@ -39,7 +50,7 @@ export function schedulerListView(list: SchedulerWithoutSpec[]): View {
         list.map((s) => [
           s.name,
           s.game,
-          s.state,
+          stateWithCrashes(s),
           s.version,
           s.roomsReplicas,
           s.maxSurge,
@@ -61,7 +72,7 @@ export function schedulerInfoView(list: SchedulerInfo[]): View {
         list.map((s) => [
           s.name,
           s.game,
-          s.state,
+          stateWithCrashes(s),
           s.roomsReplicas,
           s.roomsReady,
           s.roomsOccupied,
@@ -89,6 +100,7 @@ export function schedulerView(s: Scheduler): View {
           ["Name", s.name],
           ["Game", s.game],
           ["State", style.status(s.state)],
+          ["Rooms crashing", s.roomsCrashing && crashLine(s.roomsCrashing)],
           ["Version", s.spec?.version],
           ["Replicas", s.roomsReplicas],
           ["Max surge", s.maxSurge],

@@ -6,7 +6,14 @@
 export class CrashBackoff {
   private readonly bySchedulers = new Map<
     string,
-    { crashes: number; lastCrashAt: number; lastError: string; lastRoomId: string; counted: Set<string> }
+    {
+      crashes: number;
+      lastCrashAt: number;
+      lastError: string;
+      lastRoomId: string;
+      lastVersion: string;
+      counted: Set<string>;
+    }
   >();
 
   constructor(
@@ -15,33 +22,42 @@ export class CrashBackoff {
   ) {}
 
   /** Records crashed rooms; a room seen again (its removal still pending) is not counted twice. */
-  crashed(scheduler: string, roomIds: readonly string[], lastError: string, now: number): void {
+  crashed(
+    scheduler: string,
+    roomIds: readonly string[],
+    lastError: string,
+    now: number,
+    lastRoom: { id: string; version: string } = { id: roomIds[roomIds.length - 1] ?? "", version: "" },
+  ): void {
     const s = this.bySchedulers.get(scheduler) ?? {
       crashes: 0,
       lastCrashAt: 0,
       lastError: "",
       lastRoomId: "",
+      lastVersion: "",
       counted: new Set<string>(),
     };
     const fresh = roomIds.filter((id) => !s.counted.has(id));
     if (fresh.length === 0) return;
     for (const id of fresh) s.counted.add(id);
-    const lastRoomId = fresh[fresh.length - 1]!;
     this.bySchedulers.set(scheduler, {
       ...s,
       crashes: s.crashes + fresh.length,
       lastCrashAt: now,
       lastError,
-      lastRoomId,
+      lastRoomId: lastRoom.id,
+      lastVersion: lastRoom.version,
     });
   }
 
   /** The crashes on record (none once a room came up after the last one). */
   record(
     scheduler: string,
-  ): { crashes: number; lastCrashAt: number; lastError: string; lastRoomId: string } | undefined {
+  ): { crashes: number; lastCrashAt: number; lastError: string; lastRoomId: string; lastVersion: string } | undefined {
     const s = this.bySchedulers.get(scheduler);
-    return s && { crashes: s.crashes, lastCrashAt: s.lastCrashAt, lastError: s.lastError, lastRoomId: s.lastRoomId };
+    if (!s) return undefined;
+    const { counted: _, ...record } = s;
+    return record;
   }
 
   /** Clears the record when a room created after the last crash is up. */

@@ -84,6 +84,7 @@ export function healthControllerOperation(
           crashed.map((r) => r.id),
           reason,
           now,
+          { id: last.id, version: last.version },
         );
       }
 
@@ -163,11 +164,13 @@ async function recordCrashes(
   record: ReturnType<CrashBackoff["record"]>,
   opts: CallOptions,
 ): Promise<Scheduler> {
-  const roomsCrashing: RoomsCrashing | undefined = record && {
-    crashes: record.crashes,
-    lastReason: record.lastError,
-    lastRoomId: record.lastRoomId,
-    lastCrashAtMs: record.lastCrashAt,
+  // Crashes of another version's rooms say nothing about the active one (a fix was just applied).
+  const current = record && record.lastVersion === scheduler.spec.version ? record : undefined;
+  const roomsCrashing: RoomsCrashing | undefined = current && {
+    crashes: current.crashes,
+    lastReason: current.lastError,
+    lastRoomId: current.lastRoomId,
+    lastCrashAtMs: current.lastCrashAt,
   };
   if (deepEqual(roomsCrashing, scheduler.roomsCrashing)) return scheduler;
   const updated = { ...scheduler, roomsCrashing };
