@@ -128,6 +128,28 @@ describe("MetricsTriggersPolicy", () => {
   });
 });
 
+describe("MetricsTriggersPolicy when the runtime cannot measure", () => {
+  it("still acts on room triggers", async () => {
+    const { run } = setup(
+      {
+        up: {
+          cooldown: 0,
+          triggers: [
+            { type: "cpu", usage: 50, threshold: 0, time: 10 },
+            { type: "room", usage: 50, threshold: 0, time: 10 },
+          ],
+        },
+      },
+      () => {
+        throw new Error("kubelet unreachable");
+      },
+    );
+    const d = await run(4, 5, 0);
+    expect(d.delta).toBe(3);
+    expect(d.reason).toMatch(/up trigger 1 \(room\)/);
+  });
+});
+
 describe("v9's bugs, done as v9 meant", () => {
   it("a down trigger's shorter time does not shorten the list an up trigger needs", () => {
     const params: MetricsTriggers = {

@@ -199,7 +199,12 @@ export class KubeApi {
   }
 
   /** Runs one API request (`fn` gets the per-call config to pass on), retrying what is retryable. */
-  async call<T>(what: string, fn: (config: CallConfig) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async call<T>(
+    what: string,
+    fn: (config: CallConfig) => Promise<T>,
+    signal?: AbortSignal,
+    { attempts = this.attempts }: { attempts?: number } = {},
+  ): Promise<T> {
     let delayMs = 100;
     for (let attempt = 1; ; attempt++) {
       await this.bucket.take(signal).catch((err: unknown) => {
@@ -210,7 +215,7 @@ export class KubeApi {
       try {
         return await fn(withSignal(requestSignal, this.agents));
       } catch (err) {
-        if (attempt >= this.attempts || !retryable(err, signal)) throw toMaestroError(err, what);
+        if (attempt >= attempts || !retryable(err, signal)) throw toMaestroError(err, what);
         const retryAfter = err instanceof ApiException ? Number(err.headers?.["retry-after"]) : Number.NaN;
         const wait = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : delayMs;
         await abortableSleep(Math.min(wait * (0.8 + Math.random() * 0.4), 10_000), signal).catch((e: unknown) => {

@@ -227,15 +227,21 @@ export class KubernetesRuntime implements Runtime {
   private nodeSummary(node: string, signal?: AbortSignal): Promise<Map<string, PodUsage>> {
     const cached = this.summaries.get(node);
     if (cached && Date.now() - cached.at < SUMMARY_TTL_MS) return cached.pods;
+    // One attempt, and a failure is kept as long as a summary: an unreachable kubelet must not hold every
+    // health-controller run through the API's retries (the metrics.k8s.io fallback answers meanwhile).
     const pods = this.api
       .call(
         `kubelet summary of node ${node}`,
         (c) => this.api.core.connectGetNodeProxyWithPath({ name: node, path: "stats/summary" }, c),
         signal,
+        { attempts: 1 },
       )
       .then((body) => parseKubeletSummary(typeof body === "string" ? JSON.parse(body) : body));
+    pods.catch(() => {
+      // A caller that gave up is no news about the kubelet.
+      if (signal?.aborted) this.summaries.delete(node);
+    });
     this.summaries.set(node, { at: Date.now(), pods });
-    pods.catch(() => this.summaries.delete(node));
     return pods;
   }
 

@@ -52,7 +52,12 @@ export class MetricsTriggersPolicy implements StatefulPolicy {
       throw new MaestroError("failed_precondition", "metricsTriggers needs parameters.metricsTriggers");
     }
     const periodSeconds = this.periodMs / 1000;
-    const usages = await deps.usage(scheduler, opts);
+    // A runtime that cannot measure now (kubelet unreachable) silences cpu and memory triggers for this run only;
+    // room triggers and the min/max correction still act.
+    const usages = await deps.usage(scheduler, opts).catch((err: unknown) => {
+      if (opts.signal?.aborted) throw err;
+      return [];
+    });
     const utilization = currentUtilization(ctx.rooms, available, usages);
     const keep = pointsToKeep(params, periodSeconds);
     const points: Partial<Record<MetricsTriggerType, number[]>> = {};
