@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import {
@@ -96,6 +97,14 @@ describe("kubelet summary", () => {
     expect(pods.get("game/game-e5f6a7b8")).toEqual({ cpuMillicores: 1.5, memoryBytes: 11_534_336 });
     expect(pods.has("game/game-00000000")).toBe(false);
     expect(pods.get("kube-system/coredns-5d78c9869d-x")?.cpuMillicores).toBe(3);
+  });
+
+  it("reads a summary captured from a real kubelet (v1.36, containerd) for a room pod", () => {
+    const real = JSON.parse(readFileSync(new URL("./kubelet-summary.real.json", import.meta.url), "utf8"));
+    expect(parseKubeletSummary(real).get("real-e2e/real-e2e-ezm1y")).toEqual({
+      cpuMillicores: 0.070701,
+      memoryBytes: 14_774_272,
+    });
   });
 
   it("reads nothing from a body that is not a summary", () => {
