@@ -8,6 +8,7 @@ import { MaestroError } from "./core/errors.js";
 import { createLogger } from "./logging.js";
 import { moduleNames } from "./modules/module.js";
 import { startMaestro } from "./server.js";
+import { armFailpointsFromEnv } from "./wiring/failpoints.js";
 
 interface CommonOptions {
   config?: string;
@@ -68,6 +69,7 @@ withCommon(
   if (opts.insecureRoomsApi) extra["roomsApi.roomTokens"] = false;
   const config = configFrom(opts, extra);
   const logger = createLogger(config.log.level, config.log.format);
+  armFailpointsFromEnv(process.env.MAESTRO_FAILPOINTS);
   const running = await startMaestro(config, modules, logger);
   logger.info({ modules: running.modules, ...running.urls, dataDir: resolve(config.dataDir) }, "maestro started");
   let stopping = false;

@@ -1,6 +1,7 @@
 import { delay } from "../delay.js";
 import type { Operation, OperationStatusName } from "../entities/operation.js";
 import { isMaestroError, MaestroError } from "../errors.js";
+import { failpoint } from "../failpoints.js";
 import type { OperationContext, OperationRegistry } from "../operations/definition.js";
 import type { Clock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
@@ -150,7 +151,9 @@ export class OperationWorker {
       let failed = false;
       let failure: unknown;
       try {
+        await failpoint("operation/leased", definition.name);
         await definition.execute(ctx, input);
+        await failpoint("operation/executed", definition.name);
       } catch (err) {
         failed = true;
         failure = err;

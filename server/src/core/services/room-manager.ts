@@ -3,6 +3,7 @@ import type { GameRoom, Instance } from "../entities/game-room.js";
 import type { RemovalGuard } from "../entities/room-removal.js";
 import type { Scheduler } from "../entities/scheduler.js";
 import { MaestroError } from "../errors.js";
+import { failpoint } from "../failpoints.js";
 import type { CallOptions } from "../ports/call-options.js";
 import type { Clock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
@@ -69,12 +70,14 @@ export class RoomManager {
       lastPingAt: now,
     };
     await rooms.createRoom(room, opts);
+    await failpoint("room/stored");
     let allocated: number[] = [];
     try {
       const hostPorts = await ports.allocate(scheduler, opts);
       allocated = hostPorts.map((p) => p.hostPort);
       const env = { roomsApiUrl: this.deps.roomsApiUrl(), roomToken: tokens.tokenFor(scheduler.name, room.id) };
       const instance = await runtime.createRoom(scheduler, room, hostPorts, env, opts);
+      await failpoint("room/spawned");
       // The runtime watcher may already have stored a newer state of this instance (spawned, ready): keep it.
       const seen = await instances.getInstance(scheduler.name, room.id, opts);
       if (!seen) await instances.upsertInstance(instance, opts);

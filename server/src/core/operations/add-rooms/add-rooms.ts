@@ -1,3 +1,4 @@
+import { failpoint } from "../../failpoints.js";
 import type { OperationDefinition } from "../definition.js";
 import { asObject, positiveInt } from "../input.js";
 import { adjustRoomsReplicas } from "../replicas.js";
@@ -28,6 +29,7 @@ export function addRoomsOperation(s: OperationServices): OperationDefinition<Add
       if (adjustReplicas) {
         scheduler = await adjustRoomsReplicas(s, scheduler, amount, opts);
         await ctx.history(`roomsReplicas raised to ${scheduler.roomsReplicas}`);
+        await failpoint("add_rooms/replicas-adjusted");
       }
       const target = Math.min(amount, s.limits.addLimit);
       let created = 0;
@@ -35,7 +37,11 @@ export function addRoomsOperation(s: OperationServices): OperationDefinition<Add
       for (let done = 0; done < target && !ctx.signal.aborted; done += s.limits.addBatchSize) {
         const batch = Math.min(s.limits.addBatchSize, target - done);
         const results = await Promise.allSettled(
-          Array.from({ length: batch }, () => s.roomManager.createRoom(scheduler, opts)),
+          Array.from({ length: batch }, async () => {
+            const created = await s.roomManager.createRoom(scheduler, opts);
+            await failpoint("add_rooms/room-created");
+            return created;
+          }),
         );
         for (const r of results) {
           if (r.status === "fulfilled") created++;
