@@ -5,7 +5,10 @@ import { closeGracefully } from "../../src/modules/close-gracefully.js";
 
 /** An app on the APIs' dual-protocol server with a route that answers after `ms`, and a way to know it was reached. */
 async function slowApp(ms: number) {
-  const app = fastify({ serverFactory: dualProtocolServer as never, forceCloseConnections: false });
+  const app = fastify({
+    serverFactory: dualProtocolServer({ headersTimeoutMs: 10_000, idleTimeoutMs: 60_000 }) as never,
+    forceCloseConnections: false,
+  });
   let reached!: () => void;
   const arrived = new Promise<void>((r) => {
     reached = r;
