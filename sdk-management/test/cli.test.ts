@@ -142,6 +142,10 @@ describe("maestroctl", () => {
       forwarders: [{ name: "matchmaker", type: "gRPC", address: "127.0.0.1:9", enable: true }],
     });
     expect(got.spec.containers[0].environment).toEqual([{ name: "GAME_MODE", value: "ranked" }]);
+    const shown = (await cli("schedulers", "get", "cli-v9")).stdout;
+    expect(shown).toMatch(/Autoscaling:\s+metricsTriggers min 1 max 10/);
+    expect(shown).toMatch(/Scale up:\s+room 70% for 80% of 600s limit 90% \(cooldown 300s\)/);
+    expect(shown).toMatch(/Scale down:\s+room 50% for 80% of 900s \(cooldown 300s\)/);
     // v9's autoscaling is kept: the room triggers drive the fleet through metricsTriggers.
     expect(got.autoscaling).toMatchObject({
       enabled: true,

@@ -86,6 +86,20 @@ export function schedulerInfoView(list: SchedulerInfo[]): View {
   };
 }
 
+/** `cpu 50% for 80% of 200s limit 90%; room 70% for 80% of 100s (cooldown 30s)` */
+function triggersLine(d: {
+  cooldown: number;
+  triggers: { type: string; usage: number; threshold: number; time: number; limit?: number; delta?: number }[];
+}): string {
+  const triggers = d.triggers.map(
+    (t) =>
+      `${t.type} ${t.usage}% for ${t.threshold}% of ${t.time}s` +
+      (t.limit !== undefined ? ` limit ${t.limit}%` : "") +
+      (t.delta !== undefined ? ` delta ${t.delta}` : ""),
+  );
+  return `${triggers.join("; ")} (cooldown ${d.cooldown}s)`;
+}
+
 export function schedulerView(s: Scheduler): View {
   return {
     json: messageJson(SchedulerSchema, s),
@@ -105,6 +119,10 @@ export function schedulerView(s: Scheduler): View {
           ["Replicas", s.roomsReplicas],
           ["Max surge", s.maxSurge],
           ["Autoscaling", autoscaling],
+          ...(["up", "down"] as const).flatMap((direction): [string, string][] => {
+            const d = s.autoscaling?.policy?.parameters?.metricsTriggers?.[direction];
+            return d ? [[`Scale ${direction}`, triggersLine(d)]] : [];
+          }),
           ["Port range", range(s.portRange)],
           ["Grace period", grace ? `${grace.seconds}s` : undefined],
           ["Occupied timeout", s.occupiedTimeout === undefined ? undefined : `${s.occupiedTimeout}s`],
