@@ -67,11 +67,19 @@ export function workerModule(ctx: MaestroContext): MaestroModule {
         leaseTtlMs: timings.operationLeaseTtlMs,
       };
       const creation = { schedulers: ctx.schedulerStorage, operations: ctx.operationManager };
+      // Asked until the scheduler is past `creating`, then never again: one read per interval only while it matters.
+      let creating = true;
+      const completeCreation = async () => {
+        if (!creating) return false;
+        const done = await completeSchedulerCreation(schedulerName, creation, { signal: owned });
+        if (done === undefined) creating = false;
+        return done === true;
+      };
       // Not only at takeover: an operation whose lease lapsed while this replica owns the scheduler (its runner hung
       // or was cut off from Redis) is recovered too, and a create_scheduler whose enqueue died with its API call is
       // completed.
       const recover = () =>
-        completeSchedulerCreation(schedulerName, creation, { signal: owned })
+        completeCreation()
           .then(() => recoverAbandonedOperations(schedulerName, recoveryDeps, owned))
           .catch((err) => owned.aborted || log.warn({ err }, "recovering operations with expired leases failed"));
       let recovering: Promise<unknown> | undefined;
@@ -81,7 +89,7 @@ export function workerModule(ctx: MaestroContext): MaestroModule {
         });
       }, timings.leaseRecoveryIntervalMs);
       try {
-        if (await completeSchedulerCreation(schedulerName, creation, { signal: owned })) {
+        if (await completeCreation()) {
           log.warn({}, "queued the create_scheduler operation its API call did not get to queue");
         }
         // The previous owner died or lost the scheduler: rooms of its runtime that this runtime does not list are

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { validScheduler } from "../support/fixtures.js";
 import { startRedis } from "../support/redis.js";
 import { eventually, http, schedulerBody, startTestMaestro, type TestMaestro } from "../support/test-maestro.js";
 
@@ -20,7 +21,7 @@ const backends: [string, () => Promise<{ settings: Record<string, unknown>; stop
   ],
 ];
 
-describe.each(backends)("operations engine with operations in %s", (_name, backend) => {
+describe.each(backends)("operations engine with operations in %s", (backendName, backend) => {
   let maestro: TestMaestro;
   let stopBackend: () => Promise<void>;
   const S = "ops-engine";
@@ -41,6 +42,20 @@ describe.each(backends)("operations engine with operations in %s", (_name, backe
   afterAll(async () => {
     await maestro?.stop();
     await stopBackend?.();
+  });
+
+  it("completes the creation of a scheduler stored by a call that died before queueing its operation", async () => {
+    // What a management API process killed between the SQL write and the enqueue leaves behind.
+    const name = `orphan-${backendName}`;
+    await maestro.context.schedulerStorage.createScheduler(
+      validScheduler({ name, state: "creating", createdAt: new Date() }),
+    );
+    maestro.context.events.emit("schedulers-changed");
+    await eventually(async () => (await get(`/schedulers/${name}`)).json.scheduler?.state === "in-sync", {
+      what: "the orphaned scheduler to be created",
+    });
+    const ops = (await get(`/schedulers/${name}/operations?stage=final`)).json.operations;
+    expect(ops.filter((o: { definitionName: string }) => o.definitionName === "create_scheduler")).toHaveLength(1);
   });
 
   it("recovers an operation whose lease lapsed while this replica owns the scheduler, without waiting for a takeover", async () => {

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Scheduler } from "../entities/scheduler.js";
+import { isMaestroError } from "../errors.js";
 import { CREATE_SCHEDULER } from "../operations/create-scheduler/create-scheduler.js";
 import type { CallOptions } from "../ports/call-options.js";
 import type { SchedulerStorage } from "../ports/scheduler-storage.js";
@@ -24,20 +25,23 @@ export function createSchedulerOperationId(scheduler: Pick<Scheduler, "name" | "
 /**
  * Completes the creation of a scheduler stored in state `creating` whose create_scheduler operation is missing or
  * not queued (the process that stored it died in between): stores and queues it, idempotently. Returns true when
- * something had to be done. The scheduler's owner runs it at takeover and periodically.
+ * something had to be done, false when the scheduler is still being created but its operation is in place, and
+ * undefined once there is nothing left to complete (created, or gone): a scheduler never returns to `creating`, so the
+ * caller stops asking. The scheduler's owner runs it at takeover and periodically.
  */
 export async function completeSchedulerCreation(
   schedulerName: string,
   deps: { schedulers: SchedulerStorage; operations: OperationManager },
   opts: CallOptions = {},
-): Promise<boolean> {
+): Promise<boolean | undefined> {
   let scheduler: Scheduler;
   try {
     scheduler = await deps.schedulers.getScheduler(schedulerName, opts);
-  } catch {
-    return false; // deleted meanwhile: nothing to complete
+  } catch (err) {
+    if (isMaestroError(err, "not_found")) return undefined; // deleted meanwhile: nothing to complete
+    throw err;
   }
-  if (scheduler.state !== "creating") return false;
+  if (scheduler.state !== "creating") return undefined;
   const { created } = await deps.operations.enqueueIdempotent(
     schedulerName,
     CREATE_SCHEDULER,
