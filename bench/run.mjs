@@ -45,6 +45,7 @@ const known = [
   "scale-process",
   "scale-k8s",
   "hostile",
+  "dead-rooms",
 ];
 
 const argv = process.argv.slice(2);

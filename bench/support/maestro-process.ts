@@ -18,8 +18,10 @@ export interface MaestroProcess {
 export async function startMaestroProcess(
   settings: Record<string, string | number>,
   flags: string[] = [],
+  opts: { dataDir?: string } = {},
 ): Promise<MaestroProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), "maestro-bench-"));
+  // A given data directory is the caller's (to restart on it): stop() leaves it.
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "maestro-bench-"));
   const [m, r, i] = [await freePort(), await freePort(), await freePort()];
   // Only a bench's teardown waits for the drain: the production budget would just add time after the figures.
   const sets = Object.entries({ "shutdown.drainTimeoutMs": 2_000, ...settings }).flatMap(([k, v]) => [
@@ -38,7 +40,7 @@ export async function startMaestroProcess(
       child.kill("SIGTERM");
       await exited;
     }
-    rmSync(dataDir, { recursive: true, force: true });
+    if (opts.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
   };
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {

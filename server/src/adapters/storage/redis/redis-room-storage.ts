@@ -44,9 +44,10 @@ import { RoomStatusWatch } from "./room-status-watch.js";
 
 // Rooms per pipeline when listing, so one listing of a huge scheduler does not build one giant reply.
 const batchSize = 500;
-// Candidates one allocation reads and hands to allocate-room.lua: that many concurrent callers can each get a room
-// from one read; more callers than that retry with a fresh read.
+// Candidates one allocation reads and hands to allocate-room.lua (more while many allocations of this process are in
+// flight): that many concurrent callers can each get a room from one read; more than that retry with a fresh read.
 const allocationCandidates = 32;
+const maxAllocationCandidates = 256;
 // Fresh reads before an allocation gives up: only reached when rooms are taken faster than this caller reads them.
 const allocationAttempts = 50;
 const roomLibs = ["room-lib"];
@@ -67,6 +68,8 @@ export class RedisRoomStorage implements RoomStorage {
   private readonly ping: LuaScript;
   private readonly instance: LuaScript;
   private readonly claim: LuaScript;
+  /** Allocations of this process in flight: the n-th tries the candidates from the n-th on, so they rarely collide. */
+  private allocating = 0;
 
   constructor(
     private readonly client: Redis,
@@ -229,17 +232,51 @@ export class RedisRoomStorage implements RoomStorage {
     const selector = entries.length === 0 ? "" : JSON.stringify(entries.map(([k, v]) => selectorPair(k, v)));
     const now = request.now.getTime();
     const indexKeys = [roomFreeKey(schedulerName), roomFreeMetadataKey(schedulerName)];
+    const turn = this.allocating++;
+    try {
+      return await this.allocateOnce(schedulerName, {
+        turn,
+        count: Math.min(maxAllocationCandidates, Math.max(allocationCandidates, 2 * this.allocating)),
+        ttlMs,
+        maxMatches,
+        keyed,
+        idempotencyKey,
+        selector,
+        now,
+        indexKeys,
+        opts,
+      });
+    } finally {
+      this.allocating--;
+    }
+  }
+
+  private async allocateOnce(
+    schedulerName: string,
+    a: {
+      turn: number;
+      count: number;
+      ttlMs: number;
+      maxMatches: number;
+      keyed: boolean;
+      idempotencyKey: string;
+      selector: string;
+      now: number;
+      indexKeys: string[];
+      opts: CallOptions | undefined;
+    },
+  ): Promise<GameRoom | undefined> {
+    const { ttlMs, maxMatches, keyed, idempotencyKey, selector, now, indexKeys, opts } = a;
     for (let attempt = 0; attempt < allocationAttempts; attempt++) {
       const read = (await redisCall(opts, () =>
-        this.candidates(keyed ? [...indexKeys, idempotencyKey] : indexKeys, [
-          now,
-          maxMatches,
-          allocationCandidates,
-          selector,
-        ]),
+        this.candidates(keyed ? [...indexKeys, idempotencyKey] : indexKeys, [now, maxMatches, a.count, selector]),
       )) as string[];
-      const [earlier = "", ...ids] = read.map(String);
-      if (earlier === "" && ids.length === 0) return undefined;
+      const [earlier = "", ...candidates] = read.map(String);
+      if (earlier === "" && candidates.length === 0) return undefined;
+      // Alone, a caller tries the preferred room first; concurrent callers start at different places (first attempt
+      // only: a retry reads what is left and takes the best of it).
+      const shift = attempt === 0 && candidates.length > 0 ? a.turn % candidates.length : 0;
+      const ids = [...candidates.slice(shift), ...candidates.slice(0, shift)];
       const roomIds = earlier === "" ? ids : [earlier, ...ids];
       const keys = [
         roomStatusKey(schedulerName),
