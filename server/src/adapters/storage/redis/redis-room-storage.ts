@@ -44,10 +44,9 @@ import { RoomStatusWatch } from "./room-status-watch.js";
 
 // Rooms per pipeline when listing, so one listing of a huge scheduler does not build one giant reply.
 const batchSize = 500;
-// Candidates one allocation reads and hands to allocate-room.lua (more while many allocations of this process are in
-// flight): that many concurrent callers can each get a room from one read; more than that retry with a fresh read.
-const allocationCandidates = 32;
-const maxAllocationCandidates = 256;
+// Candidates one allocation reads and hands to allocate-room.lua; concurrent callers of this process read from
+// different offsets, so they rarely find their candidates taken (then they read again).
+const allocationCandidates = 8;
 // Fresh reads before an allocation gives up: only reached when rooms are taken faster than this caller reads them.
 const allocationAttempts = 50;
 const roomLibs = ["room-lib"];
@@ -236,7 +235,6 @@ export class RedisRoomStorage implements RoomStorage {
     try {
       return await this.allocateOnce(schedulerName, {
         turn,
-        count: Math.min(maxAllocationCandidates, Math.max(allocationCandidates, 2 * this.allocating)),
         ttlMs,
         maxMatches,
         keyed,
@@ -255,7 +253,6 @@ export class RedisRoomStorage implements RoomStorage {
     schedulerName: string,
     a: {
       turn: number;
-      count: number;
       ttlMs: number;
       maxMatches: number;
       keyed: boolean;
@@ -269,14 +266,18 @@ export class RedisRoomStorage implements RoomStorage {
     const { ttlMs, maxMatches, keyed, idempotencyKey, selector, now, indexKeys, opts } = a;
     for (let attempt = 0; attempt < allocationAttempts; attempt++) {
       const read = (await redisCall(opts, () =>
-        this.candidates(keyed ? [...indexKeys, idempotencyKey] : indexKeys, [now, maxMatches, a.count, selector]),
+        this.candidates(keyed ? [...indexKeys, idempotencyKey] : indexKeys, [
+          now,
+          maxMatches,
+          allocationCandidates,
+          selector,
+          // Alone, a caller gets the preferred rooms; the n-th concurrent one starts n rooms further (first attempt
+          // only: a retry reads what is left and takes the best of it).
+          attempt === 0 ? a.turn : 0,
+        ]),
       )) as string[];
-      const [earlier = "", ...candidates] = read.map(String);
-      if (earlier === "" && candidates.length === 0) return undefined;
-      // Alone, a caller tries the preferred room first; concurrent callers start at different places (first attempt
-      // only: a retry reads what is left and takes the best of it).
-      const shift = attempt === 0 && candidates.length > 0 ? a.turn % candidates.length : 0;
-      const ids = [...candidates.slice(shift), ...candidates.slice(0, shift)];
+      const [earlier = "", ...ids] = read.map(String);
+      if (earlier === "" && ids.length === 0) return undefined;
       const roomIds = earlier === "" ? ids : [earlier, ...ids];
       const keys = [
         roomStatusKey(schedulerName),

@@ -2,11 +2,13 @@
 -- first `count` rooms that can take a match, fullest first (max matches > 1) then lowest id, whose metadata has every
 -- pair of the selector. Writes nothing; allocate-room.lua checks and takes one of them atomically.
 -- KEYS[1] free set, KEYS[2] free metadata set, KEYS[3] (optional) idempotency key string
--- ARGV[1] now (epoch ms), ARGV[2] max matches, ARGV[3] count, ARGV[4] selector pairs as a JSON array ('' for none)
+-- ARGV[1] now (epoch ms), ARGV[2] max matches, ARGV[3] count, ARGV[4] selector pairs as a JSON array ('' for none),
+-- ARGV[5] offset: skip that many of the preferred rooms (concurrent callers spread out), unless fewer are left
 -- Returns {earlier room id or '', candidate ids…}: the room the idempotency key got, if still within its TTL.
 local now = tonumber(ARGV[1])
 local maxMatches = tonumber(ARGV[2])
 local count = tonumber(ARGV[3])
+local skip = tonumber(ARGV[5]) or 0
 local result = { '' }
 
 if KEYS[3] then
@@ -23,7 +25,10 @@ end
 -- Rooms holding at most maxMatches - 1 matches (only ready rooms for single-match schedulers).
 local most = math.max(maxMatches, 1) - 1
 if ARGV[4] == '' then
-  local ids = redis.call('ZRANGEBYSCORE', KEYS[1], -most, 0, 'LIMIT', 0, count)
+  local ids = redis.call('ZRANGEBYSCORE', KEYS[1], -most, 0, 'LIMIT', skip, count)
+  if #ids == 0 and skip > 0 then
+    ids = redis.call('ZRANGEBYSCORE', KEYS[1], -most, 0, 'LIMIT', 0, count)
+  end
   for _, id in ipairs(ids) do
     result[#result + 1] = id
   end
@@ -46,8 +51,9 @@ for i, pair in ipairs(selector) do
   end
 end
 local pair = selector[best]
-local offset, batch = 0, math.max(count, 50)
-while #result - 1 < count do
+local wanted = count + skip
+local offset, batch = 0, math.max(wanted, 50)
+while #result - 1 < wanted do
   local members = redis.call(
     'ZRANGEBYLEX', KEYS[2], '[' .. pair .. '\0' .. lowRank, '(' .. pair .. '\0' .. highRank .. '\1',
     'LIMIT', offset, batch
@@ -68,11 +74,18 @@ while #result - 1 < count do
     end
     if all then
       result[#result + 1] = id
-      if #result - 1 >= count then
+      if #result - 1 >= wanted then
         break
       end
     end
   end
   offset = offset + batch
+end
+if #result - 1 > skip then
+  local spread = { result[1] }
+  for i = skip + 2, math.min(#result, skip + 1 + count) do
+    spread[#spread + 1] = result[i]
+  end
+  return spread
 end
 return result
