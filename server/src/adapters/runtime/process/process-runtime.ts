@@ -15,7 +15,7 @@ import { removePidFile, writePidFile } from "./pid-file.js";
 import { ProcessRoom } from "./process-room.js";
 import { reapLeftovers } from "./reaper.js";
 import { containerEnvironment, validateContainers } from "./room-env.js";
-import { RoomUsageSampler } from "./room-usage-sampler.js";
+import { type ProcessRoomUsage, RoomUsageSampler } from "./room-usage-sampler.js";
 import { RoomUsers } from "./run-as.js";
 
 export interface ProcessRuntimeOptions {
@@ -60,6 +60,7 @@ export class ProcessRuntime implements Runtime {
   private readonly removals = new Map<ProcessRoom, Promise<void>>();
   private readonly events = new InstanceEventHub();
   private readonly usage = new RoomUsageSampler();
+  private lastUsage: { at: Date; byRoom: Map<string, ProcessRoomUsage> } | undefined;
   private readonly runAs: RoomUsers | undefined;
   private started?: Promise<void>;
   private closed = false;
@@ -206,23 +207,38 @@ export class ProcessRuntime implements Runtime {
 
   async roomUsage(scheduler: Scheduler, opts: CallOptions = {}): Promise<RoomUsage[]> {
     checkSignal(opts.signal);
-    const rooms = [...(this.rooms.get(scheduler.name)?.values() ?? [])];
-    const now = new Date();
-    const usage = this.usage.sample(
-      scheduler.name,
-      rooms.map((r) => ({ id: r.id, pgids: r.processGroups })),
-      now.getTime(),
-    );
+    const { at, byRoom } = this.sampleAllRooms();
     // Processes have no requests of their own: the scheduler's spec says what each room may count on.
     const cpuRequest = sumRequests(scheduler, "cpu") * 1000;
     const memoryRequest = sumRequests(scheduler, "memory");
-    return [...usage].map(([roomId, u]) => ({
-      roomId,
-      ...u,
-      cpuRequestMillicores: cpuRequest,
-      memoryRequestBytes: memoryRequest,
-      sampledAt: now,
-    }));
+    return [...(this.rooms.get(scheduler.name)?.values() ?? [])].flatMap((room) => {
+      const u = byRoom.get(usageKey(scheduler.name, room.id));
+      return u
+        ? [
+            {
+              roomId: room.id,
+              ...u,
+              cpuRequestMillicores: cpuRequest,
+              memoryRequestBytes: memoryRequest,
+              sampledAt: at,
+            },
+          ]
+        : [];
+    });
+  }
+
+  /**
+   * One /proc scan for the rooms of every scheduler, reused for a second: each autoscaled scheduler, the dashboard and
+   * /metrics ask on their own, and a scan reads every process's stat (about 100 ms with 600 processes).
+   */
+  private sampleAllRooms(): { at: Date; byRoom: Map<string, ProcessRoomUsage> } {
+    const now = Date.now();
+    if (this.lastUsage && now - this.lastUsage.at.getTime() < USAGE_REUSE_MS) return this.lastUsage;
+    const rooms = [...this.rooms].flatMap(([schedulerName, byId]) =>
+      [...byId.values()].map((r) => ({ id: usageKey(schedulerName, r.id), pgids: r.processGroups })),
+    );
+    this.lastUsage = { at: new Date(now), byRoom: this.usage.sample("all", rooms, now) };
+    return this.lastUsage;
   }
 
   async roomLog(
@@ -361,4 +377,11 @@ async function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): 
 
 function sumRequests(scheduler: Scheduler, kind: "cpu" | "memory"): number {
   return scheduler.spec.containers.reduce((sum, c) => sum + (parseQuantity(c.requests?.[kind] ?? "") ?? 0), 0);
+}
+
+/** Reuse window of one /proc scan; the sampler's own minimum CPU window is the same second. */
+const USAGE_REUSE_MS = 1_000;
+
+function usageKey(schedulerName: string, roomId: string): string {
+  return `${schedulerName}/${roomId}`;
 }
