@@ -107,7 +107,7 @@ describe("/metrics on the internal port", () => {
       metricValue(m, "maestro_storage_operation_latency_count", {
         storage: "room-storage",
         backend: "memory",
-        operation: "updateRoom",
+        operation: "applyInstanceStatus",
       }),
     ).toBeGreaterThan(0);
     expect(

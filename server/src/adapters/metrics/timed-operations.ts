@@ -55,7 +55,7 @@ export function timedOperation(
   return timed;
 }
 
-/** Reasons the operation worker writes before evicting ("Operation evicted: <why>"), mapped to bounded label values. */
+/** Reasons the operation worker writes when it evicts ("Operation evicted: <why>"), mapped to bounded label values. */
 function evictionReason(event: string): string {
   if (event.includes("no definition")) return "unknown_definition";
   if (event.includes("invalid input")) return "invalid_input";
@@ -64,32 +64,25 @@ function evictionReason(event: string): string {
 }
 
 /**
- * Counts evictions by watching the operation storage: the worker appends "Operation evicted: …" to the history and
- * then sets the status to evicted. Keeps the core free of metrics code.
+ * Counts evictions by watching the operation storage: once the worker's compare-and-set from pending to evicted has
+ * succeeded it appends one "Operation evicted: <why>" line, so that line marks each eviction exactly once (a cancel
+ * that won the race writes no such line). Keeps the core free of metrics code.
  */
 export function countingEvictions(
   metrics: MaestroMetrics,
   gameOf: GameOf,
   storage: OperationStorage,
 ): OperationStorage {
-  const reasons = new Map<string, string>();
   return new Proxy(storage, {
     get(obj, prop, receiver) {
       const value = Reflect.get(obj, prop, receiver);
       if (prop === "appendHistory") {
-        return (schedulerName: string, id: string, event: { event: string }, ...rest: unknown[]) => {
-          if (event.event.startsWith("Operation evicted")) reasons.set(id, evictionReason(event.event));
-          return (value as (...a: unknown[]) => Promise<void>).call(obj, schedulerName, id, event, ...rest);
-        };
-      }
-      if (prop === "updateStatus") {
-        return async (schedulerName: string, id: string, status: string, ...rest: unknown[]) => {
-          await (value as (...a: unknown[]) => Promise<void>).call(obj, schedulerName, id, status, ...rest);
-          if (status !== "evicted") return;
-          const reason = reasons.get(id) ?? "other";
-          reasons.delete(id);
+        return async (schedulerName: string, id: string, event: { event: string }, ...rest: unknown[]) => {
+          await (value as (...a: unknown[]) => Promise<void>).call(obj, schedulerName, id, event, ...rest);
+          if (!event.event.startsWith("Operation evicted")) return;
           const op = await obj.getOperation(schedulerName, id).catch(() => undefined);
           const game = await gameOf(schedulerName).catch(() => "");
+          const reason = evictionReason(event.event);
           metrics.operationEvicted.labels(game, schedulerName, op?.definitionName ?? "unknown", reason).inc();
         };
       }
