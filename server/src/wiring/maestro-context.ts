@@ -463,5 +463,6 @@ function schedulerLimits(config: MaestroConfig): SchedulerLimits {
     commandBytes: config.limits.commandBytes,
     roomsPerScheduler: config.limits.roomsPerScheduler,
     commandRequired: config.runtime.kind === "process",
+    kubernetesFieldsRequired: config.runtime.kind === "kubernetes",
   };
 }

@@ -97,6 +97,23 @@ describe("management API over REST", () => {
     expect(list.json.schedulers.map((s: { name: string }) => s.name)).not.toContain("Bad_Name");
   });
 
+  it("creates a process-runtime scheduler from a command alone (no image, pull policy, requests or limits)", async () => {
+    const body = schedulerBody("command-only", { roomsReplicas: 1 });
+    const spec = body.spec as { containers: Record<string, unknown>[] };
+    const { name, command, ports } = spec.containers[0]!;
+    spec.containers[0] = { name, command, ports };
+    const created = await api("POST", "/schedulers", body);
+    expect(created.status, JSON.stringify(created.json)).toBe(200);
+    await eventually(async () => (await api("GET", "/schedulers/command-only")).json.scheduler?.state === "in-sync");
+    await eventually(async () => (await api("GET", "/schedulers/command-only/rooms")).json.rooms?.length === 1, {
+      what: "its room",
+    });
+    spec.containers[0] = { name, ports };
+    const noCommand = await api("POST", "/schedulers", { ...body, name: "no-command" });
+    expect(noCommand.status).toBe(400);
+    expect(noCommand.json.message).toContain("spec.containers[0].command: must name the program to run");
+  });
+
   it("refuses unknown keys with 400 naming the path and the nearest field, and creates nothing", async () => {
     const typo = await api("POST", "/schedulers", { ...schedulerBody("typo"), roomReplicas: 3 });
     expect(typo.status).toBe(400);

@@ -1045,6 +1045,39 @@ describe("limits (issue 16: bad input accepted then failing later)", () => {
     ).toEqual([]);
   });
 
+  it("asks the process runtime for a command only: image, pull policy, requests and limits are optional there", () => {
+    const processRuntime = {
+      ...builtinSchedulerTypes,
+      limits: { ...defaultSchedulerLimits, commandRequired: true, kubernetesFieldsRequired: false },
+    };
+    const bare = (c: Partial<Container>) => {
+      const s = validScheduler();
+      s.spec.containers = [{ ...validContainer(), ...c }];
+      return s;
+    };
+    const commandOnly = bare({
+      image: "",
+      imagePullPolicy: "" as never,
+      requests: { memory: "", cpu: "" },
+      limits: undefined as never,
+    });
+    expect(validateScheduler(commandOnly, processRuntime)).toEqual([]);
+    // What is given is still checked, and Kubernetes still requires all of it.
+    expect(validateScheduler(bare({ imagePullPolicy: "Sometimes" as never }), processRuntime)).toEqual([
+      { field: `${C0}.imagePullPolicy`, message: expect.stringContaining("must be one of") },
+    ]);
+    expect(validateScheduler(bare({ requests: { memory: "lots", cpu: "" } }), processRuntime)).toEqual([
+      { field: `${C0}.requests.memory`, message: expect.stringContaining("Kubernetes quantity") },
+    ]);
+    expect(validateScheduler(commandOnly).map((v) => v.field)).toEqual([
+      `${C0}.image`,
+      `${C0}.imagePullPolicy`,
+      `${C0}.requests.memory`,
+      `${C0}.requests.cpu`,
+      `${C0}.limits`,
+    ]);
+  });
+
   it("bounds roomsReplicas and the autoscaling range by limits.roomsPerScheduler", () => {
     expect(checkWith(set("roomsReplicas", 1_000_000))).toEqual([
       { field: "roomsReplicas", message: "must be at most 10000 (limits.roomsPerScheduler)" },

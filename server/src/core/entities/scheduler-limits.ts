@@ -11,6 +11,11 @@ export interface SchedulerLimits {
   roomsPerScheduler: number;
   /** The runtime runs `command` itself (process runtime: there is no image entrypoint to fall back on). */
   commandRequired: boolean;
+  /**
+   * image, imagePullPolicy, requests and limits are required (Kubernetes). The process runtime ignores them, so there
+   * they are optional and only checked when given.
+   */
+  kubernetesFieldsRequired: boolean;
 }
 
 export const defaultSchedulerLimits: SchedulerLimits = {
@@ -19,4 +24,5 @@ export const defaultSchedulerLimits: SchedulerLimits = {
   commandBytes: 64 * 1024,
   roomsPerScheduler: 10_000,
   commandRequired: false,
+  kubernetesFieldsRequired: true,
 };

@@ -247,8 +247,7 @@ function validateContainer(
   portNames: Map<string, string>,
   bounds: SchedulerLimits,
 ): void {
-  v.requiredString(`${path}.image`, c.image);
-  v.oneOf(`${path}.imagePullPolicy`, c.imagePullPolicy, imagePullPolicies);
+  validateImage(v, path, c, bounds.kubernetesFieldsRequired);
   validateCommand(v, `${path}.command`, c.command, bounds);
 
   const environment = Array.isArray(c.environment) ? c.environment : [];
@@ -263,8 +262,8 @@ function validateContainer(
     });
   }
 
-  const requests = validateResources(v, `${path}.requests`, c.requests);
-  const limits = validateResources(v, `${path}.limits`, c.limits);
+  const requests = validateResources(v, `${path}.requests`, c.requests, bounds.kubernetesFieldsRequired);
+  const limits = validateResources(v, `${path}.limits`, c.limits, bounds.kubernetesFieldsRequired);
   // Kubernetes refuses such a pod at creation; saying so here beats a room stuck in error.
   for (const key of ["memory", "cpu"] as const) {
     const request = requests[key];
@@ -302,6 +301,17 @@ function validateContainer(
     }
     v.intBetween(`${portPath}.port`, p.port, 1, 65535);
   });
+}
+
+/**
+ * Kubernetes needs an image and its pull policy; the process runtime runs `command` and ignores both, so there they
+ * are optional (a given pull policy must still be one Kubernetes knows, so the file stays valid for both runtimes).
+ */
+function validateImage(v: Violations, path: string, c: Container, required: boolean): void {
+  if (required) v.requiredString(`${path}.image`, c.image);
+  if (required || (c.imagePullPolicy as string | undefined)) {
+    v.oneOf(`${path}.imagePullPolicy`, c.imagePullPolicy, imagePullPolicies);
+  }
 }
 
 /**
@@ -352,14 +362,17 @@ function validateResources(
   v: Violations,
   path: string,
   resources: ContainerResources | undefined,
+  required: boolean,
 ): { memory?: number; cpu?: number } {
   if (resources == null) {
-    v.add(path, REQUIRED);
+    if (required) v.add(path, REQUIRED);
     return {};
   }
   const parsed: { memory?: number; cpu?: number } = {};
   for (const key of ["memory", "cpu"] as const) {
     const value = resources[key];
+    // Optional on the process runtime (it only reads requests for cpu and memory autoscaling triggers).
+    if (!required && (value === undefined || value === "")) continue;
     if (!v.requiredString(`${path}.${key}`, value)) continue;
     const quantity = parseQuantity(value);
     if (quantity === undefined) {
