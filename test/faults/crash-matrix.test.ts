@@ -102,21 +102,89 @@ async function startServer(
   child.stderr?.on("data", (d) => (output += d));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const base = `http://127.0.0.1:${ports.management}`;
-  await waitFor(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`maestro exited:\n${output}`);
-    return fetch(`${base}/readyz`).then(
-      (r) => r.ok,
-      () => false,
+  try {
+    // Generous: a fresh embedded database on a loaded two-core machine can take a while.
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`maestro exited:\n${output}`);
+        return fetch(`${base}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      },
+      "maestro ready",
+      150_000,
     );
-  }, "maestro ready");
+  } catch (err) {
+    child.kill("SIGKILL");
+    await exited;
+    throw new Error(`${(err as Error).message}\n${output}`);
+  }
   return { child, exited, output: () => output };
 }
 
-async function stopServer(server: Server): Promise<void> {
+async function stopServer(server: Server, roomsApiUrl: string): Promise<void> {
   if (server.child.exitCode === null && server.child.signalCode === null) {
     server.child.kill("SIGTERM");
     await server.exited;
   }
+  // A test that failed before a restart could reap them leaves the crashed server's rooms: they are ours to stop.
+  for (const pid of pidsWithEnv({ MAESTRO_ROOMS_API_URL: roomsApiUrl })) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+const S = "faults";
+const schedulerBody = {
+  name: S,
+  game: "faults",
+  maxSurge: "10%",
+  roomsReplicas: 0,
+  portRange: { start: 41000, end: 41999 },
+  spec: {
+    terminationGracePeriod: "1s",
+    containers: [
+      {
+        name: "room",
+        image: "local",
+        imagePullPolicy: "IfNotPresent",
+        command: ["node", "-e", "setInterval(() => {}, 1000)"],
+        requests: { memory: "64Mi", cpu: "100m" },
+        limits: { memory: "128Mi", cpu: "200m" },
+        ports: [{ name: "game", protocol: "tcp", port: 7000 }],
+      },
+    ],
+  },
+};
+
+/** The invariants every fault must leave intact, once the (restarted) server has had time to recover. */
+async function checkInvariants(M: string, roomsApiUrl: string, operationId: string): Promise<void> {
+  const op = await waitFor(async () => {
+    const res = await api(M, "GET", `/schedulers/${S}/operations/${operationId}`);
+    return finalStatuses.includes(res.json?.operation?.status) ? res.json.operation : undefined;
+  }, "the operation in a final state");
+  const finals = (op.executionHistory as { event: string }[]).filter((e) => e.event === "Operation finished");
+  expect(finals.length, JSON.stringify(op.executionHistory)).toBeLessThanOrEqual(1);
+
+  const scheduler = (await api(M, "GET", `/schedulers/${S}`)).json.scheduler;
+  expect(scheduler).toMatchObject({ name: S, spec: { version: "v1.0.0" } });
+  expect((await api(M, "GET", `/schedulers/${S}/versions`)).json.versions).toHaveLength(1);
+
+  await waitFor(
+    async () => {
+      const rooms = ((await api(M, "GET", `/schedulers/${S}/rooms`)).json.rooms ?? []).filter(
+        (r: { status: string }) => r.status !== "terminating",
+      );
+      const live = pidsWithEnv({ MAESTRO_SCHEDULER_NAME: S, MAESTRO_ROOMS_API_URL: roomsApiUrl });
+      return rooms.length === scheduler.roomsReplicas && live.length === rooms.length;
+    },
+    `rooms == roomsReplicas (${scheduler.roomsReplicas}) and one live process per listed room`,
+    60_000,
+  );
 }
 
 describe("fault matrix: add_rooms", () => {
@@ -127,33 +195,11 @@ describe("fault matrix: add_rooms", () => {
       const ports = { management: await freePort(), rooms: await freePort(), internal: await freePort() };
       const M = `http://127.0.0.1:${ports.management}`;
       const roomsApiUrl = `http://127.0.0.1:${ports.rooms}`;
-      const S = "faults";
       // The fault fires on the first hit of its step inside add_rooms; a room step fires on the second room.
       const at = point.startsWith("room/") || point === "add_rooms/room-created" ? "@2" : "";
       let server = await startServer(dataDir, ports, db, `${point}=${action}${at}`);
       try {
-        const body = {
-          name: S,
-          game: "faults",
-          maxSurge: "10%",
-          roomsReplicas: 0,
-          portRange: { start: 41000, end: 41999 },
-          spec: {
-            terminationGracePeriod: "1s",
-            containers: [
-              {
-                name: "room",
-                image: "local",
-                imagePullPolicy: "IfNotPresent",
-                command: ["node", "-e", "setInterval(() => {}, 1000)"],
-                requests: { memory: "64Mi", cpu: "100m" },
-                limits: { memory: "128Mi", cpu: "200m" },
-                ports: [{ name: "game", protocol: "tcp", port: 7000 }],
-              },
-            ],
-          },
-        };
-        expect((await api(M, "POST", "/schedulers", body)).status).toBe(200);
+        expect((await api(M, "POST", "/schedulers", schedulerBody)).status).toBe(200);
         await waitFor(
           async () => (await api(M, "GET", `/schedulers/${S}`)).json.scheduler?.state === "in-sync",
           "in-sync",
@@ -165,35 +211,42 @@ describe("fault matrix: add_rooms", () => {
         expect(server.output()).toContain(`failpoint ${point.split(":")[0]}: ${action}`);
 
         server = await startServer(dataDir, ports, db);
-        const op = await waitFor(async () => {
-          const res = await api(M, "GET", `/schedulers/${S}/operations/${operationId}`);
-          return finalStatuses.includes(res.json?.operation?.status) ? res.json.operation : undefined;
-        }, "the add_rooms operation in a final state");
-        const finals = (op.executionHistory as { event: string }[]).filter((e) => e.event === "Operation finished");
-        expect(finals.length, JSON.stringify(op.executionHistory)).toBeLessThanOrEqual(1);
-
-        const scheduler = (await api(M, "GET", `/schedulers/${S}`)).json.scheduler;
-        expect(scheduler).toMatchObject({ name: S, spec: { version: "v1.0.0" } });
-        expect((await api(M, "GET", `/schedulers/${S}/versions`)).json.versions).toHaveLength(1);
-
-        await waitFor(
-          async () => {
-            const rooms = ((await api(M, "GET", `/schedulers/${S}/rooms`)).json.rooms ?? []).filter(
-              (r: { status: string }) => r.status !== "terminating",
-            );
-            const live = pidsWithEnv({ MAESTRO_SCHEDULER_NAME: S, MAESTRO_ROOMS_API_URL: roomsApiUrl });
-            return rooms.length === scheduler.roomsReplicas && live.length === rooms.length;
-          },
-          `rooms == roomsReplicas (${scheduler.roomsReplicas}) and one live process per listed room`,
-          60_000,
-        );
+        await checkInvariants(M, roomsApiUrl, operationId);
+        await stopServer(server, roomsApiUrl);
+        // Whatever the fault left, the last server's shutdown stopped every room.
+        expect(pidsWithEnv({ MAESTRO_ROOMS_API_URL: roomsApiUrl })).toEqual([]);
       } finally {
-        await stopServer(server);
+        await stopServer(server, roomsApiUrl);
         await rm(dataDir, { recursive: true, force: true });
       }
-      // Whatever the fault left, the last server's shutdown stopped every room.
-      expect(pidsWithEnv({ MAESTRO_SCHEDULER_NAME: S, MAESTRO_ROOMS_API_URL: roomsApiUrl })).toEqual([]);
     },
-    180_000,
+    400_000,
   );
+});
+
+describe("fault matrix: Redis frozen mid-operation", () => {
+  it("add_rooms stalled while Redis is frozen past the lease: final once, rooms converge, none untracked", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "maestro-faults-"));
+    const ports = { management: await freePort(), rooms: await freePort(), internal: await freePort() };
+    const M = `http://127.0.0.1:${ports.management}`;
+    const server = await startServer(dataDir, ports, faults.length + 1, "add_rooms/room-created=sleep(2000)");
+    try {
+      expect((await api(M, "POST", "/schedulers", schedulerBody)).status).toBe(200);
+      await waitFor(
+        async () => (await api(M, "GET", `/schedulers/${S}`)).json.scheduler?.state === "in-sync",
+        "in-sync",
+      );
+      const operationId: string = (await api(M, "POST", `/schedulers/${S}/add-rooms`, { amount: 3 })).json.operationId;
+      await waitFor(async () => server.output().includes("failpoint add_rooms/room-created: sleep"), "the stall");
+      redis.kill("SIGSTOP");
+      // Longer than the operation lease (2 s): the worker loses it and another attempt must not double the work.
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      redis.kill("SIGCONT");
+      await checkInvariants(M, `http://127.0.0.1:${ports.rooms}`, operationId);
+    } finally {
+      redis.kill("SIGCONT");
+      await stopServer(server, `http://127.0.0.1:${ports.rooms}`);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 400_000);
 });
