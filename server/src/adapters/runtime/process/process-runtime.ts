@@ -10,6 +10,7 @@ import type { CallOptions } from "../../../core/ports/call-options.js";
 import { type Logger, silentLogger } from "../../../core/ports/logger.js";
 import type { AllocatedPort, RoomEnvironment, Runtime } from "../../../core/ports/runtime.js";
 import { keepCrashedLog, readRoomLog } from "./crashed-logs.js";
+import { fieldsIgnoredByProcessRuntime } from "./ignored-fields.js";
 import { InstanceEventHub } from "./instance-events.js";
 import { removePidFile, writePidFile } from "./pid-file.js";
 import { ProcessRoom } from "./process-room.js";
@@ -103,6 +104,13 @@ export class ProcessRuntime implements Runtime {
         throw new MaestroError("already_exists", `scheduler ${scheduler.name} already exists in the process runtime`);
       }
       throw MaestroError.from(err);
+    }
+    const ignored = fieldsIgnoredByProcessRuntime(scheduler);
+    if (ignored.length > 0) {
+      this.logger.info(
+        { scheduler: scheduler.name, ignored },
+        `the process runtime ignores these fields of scheduler ${scheduler.name}: ${ignored.join(", ")}`,
+      );
     }
   }
 
