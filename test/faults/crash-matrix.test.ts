@@ -15,14 +15,18 @@ import { pidsWithEnv } from "../support/processes.js";
  * and its versions are intact, the room count converges to roomsReplicas, and every room process alive is one the
  * API lists (none left untracked). Add a row to `faults` to cover a new step; failpointNames lists them all.
  */
-const faults: { point: string; action: "crash" | "term" }[] = [
-  { point: "operation/leased:add_rooms", action: "crash" },
-  { point: "add_rooms/replicas-adjusted", action: "crash" },
-  { point: "room/stored", action: "crash" },
-  { point: "room/spawned", action: "crash" },
-  { point: "add_rooms/room-created", action: "crash" },
-  { point: "operation/executed:add_rooms", action: "crash" },
-  { point: "add_rooms/room-created", action: "term" },
+const faults: { operation: "add_rooms" | "remove_rooms"; point: string; action: "crash" | "term" }[] = [
+  { operation: "add_rooms", point: "operation/leased:add_rooms", action: "crash" },
+  { operation: "add_rooms", point: "add_rooms/replicas-adjusted", action: "crash" },
+  { operation: "add_rooms", point: "room/stored", action: "crash" },
+  { operation: "add_rooms", point: "room/spawned", action: "crash" },
+  { operation: "add_rooms", point: "add_rooms/room-created", action: "crash" },
+  { operation: "add_rooms", point: "operation/executed:add_rooms", action: "crash" },
+  { operation: "add_rooms", point: "add_rooms/room-created", action: "term" },
+  { operation: "remove_rooms", point: "operation/leased:remove_rooms", action: "crash" },
+  { operation: "remove_rooms", point: "remove_rooms/replicas-adjusted", action: "crash" },
+  { operation: "remove_rooms", point: "room/removal-claimed", action: "crash" },
+  { operation: "remove_rooms", point: "operation/executed:remove_rooms", action: "crash" },
 ];
 const finalStatuses = ["finished", "error", "canceled"];
 
@@ -187,16 +191,17 @@ async function checkInvariants(M: string, roomsApiUrl: string, operationId: stri
   );
 }
 
-describe("fault matrix: add_rooms", () => {
+describe("fault matrix: operations", () => {
   it.each(faults.map((f, i) => ({ ...f, db: i + 1 })))(
-    "$action at $point: final once, scheduler intact, rooms converge, no room untracked",
-    async ({ point, action, db }) => {
+    "$operation: $action at $point: final once, scheduler intact, rooms converge, no room untracked",
+    async ({ operation, point, action, db }) => {
       const dataDir = await mkdtemp(join(tmpdir(), "maestro-faults-"));
       const ports = { management: await freePort(), rooms: await freePort(), internal: await freePort() };
       const M = `http://127.0.0.1:${ports.management}`;
       const roomsApiUrl = `http://127.0.0.1:${ports.rooms}`;
       // The fault fires on the first hit of its step inside add_rooms; a room step fires on the second room.
-      const at = point.startsWith("room/") || point === "add_rooms/room-created" ? "@2" : "";
+      const at =
+        operation === "add_rooms" && (point.startsWith("room/") || point === "add_rooms/room-created") ? "@2" : "";
       let server = await startServer(dataDir, ports, db, `${point}=${action}${at}`);
       try {
         expect((await api(M, "POST", "/schedulers", schedulerBody)).status).toBe(200);
@@ -206,7 +211,17 @@ describe("fault matrix: add_rooms", () => {
         );
         const added = await api(M, "POST", `/schedulers/${S}/add-rooms`, { amount: 3 });
         expect(added.status).toBe(200);
-        const operationId: string = added.json.operationId;
+        let operationId: string = added.json.operationId;
+        if (operation === "remove_rooms") {
+          // The rooms to remove come first, with no failpoint of theirs armed.
+          await waitFor(async () => {
+            const op = (await api(M, "GET", `/schedulers/${S}/operations/${operationId}`)).json.operation;
+            return op?.status === "finished";
+          }, "add_rooms finished");
+          const removed = await api(M, "POST", `/schedulers/${S}/remove-rooms`, { amount: 2 });
+          expect(removed.status).toBe(200);
+          operationId = removed.json.operationId;
+        }
         await server.exited;
         expect(server.output()).toContain(`failpoint ${point.split(":")[0]}: ${action}`);
 

@@ -15,6 +15,8 @@ export const failpointNames = [
   "add_rooms/room-created",
   "room/stored",
   "room/spawned",
+  "remove_rooms/replicas-adjusted",
+  "room/removal-claimed",
 ] as const;
 
 export type FailpointName = (typeof failpointNames)[number];

@@ -106,6 +106,7 @@ export class RoomManager {
       this.deps.logger.info({ scheduler: schedulerName, room: roomId, reason }, `room kept: ${claim.reason}`);
       return false;
     }
+    await failpoint("room/removal-claimed");
     const instance = await this.deps.instances.getInstance(schedulerName, roomId, opts);
     if (!instance) {
       await this.cleanRoomState(schedulerName, roomId, opts);

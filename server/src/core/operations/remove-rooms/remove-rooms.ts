@@ -1,5 +1,6 @@
 import { busyStatuses, type RemovalGuard } from "../../entities/room-removal.js";
 import { MaestroError } from "../../errors.js";
+import { failpoint } from "../../failpoints.js";
 import type { OperationDefinition } from "../definition.js";
 import { asObject, positiveInt } from "../input.js";
 import { adjustRoomsReplicas } from "../replicas.js";
@@ -74,6 +75,7 @@ export function removeRoomsOperation(s: OperationServices): OperationDefinition<
         if (input.adjustReplicas) {
           scheduler = await adjustRoomsReplicas(s, scheduler, -input.amount, opts);
           await ctx.history(`roomsReplicas lowered to ${scheduler.roomsReplicas}`);
+          await failpoint("remove_rooms/replicas-adjusted");
         }
         // Scaling never takes a room in a match: those are not candidates, and a candidate allocated after this read
         // is refused by the claim (atomic with the allocation), so the next candidate goes in its place.
