@@ -68,7 +68,10 @@ describe("deploy/k8s manifests", () => {
         .create(object, undefined, "All")
         .catch(async (err: unknown) => {
           if ((err as { code?: number }).code !== 409) throw err;
-          const current = await objects.read(object);
+          const current = await objects.read({
+            ...object,
+            metadata: { name: object.metadata?.name ?? "", namespace: object.metadata?.namespace },
+          });
           return objects.replace(
             { ...object, metadata: { ...object.metadata, resourceVersion: current.metadata?.resourceVersion } },
             undefined,

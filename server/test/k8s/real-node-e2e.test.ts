@@ -25,7 +25,6 @@ async function call(base: string, token: string | undefined, method: string, pat
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  // biome-ignore lint/suspicious/noExplicitAny: JSON answers of the API under test
   let json: any;
   try {
     json = text ? JSON.parse(text) : undefined;
