@@ -77,7 +77,17 @@ for (const obj of applied) {
 const deadline = Date.now() + Number(process.env.DEPLOY_TIMEOUT_MS ?? 300_000);
 for (;;) {
   const list = await apps.listNamespacedDeployment({ namespace: "maestro" });
-  const waiting = list.items.filter((d) => (d.status?.readyReplicas ?? 0) < (d.spec?.replicas ?? 1));
+  // Rolled out: the current generation seen, every replica updated and Ready, no old replica left.
+  const waiting = list.items.filter((d) => {
+    const want = d.spec?.replicas ?? 1;
+    const st = d.status ?? {};
+    return (
+      (st.observedGeneration ?? 0) < (d.metadata?.generation ?? 0) ||
+      (st.updatedReplicas ?? 0) < want ||
+      (st.readyReplicas ?? 0) < want ||
+      (st.replicas ?? 0) > want
+    );
+  });
   if (list.items.length > 0 && waiting.length === 0) break;
   if (Date.now() > deadline) {
     console.error(`Deployments not Ready: ${waiting.map((d) => d.metadata.name).join(", ")}`);

@@ -40,53 +40,71 @@ stop_pid() {
   rm -f "$nd/pids/$1"
 }
 
+# Rules and chains kubelet, kube-proxy and the CNI plugins leave in the machine's tables (KUBE-*, CNI-*).
+clean_tables() {
+  local ipt t rule chain
+  for ipt in iptables ip6tables; do
+    for t in nat filter mangle; do
+      { "$ipt" -t "$t" -S 2>/dev/null || true; } | { grep -E '^-A [A-Z]+ .*-j (KUBE|CNI)-' || true; } |
+        sed 's/^-A/-D/' | while read -r rule; do eval "$ipt" -t "$t" "$rule" 2>/dev/null || true; done
+      for chain in $({ "$ipt" -t "$t" -S 2>/dev/null || true; } | sed -n 's/^-N \(\(KUBE\|CNI\)-[^ ]*\)$/\1/p'); do
+        "$ipt" -t "$t" -F "$chain" 2>/dev/null || true
+      done
+      for chain in $({ "$ipt" -t "$t" -S 2>/dev/null || true; } | sed -n 's/^-N \(\(KUBE\|CNI\)-[^ ]*\)$/\1/p'); do
+        "$ipt" -t "$t" -X "$chain" 2>/dev/null || true
+      done
+    done
+  done
+}
+
 down() {
   [ -d "$nd" ] || return 0
-  local kc=$dir/admin.kubeconfig api
-  api=$(sed -n 's/.*server: "\(https:[^"]*\)".*/\1/p' "$kc" | head -1)
+  set +e
+  local api
+  api=$(sed -n 's/.*server: "\(https:[^"]*\)".*/\1/p' "$dir/admin.kubeconfig" | head -1)
   local curl=(curl -fsS --max-time 10 --cacert "$dir/pki/ca.crt" --cert "$dir/pki/admin.crt" --key "$dir/pki/admin.key")
+  local on_node="$api/api/v1/pods?fieldSelector=spec.nodeName=$NODE"
+  count_pods() { "${curl[@]}" "$on_node" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).items.length))'; }
   # Pods go through kubelet, so their sandboxes' networks are torn down by the CNI plugins, not left behind.
   if [ -s "$nd/pids/kubelet" ] && "${curl[@]}" "$api/readyz" >/dev/null 2>&1; then
-    "${curl[@]}" "$api/api/v1/pods?fieldSelector=spec.nodeName=$NODE" |
+    "${curl[@]}" "$on_node" |
       node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for(const p of JSON.parse(s).items)console.log(p.metadata.namespace+" "+p.metadata.name)})' |
       while read -r ns name; do
         "${curl[@]}" -X DELETE -H 'Content-Type: application/json' --data '{"gracePeriodSeconds":1}' \
-          "$api/api/v1/namespaces/$ns/pods/$name" >/dev/null 2>&1 || true
+          "$api/api/v1/namespaces/$ns/pods/$name" >/dev/null 2>&1
       done
+    # Kubelet confirms each deletion once the pod's containers are stopped and its sandbox is gone.
     for _ in $(seq 120); do
-      [ -z "$("${CTR[@]}" containers ls -q 2>/dev/null)" ] && break
+      [ "$(count_pods 2>/dev/null)" = 0 ] && break
       sleep 0.5
     done
-    "${curl[@]}" -X DELETE "$api/api/v1/nodes/$NODE" >/dev/null 2>&1 || true
+    "${curl[@]}" -X DELETE "$api/api/v1/nodes/$NODE" >/dev/null 2>&1
   fi
+  stop_pid dns-hosts
   stop_pid kubelet
   stop_pid kube-proxy
   # Whatever kubelet did not get to: kill and remove it directly.
-  for c in $("${CTR[@]}" containers ls -q 2>/dev/null || true); do
-    "${CTR[@]}" tasks kill -s SIGKILL "$c" >/dev/null 2>&1 || true
-    "${CTR[@]}" tasks delete -f "$c" >/dev/null 2>&1 || true
-    "${CTR[@]}" containers delete "$c" >/dev/null 2>&1 || true
+  for c in $("${CTR[@]}" containers ls -q 2>/dev/null); do
+    "${CTR[@]}" tasks kill -s SIGKILL "$c" >/dev/null 2>&1
+    "${CTR[@]}" tasks delete -f "$c" >/dev/null 2>&1
+    "${CTR[@]}" containers delete "$c" >/dev/null 2>&1
   done
   stop_pid containerd
   stop_pid dnsmasq
   stop_pid apiserver-proxy
-  if [ -x "${K8S_BIN_DIR:-$(cat "$nd/bin-dir" 2>/dev/null)}/kube-proxy" ]; then
-    "${K8S_BIN_DIR:-$(cat "$nd/bin-dir")}/kube-proxy" --cleanup >/dev/null 2>&1 || true
-  fi
-  # CNI's portmap and bridge chains, should a sandbox have died without its CNI DEL.
-  for table in nat filter; do
-    iptables -t "$table" -S 2>/dev/null | grep -E '^-A .*(CNI-|10\.88\.0\.)' | sed 's/^-A/-D/' |
-      while read -r rule; do eval iptables -t "$table" "$rule" 2>/dev/null || true; done
-    iptables -t "$table" -S 2>/dev/null | sed -n 's/^-N \(CNI-[^ ]*\)$/\1/p' | while read -r chain; do
-      iptables -t "$table" -F "$chain" 2>/dev/null || true
-      iptables -t "$table" -X "$chain" 2>/dev/null || true
-    done
+  local bin=${K8S_BIN_DIR:-$(cat "$nd/bin-dir" 2>/dev/null)}
+  if [ -x "$bin/kube-proxy" ]; then "$bin/kube-proxy" --cleanup >/dev/null 2>&1; fi
+  clean_tables
+  # Mounts under the node's directories (pod volumes, container root file systems) and sandboxes' network
+  # namespaces CNI did not get to delete (containerd names them cni-*).
+  findmnt -rn -o TARGET | grep -E "^$nd/" | sort -r | while read -r m; do umount -l "$m"; done
+  for ns in $(cat "$nd/netns-before" 2>/dev/null | sort | comm -13 - <(ls /run/netns 2>/dev/null | sort)); do
+    case $ns in cni-*) ip netns delete "$ns" ;; esac
   done
-  ip link delete "$BR" 2>/dev/null || true
-  # Mounts under the node's directories (pod volumes, container root file systems, network namespaces).
-  findmnt -rn -o TARGET | grep -E "^($nd|/run/netns/cni-)" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
-  if [ -s "$nd/ip_forward" ]; then sysctl -qw net.ipv4.ip_forward="$(cat "$nd/ip_forward")" || true; fi
+  ip link delete "$BR" 2>/dev/null
+  if [ -s "$nd/ip_forward" ]; then sysctl -qw net.ipv4.ip_forward="$(cat "$nd/ip_forward")"; fi
   rm -rf "$nd"
+  set -e
 }
 
 if [ "$cmd" = down ]; then
@@ -124,6 +142,7 @@ for b in kubelet kube-proxy; do
 done
 mkdir -p "$nd"/{pids,logs,cni/net.d,cni/ipam,containerd,kubelet,pod-logs}
 echo "$BIN" >"$nd/bin-dir"
+ls /run/netns >"$nd/netns-before" 2>/dev/null || true
 API=$(sed -n 's/.*server: "\(https:[^"]*\)".*/\1/p' "$dir/admin.kubeconfig" | head -1)
 AP=${API##*:}
 CURL=(curl -fsS --cacert "$dir/pki/ca.crt" --cert "$dir/pki/admin.crt" --key "$dir/pki/admin.key")
@@ -183,7 +202,8 @@ start apiserver-proxy socat "TCP-LISTEN:$AP,bind=$NODE_IP,fork,reuseaddr" "TCP:1
 : >"$nd/dns-hosts"
 printf 'nameserver %s\noptions ndots:5\n' "$NODE_IP" >"$nd/resolv.conf"
 start dnsmasq dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces --listen-address="$NODE_IP" \
-  --except-interface=lo --addn-hosts="$nd/dns-hosts" --domain-needed --log-facility=- --pid-file=
+  --except-interface=lo --addn-hosts="$nd/dns-hosts" --local=/cluster.local/ --domain-needed --log-facility=- \
+  --pid-file=
 
 # --- container runtime
 cat >"$nd/containerd.toml" <<EOF
