@@ -67,6 +67,9 @@ down() {
   count_pods() { "${curl[@]}" "$on_node" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).items.length))'; }
   # Pods go through kubelet, so their sandboxes' networks are torn down by the CNI plugins, not left behind.
   if [ -s "$nd/pids/kubelet" ] && "${curl[@]}" "$api/readyz" >/dev/null 2>&1; then
+    # Cordoned first, so the replacements controllers make for deleted pods do not land here again.
+    "${curl[@]}" -X PATCH -H 'Content-Type: application/merge-patch+json' --data '{"spec":{"unschedulable":true}}' \
+      "$api/api/v1/nodes/$NODE" >/dev/null 2>&1
     "${curl[@]}" "$on_node" |
       node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for(const p of JSON.parse(s).items)console.log(p.metadata.namespace+" "+p.metadata.name)})' |
       while read -r ns name; do
