@@ -20,9 +20,14 @@ export interface LoadResult {
   requests: number;
   /** Requests answered in all, warm-up included. */
   answered: number;
-  /** Server process CPU time (user + system) per answered request, in microseconds (set by the parent). */
+  /** Measured requests answered 2xx (and, when the answer has a `success` field, with `success: true`). */
+  succeeded: number;
+  /**
+   * Server process CPU time (user + system) over the measured window only, divided by the succeeded requests, in
+   * microseconds (set by the parent, which is the server process).
+   */
   serverCpuUsPerRequest?: number;
-  /** Answers other than 2xx, by status. */
+  /** Measured answers that are not successes: by status, `success:false` for a 2xx saying it failed. */
   errors: Record<string, number>;
   seconds: number;
   perSecond: number;
@@ -39,6 +44,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   let next = 0;
   let measured = 0;
   let answered = 0;
+  let succeeded = 0;
   let measuring = false;
   let stop = false;
   const one = async () => {
@@ -47,11 +53,14 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     if (r.authorization) headers.authorization = r.authorization;
     const start = process.hrtime.bigint();
     const res = await pool.request({ path: r.path, method: plan.method, headers, body: r.body });
-    await res.body.text();
+    const text = await res.body.text();
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     answered += 1;
     if (!measuring) return;
     if (res.statusCode >= 300) errors[res.statusCode] = (errors[res.statusCode] ?? 0) + 1;
+    // Maestro's ping and forwarding answers say `success`; a 200 saying false is not a ping that counted.
+    else if (text.includes('"success":false')) errors["success:false"] = (errors["success:false"] ?? 0) + 1;
+    else succeeded += 1;
     if (measured < latencies.length) latencies[measured] = ms;
     measured += 1;
     if (measured >= plan.maxRequests) stop = true;
@@ -62,11 +71,14 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   const callers = Array.from({ length: plan.concurrency }, caller);
   await new Promise((r) => setTimeout(r, plan.warmupMs));
   measuring = true;
+  // The parent (the server process) reads its own CPU time when it sees these marks: only the measured window counts.
+  mark(MEASURE_START);
   const started = process.hrtime.bigint();
   const timer = setTimeout(() => {
     stop = true;
   }, plan.durationMs);
   await Promise.all(callers);
+  mark(MEASURE_END);
   clearTimeout(timer);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await pool.close();
@@ -76,6 +88,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     concurrency: plan.concurrency,
     requests: measured,
     answered,
+    succeeded,
     errors,
     seconds: round(seconds),
     perSecond: Math.round(measured / seconds),
@@ -85,6 +98,16 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   };
 }
 
+export const MEASURE_START = "BENCH_MEASURE_START";
+export const MEASURE_END = "BENCH_MEASURE_END";
+
+function mark(line: string): void {
+  if (markMeasuredWindow) process.stdout.write(`${line}\n`);
+}
+
+/** Set by the child entry: a load run inside the server's own process has no parent to tell. */
+let markMeasuredWindow = false;
+
 function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
@@ -92,6 +115,7 @@ function round(x: number): number {
 /** Child-process entry: `--load <plan.json>` runs the plan and prints its result as one JSON line. */
 export async function loadChildMain(planPath: string): Promise<void> {
   const plan = JSON.parse(readFileSync(planPath, "utf8")) as LoadPlan;
+  markMeasuredWindow = true;
   const result = await runLoad(plan);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

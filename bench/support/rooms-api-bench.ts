@@ -3,8 +3,9 @@
 // separate child process on loopback.
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../../server/src/config/load-config.js";
 import type { MaestroConfig } from "../../server/src/config/schema.js";
@@ -13,7 +14,7 @@ import { silentLogger } from "../../server/src/core/ports/logger.js";
 import { startMaestro } from "../../server/src/server.js";
 import { gameRoom, validScheduler } from "../../server/test/support/fixtures.js";
 import { startRedis, type TestRedis } from "../../server/test/support/redis.js";
-import { type LoadPlan, type LoadResult, loadChildMain } from "./load.js";
+import { type LoadPlan, type LoadResult, loadChildMain, MEASURE_END, MEASURE_START } from "./load.js";
 
 export const SCHEDULER = "bench";
 
@@ -115,17 +116,20 @@ export async function runLoadChild(plan: LoadPlan): Promise<LoadResult> {
   writeFileSync(file, JSON.stringify(plan));
   try {
     const child = spawn(process.execPath, [process.argv[1]!, "--load", file], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    const cpu = process.cpuUsage();
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
+    // CPU of this process (the server) between the child's marks, i.e. over the measured window only: not the
+    // warm-up, the child's start or its pool closing.
+    let cpuAtStart: NodeJS.CpuUsage | undefined;
+    let used: NodeJS.CpuUsage | undefined;
+    let last = "";
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      if (line === MEASURE_START) cpuAtStart = process.cpuUsage();
+      else if (line === MEASURE_END && cpuAtStart) used = process.cpuUsage(cpuAtStart);
+      else if (line.trim() !== "") last = line;
     });
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     if (code !== 0) throw new Error(`load generator exited with ${code}`);
-    const used = process.cpuUsage(cpu);
-    const line = out.trim().split("\n").pop() ?? "";
-    const result = JSON.parse(line) as LoadResult;
-    result.serverCpuUsPerRequest = Math.round((used.user + used.system) / Math.max(result.answered, 1));
+    const result = JSON.parse(last) as LoadResult;
+    if (used) result.serverCpuUsPerRequest = Math.round((used.user + used.system) / Math.max(result.succeeded, 1));
     return result;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -151,14 +155,21 @@ export function machine(): string {
 /** Prints the table and, as the last stdout line, `BENCH_RESULT <json>` for bench/run.mjs. */
 export function report(scenario: string, notes: string, rows: LoadResult[]): void {
   console.log(`\n${scenario}: ${notes}\nmachine: ${machine()}\n`);
-  console.log("| concurrency | requests | per second | p50 ms | p99 ms | max ms | server CPU µs/request | errors |");
+  console.log(
+    `load average: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}\n`,
+  );
+  console.log(
+    "| concurrency | requests | succeeded/s | p50 ms | p99 ms | max ms | server CPU µs per success | errors |",
+  );
   console.log("|---|---|---|---|---|---|---|---|");
   for (const r of rows) {
     const errors = Object.entries(r.errors)
       .map(([status, n]) => `${n}×${status}`)
       .join(" ");
     console.log(
-      `| ${r.concurrency} | ${r.requests} | ${r.perSecond.toLocaleString("en-US")} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.serverCpuUsPerRequest ?? "?"} | ${errors || "0"} |`,
+      `| ${r.concurrency} | ${r.requests} | ${Math.round(r.succeeded / r.seconds).toLocaleString("en-US")} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.serverCpuUsPerRequest ?? "?"} | ${errors || "0"} |`,
     );
   }
   console.log(`BENCH_RESULT ${JSON.stringify({ scenario, rows })}`);
