@@ -152,9 +152,12 @@ export function machine(): string {
   return `${availableParallelism()} cores (${cpus()[0]?.model ?? "?"}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 }
 
+let idleCpuMsPerSecond: number | undefined;
+
 /** Prints the table and, as the last stdout line, `BENCH_RESULT <json>` for bench/run.mjs. */
 export function report(scenario: string, notes: string, rows: LoadResult[]): void {
   console.log(`\n${scenario}: ${notes}\nmachine: ${machine()}\n`);
+  if (idleCpuMsPerSecond !== undefined) console.log(`server CPU with no requests: ${idleCpuMsPerSecond} ms/s`);
   console.log(
     `load average: ${loadavg()
       .map((l) => l.toFixed(1))
@@ -196,6 +199,12 @@ export async function runRoomsApiBench(bench: RoomsApiBench): Promise<void> {
   try {
     const origin = new URL(server.roomsUrl).origin;
     const plan = bench.plan(server, rooms);
+    // What the server burns with no request at all (timers, GC of the setup): part of every level's CPU figure.
+    await new Promise((r) => setTimeout(r, 1000));
+    const idleFrom = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 3000));
+    const idle = process.cpuUsage(idleFrom);
+    idleCpuMsPerSecond = Math.round((idle.user + idle.system) / 3000);
     const rows: LoadResult[] = [];
     for (const concurrency of levelsFromArgs([16, 64, 256])) {
       rows.push(await runLoadChild({ ...plan, origin, concurrency, durationMs: seconds * 1000 }));

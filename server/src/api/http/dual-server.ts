@@ -23,6 +23,13 @@ export function dualProtocolServer(timeouts: ConnectionTimeouts): (handler: http
   return (handler) => createDualServer(handler, timeouts);
 }
 
+interface HeadDeadline {
+  /** When the head must have arrived (epoch ms); 0 = no head awaited. */
+  at: number;
+  firesAt: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
 function createDualServer(handler: http.RequestListener, timeouts: ConnectionTimeouts): net.Server {
   const h1 = http.createServer(handler);
   // Node applies this one itself (per socket, after each response): the idle time allowed between requests.
@@ -37,14 +44,36 @@ function createDualServer(handler: http.RequestListener, timeouts: ConnectionTim
     sessions.add(s);
     s.on("close", () => sessions.delete(s));
   });
-  /** Per h1 socket: the deadline for the request head in progress, cleared once Node has parsed it. */
-  const headDeadlines = new Map<net.Socket, NodeJS.Timeout>();
+  /**
+   * Per h1 socket: the deadline for the request head in progress (0 once Node has parsed it). One timer per socket
+   * outlives many requests and re-arms itself for a moved deadline when it fires, so a request costs no timer.
+   */
+  const headDeadlines = new Map<net.Socket, HeadDeadline>();
+  const expire = (socket: net.Socket, d: HeadDeadline) => {
+    d.timer = undefined;
+    if (d.at === 0) return;
+    const left = d.at - Date.now();
+    if (left <= 0) socket.destroy();
+    else arm(socket, d, left);
+  };
+  const arm = (socket: net.Socket, d: HeadDeadline, ms: number) => {
+    d.firesAt = Date.now() + ms;
+    d.timer = setTimeout(expire, ms, socket, d);
+  };
   const awaitHead = (socket: net.Socket, ms: number) => {
-    clearTimeout(headDeadlines.get(socket));
-    headDeadlines.set(
-      socket,
-      setTimeout(() => socket.destroy(), ms),
-    );
+    let d = headDeadlines.get(socket);
+    if (d === undefined) {
+      d = { at: 0, firesAt: 0, timer: undefined };
+      headDeadlines.set(socket, d);
+    }
+    d.at = Date.now() + ms;
+    if (d.timer !== undefined && d.firesAt <= d.at) return;
+    clearTimeout(d.timer);
+    arm(socket, d, ms);
+  };
+  const headParsed = (socket: net.Socket) => {
+    const d = headDeadlines.get(socket);
+    if (d !== undefined) d.at = 0;
   };
   // Node tracks HTTP/1 connections only for servers that listen themselves; h1 is fed sockets, so we track them to
   // close idle ones on shutdown and the rest once their response is out.
@@ -55,7 +84,7 @@ function createDualServer(handler: http.RequestListener, timeouts: ConnectionTim
   h1.on("request", (req, res) => {
     const socket = req.socket;
     busy.add(socket);
-    clearTimeout(headDeadlines.get(socket));
+    headParsed(socket);
     res.once("finish", () => {
       busy.delete(socket);
       if (closing) socket.end();
@@ -85,7 +114,7 @@ function createDualServer(handler: http.RequestListener, timeouts: ConnectionTim
         h1Sockets.add(socket);
         awaitHead(socket, timeouts.headersTimeoutMs);
         socket.once("close", () => {
-          clearTimeout(headDeadlines.get(socket));
+          clearTimeout(headDeadlines.get(socket)?.timer);
           headDeadlines.delete(socket);
           h1Sockets.delete(socket);
           busy.delete(socket);

@@ -22,9 +22,13 @@ const settingOf: Record<Protocol, keyof BodyLimits> = {
  * while they are read (Fastify's bodyLimit for REST, the Connect router's readMaxBytes for the others).
  */
 export function registerBodyLimits(app: FastifyInstance, limits: BodyLimits, connectPaths: ReadonlySet<string>): void {
+  // Under every protocol's limit there is no need to work out the protocol (most requests, pings included).
+  const smallest = Math.min(...Object.values(settingOf).map((setting) => limits[setting]));
   app.addHook("onRequest", (req, reply, done) => {
-    const declared = Number(req.headers["content-length"]);
-    if (!Number.isFinite(declared)) return done();
+    const length = req.headers["content-length"];
+    if (length === undefined) return done();
+    const declared = Number(length);
+    if (!Number.isFinite(declared) || declared <= smallest) return done();
     const protocol = protocolOf(req, connectPaths);
     const setting = settingOf[protocol];
     const max = limits[setting];

@@ -1,5 +1,6 @@
 import {
   create,
+  type DescMessage,
   type DescMethod,
   type DescService,
   fromJson,
@@ -8,7 +9,7 @@ import {
   type Message,
   toJson,
 } from "@bufbuild/protobuf";
-import { Code, ConnectError, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { describeUnknownJsonFields, http, unknownJsonFields } from "@maestro/proto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "../../core/ports/logger.js";
@@ -18,6 +19,7 @@ import { refuseNulBytes } from "../limits/nul-bytes.js";
 import type { ServiceBinding } from "../service-binding.js";
 import { normalizeDurations } from "./json-input.js";
 import { refuseEmptyPatchLists } from "./patch-input.js";
+import { restHandlerContext } from "./rest-handler-context.js";
 
 export interface RestRoute {
   method: string;
@@ -65,46 +67,50 @@ export function registerRestRoutes(
       if (!verb || verb === "custom" || typeof rule.pattern.value !== "string") continue;
       const url = rule.pattern.value.replace(/\{([\w.]+)(?:=\*)?\}/g, ":$1");
       const handler = (impl as Record<string, UnaryHandler | undefined>)[method.localName];
+      const route: RouteSpec = {
+        service,
+        method,
+        bodyRule: rule.body,
+        handler,
+        hasDurations: hasDurationField(method.input),
+        hasQueryFields: method.input.fields.length > 0,
+      };
       table.push({ method: verb.toUpperCase(), url, rpc: `${service.typeName}/${method.name}` });
       app.route({
         method: verb.toUpperCase() as "GET",
         url,
-        handler: (req, reply) =>
-          invoke(
-            service,
-            method,
-            rule.body,
-            handler,
-            req,
-            reply,
-            logger,
-            authorizer,
-            opts.ignoreUnknownFields === true,
-          ),
+        handler: (req, reply) => invoke(route, req, reply, logger, authorizer, opts.ignoreUnknownFields === true),
       });
     }
   }
   return table;
 }
 
+/** What a route needs per request, worked out once when it is registered. */
+interface RouteSpec {
+  service: DescService;
+  method: DescMethod;
+  bodyRule: string;
+  handler: UnaryHandler | undefined;
+  /** Whether the input holds a Duration that Maestro clients may send as bare seconds (see normalizeDurations). */
+  hasDurations: boolean;
+  hasQueryFields: boolean;
+}
+
 async function invoke(
-  service: DescService,
-  method: DescMethod,
-  bodyRule: string,
-  handler: UnaryHandler | undefined,
+  route: RouteSpec,
   req: FastifyRequest,
   reply: FastifyReply,
   logger: Logger,
   authorizer: RpcAuthorizer | undefined,
   ignoreUnknownFields: boolean,
 ): Promise<unknown> {
-  const abort = new AbortController();
-  reply.raw.on("close", () => {
-    if (!reply.raw.writableFinished) abort.abort();
-  });
+  const { service, method, bodyRule, handler } = route;
   try {
     if (!handler) throw new ConnectError(`${service.typeName}.${method.name} is not implemented`, Code.Unimplemented);
-    const json: Record<string, unknown> = { ...queryToJson(method, req.query as Record<string, unknown>) };
+    const json: Record<string, unknown> = route.hasQueryFields
+      ? queryToJson(method, req.query as Record<string, unknown>)
+      : {};
     if (bodyRule === "*") {
       const body = parseBody(req.body);
       if (!ignoreUnknownFields) refuseUnknownFields(method, body);
@@ -113,7 +119,8 @@ async function invoke(
     Object.assign(json, req.params as Record<string, string>);
     let input: Message;
     try {
-      input = fromJson(method.input, normalizeDurations(json) as never, { ignoreUnknownFields: true });
+      const normalized = route.hasDurations ? normalizeDurations(json) : json;
+      input = fromJson(method.input, normalized as never, { ignoreUnknownFields: true });
     } catch (err) {
       throw new ConnectError(`invalid request: ${(err as Error).message}`, Code.InvalidArgument);
     }
@@ -121,15 +128,7 @@ async function invoke(
     authorizer?.check(method, req.headers.authorization, input);
     refuseNulBytes(json);
     refuseEmptyPatchLists(method, json);
-    const ctx = createHandlerContext({
-      service,
-      method,
-      protocolName: "rest",
-      requestMethod: req.method,
-      url: req.url,
-      requestSignal: abort.signal,
-      requestHeader: typeof req.headers.authorization === "string" ? { authorization: req.headers.authorization } : {},
-    });
+    const ctx = restHandlerContext(route, req, reply);
     const output = await handler(input, ctx);
     const message = isMessage(output, method.output) ? output : create(method.output, output as never);
     return reply
@@ -141,6 +140,19 @@ async function invoke(
     if (e.code === Code.Internal) logger.error({ err, route: req.routeOptions.url }, "request failed");
     return reply.code(httpStatusOf(e.code)).send({ code: e.code, message: e.rawMessage, details: [] });
   }
+}
+
+/** Whether a message (or one nested in it) has a Duration field; walked once per route. */
+function hasDurationField(message: DescMessage, seen = new Set<string>()): boolean {
+  if (seen.has(message.typeName)) return false;
+  seen.add(message.typeName);
+  for (const field of message.fields) {
+    const nested =
+      field.fieldKind === "message" ? field.message : field.fieldKind === "map" ? field.message : undefined;
+    if (nested?.typeName === "google.protobuf.Duration") return true;
+    if (nested && hasDurationField(nested, seen)) return true;
+  }
+  return false;
 }
 
 /** A typo must not silently drop a setting (`roomReplicas` would create the default replica count). */
