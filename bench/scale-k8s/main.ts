@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import { createLogger, loadConfig, startMaestro } from "@maestro/server";
 
 const ROOMS = Number(process.argv[2] ?? 1000);
@@ -108,7 +108,21 @@ try {
   let allReadyMs: number | undefined;
   const deadline = t0 + 600_000;
   while (allReadyMs === undefined && performance.now() < deadline) {
-    const pods = (await core.listNamespacedPod({ namespace: SCHEDULER, labelSelector: "heritage=maestro" })).items;
+    // Maestro runs in this process: listing 10,000 pods in one answer blocked its event loop for seconds (the worker's
+    // operation leases then lapsed). Pages of 500, yielding between them, keep the server responsive.
+    const pods: V1Pod[] = [];
+    let next: string | undefined;
+    do {
+      const page = await core.listNamespacedPod({
+        namespace: SCHEDULER,
+        labelSelector: "heritage=maestro",
+        limit: 500,
+        _continue: next,
+      });
+      pods.push(...page.items);
+      next = page.metadata?._continue;
+      await new Promise((r) => setImmediate(r));
+    } while (next);
     const now = performance.now() - t0;
     if (allCreatedMs === undefined && pods.length >= ROOMS) allCreatedMs = now;
     const running = pods.filter((p) => p.status?.phase === "Running" && !p.metadata?.deletionTimestamp);
@@ -132,7 +146,7 @@ try {
     }
     const counts = await maestro.context.rooms.countByStatus(SCHEDULER);
     if (counts.ready >= ROOMS) allReadyMs = performance.now() - t0;
-    else await sleep(200);
+    else await sleep(1000);
   }
   // Maestro runs in this process: its RSS with every room ready.
   const rssMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
