@@ -56,6 +56,7 @@ const routes: Array<[DescService, Route[]]> = [
     [
       ["ListRooms", "get", "/schedulers/{scheduler_name}/rooms", ""],
       ["GetRoom", "get", "/schedulers/{scheduler_name}/rooms/{room_id}", ""],
+      ["GetRoomLog", "get", "/schedulers/{scheduler_name}/rooms/{room_id}/log", ""],
     ],
   ],
 ];
