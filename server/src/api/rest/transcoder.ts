@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   create,
   type DescMessage,
@@ -131,15 +132,34 @@ async function invoke(
     const ctx = restHandlerContext(route, req, reply);
     const output = await handler(input, ctx);
     const message = isMessage(output, method.output) ? output : create(method.output, output as never);
-    return reply
-      .code(200)
-      .type("application/json")
-      .send(toJson(method.output, message, { alwaysEmitImplicit: true }));
+    const body = JSON.stringify(toJson(method.output, message, { alwaysEmitImplicit: true }));
+    if (req.method === "GET") {
+      // Pollers (the dashboard, SDK clients) send back the ETag they hold and get an empty 304 when nothing changed.
+      const etag = etagOf(body);
+      void reply.header("etag", etag);
+      if (matchesIfNoneMatch(req.headers["if-none-match"], etag)) return reply.code(304).send();
+    }
+    return reply.code(200).type("application/json").send(body);
   } catch (err) {
     const e = toConnectError(err);
     if (e.code === Code.Internal) logger.error({ err, route: req.routeOptions.url }, "request failed");
     return reply.code(httpStatusOf(e.code)).send({ code: e.code, message: e.rawMessage, details: [] });
   }
+}
+
+/** A strong validator of a GET answer: the hash of its exact JSON text. */
+function etagOf(body: string): string {
+  return `"${createHash("sha1").update(body).digest("base64url")}"`;
+}
+
+/** If-None-Match uses the weak comparison (RFC 9110 §13.1.2): `W/` is ignored, `*` matches any current answer. */
+function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  for (const raw of header.split(",")) {
+    const tag = raw.trim();
+    if (tag === "*" || (tag.startsWith("W/") ? tag.slice(2) : tag) === etag) return true;
+  }
+  return false;
 }
 
 /** Whether a message (or one nested in it) has a Duration field; walked once per route. */
