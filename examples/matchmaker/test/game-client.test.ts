@@ -55,7 +55,7 @@ describe("playRound against the example game room", () => {
     expect(result).toEqual({
       sent: 2,
       echoed: 2,
-      stats: { clients: 1, roomId: "my-game-room-1" },
+      stats: { clients: 1, roomId: "my-game-room-1", busyPercent: 0 },
       serverMessages: [],
     });
     await api.waitFor((r) => r.kind === "playerevent" && r.body.event === "playerLeft");
@@ -65,7 +65,7 @@ describe("playRound against the example game room", () => {
       `connected to 127.0.0.1:${port}`,
       'sent "hello", got it back',
       'sent "world", got it back',
-      'room stats: {"clients":1,"roomId":"my-game-room-1"}',
+      'room stats: {"clients":1,"roomId":"my-game-room-1","busyPercent":0}',
       "holding the match for 600000 ms",
       "disconnected",
     ]);
@@ -77,7 +77,12 @@ describe("playRound against the example game room", () => {
     expect(await proc.exited, proc.stderr()).toEqual({ code: 0, signal: null });
     expect(JSON.parse(proc.stdout())).toEqual({
       room: { host: "127.0.0.1", port },
-      round: { sent: 2, echoed: 2, stats: { clients: 1, roomId: "my-game-room-1" }, serverMessages: [] },
+      round: {
+        sent: 2,
+        echoed: 2,
+        stats: { clients: 1, roomId: "my-game-room-1", busyPercent: 0 },
+        serverMessages: [],
+      },
     });
     expect(proc.stderr()).toContain(`round over: 2/2 lines echoed by 127.0.0.1:${port}`);
   });
