@@ -161,7 +161,7 @@ describe("README quick start, as a newcomer runs it", () => {
     player.child.kill("SIGINT"); // Ctrl-C ends the hold; the round still finishes cleanly
     expect(await player.exited, player.stderr()).toBe(0);
     expect(player.stdout()).toContain(`connected to ${host}:${port}`);
-    expect(player.stdout()).toContain(`room stats: {"clients":1,"roomId":"${roomId}"}`);
+    expect(player.stdout()).toContain(`room stats: {"clients":1,"roomId":"${roomId}","busyPercent":0}`);
     expect(player.stdout()).toContain(`round over: 3/3 lines echoed by ${host}:${port}`);
     await waitFor(async () => (await room("my-game", roomId!)).status === "ready", "the room to be ready again");
   });
