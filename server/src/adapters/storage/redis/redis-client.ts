@@ -206,20 +206,7 @@ export async function dedicatedConnection(
     // Nothing to batch on a connection that blocks or subscribes.
     enableAutoPipelining: false,
   });
-  conn.on("error", () => {
-    // The failure reaches the caller through the rejected command.
-  });
-  try {
-    await conn.connect();
-  } catch (e) {
-    conn.disconnect();
-    throw toMaestroError(e);
-  }
-  if (opts?.signal?.aborted) {
-    conn.disconnect();
-    throw canceled(opts.signal);
-  }
-  return conn;
+  return connectDedicated(conn, opts);
 }
 
 async function dedicatedClusterConnection(
@@ -242,6 +229,11 @@ async function dedicatedClusterConnection(
       commandTimeout: undefined,
     },
   });
+  return connectDedicated(conn, opts) as unknown as Promise<Redis>;
+}
+
+/** Connects a dedicated connection; one that failed or whose caller gave up meanwhile is closed, never leaked. */
+async function connectDedicated<C extends Redis | Cluster>(conn: C, opts?: CallOptions): Promise<C> {
   conn.on("error", () => {
     // The failure reaches the caller through the rejected command.
   });
@@ -255,5 +247,5 @@ async function dedicatedClusterConnection(
     conn.disconnect();
     throw canceled(opts.signal);
   }
-  return conn as unknown as Redis;
+  return conn;
 }
