@@ -7,6 +7,7 @@ import {
   NewSchedulerVersionRequestSchema,
   type PatchSchedulerRequest,
   PatchSchedulerRequestSchema,
+  SchedulerSchema,
   unknownJsonFields,
 } from "@maestro/proto";
 import { MaestroClientError } from "./errors.js";
@@ -59,6 +60,31 @@ export function schedulerFromJson(json: unknown): CreateSchedulerRequest {
   return decode("scheduler", () =>
     fromJson(CreateSchedulerRequestSchema, normalizeDurations(json) as JsonValue, { ignoreUnknownFields: false }),
   );
+}
+
+/**
+ * Fields a scheduler read back carries (state, createdAt, roomsCrashing…) that no definition takes: taken from the
+ * messages themselves so that a new read-only field is covered and a typo never is.
+ */
+const outputOnly = new Set(
+  SchedulerSchema.fields
+    .filter((f) => !CreateSchedulerRequestSchema.fields.some((c) => c.name === f.name))
+    .flatMap((f) => [f.jsonName, f.name]),
+);
+
+/**
+ * Lets what `schedulers get -o yaml|json` printed be applied back: the read-only fields are left out and named, so
+ * the caller can say so. Everything else is untouched and still checked.
+ */
+export function withoutOutputOnlyFields(json: unknown): { json: unknown; dropped: string[] } {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return { json, dropped: [] };
+  const kept: Record<string, unknown> = {};
+  const dropped: string[] = [];
+  for (const [key, value] of Object.entries(json)) {
+    if (outputOnly.has(key)) dropped.push(key);
+    else kept[key] = value;
+  }
+  return { json: kept, dropped };
 }
 
 /** The same definition as a new version of an existing scheduler. */

@@ -107,6 +107,22 @@ describe("maestroctl", () => {
     expect(again.stderr).toBe("");
     expect(again.code).toBe(0);
     expect(again.stdout).toBe("scheduler cli-json unchanged (active version v1.1.0); no new version\n");
+
+    // What `get -o yaml` prints applies back as it is: its output-only fields are named and left out, not refused.
+    const shown = await cli("-o", "yaml", "schedulers", "get", "cli-json");
+    expect(parse(shown.stdout)).toHaveProperty("state");
+    const roundTrip = await runCli(["--url", maestro.managementUrl, "schedulers", "apply", "-f", "-"], {
+      input: shown.stdout,
+    });
+    expect(roundTrip.code, roundTrip.stderr).toBe(0);
+    expect(roundTrip.stderr).toMatch(/^maestroctl: ignoring output-only fields of a scheduler: state, createdAt\b/m);
+    expect(roundTrip.stdout).toBe("scheduler cli-json unchanged (active version v1.1.0); no new version\n");
+    // A typo is still refused, with the nearest field named.
+    const typo = await runCli(["--url", maestro.managementUrl, "schedulers", "apply", "-f", "-"], {
+      input: JSON.stringify({ ...doc, roomReplicas: 3 }),
+    });
+    expect(typo.code).not.toBe(0);
+    expect(typo.stderr).toContain("roomsReplicas");
     const after = await cli("schedulers", "versions", "cli-json", "-o", "json");
     expect(JSON.parse(after.stdout).map((v: { version: string }) => v.version)).toEqual(["v1.1.0", "v1.0.0"]);
   });

@@ -4,7 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import type { MaestroClient } from "../client.js";
 import { MaestroClientError } from "../errors.js";
 import { createMaestroClient } from "../node-client.js";
-import { patchFromJson, schedulerFromJson } from "../scheduler-json.js";
+import { patchFromJson, schedulerFromJson, withoutOutputOnlyFields } from "../scheduler-json.js";
 import { convertV9Scheduler, isV9Scheduler } from "../v9-convert.js";
 import { readDocument } from "./input-file.js";
 import { messageJson, renderFields, type Style, styleFor, writeStructured } from "./output.js";
@@ -176,7 +176,10 @@ export function buildProgram(io: CliIo, signal: AbortSignal, target: CliTarget =
       c.io.stderr.write(`${lines.join("\n")}\n`);
       doc = conv.scheduler;
     }
-    return schedulerFromJson(doc);
+    const { json, dropped } = withoutOutputOnlyFields(doc);
+    if (dropped.length > 0)
+      c.io.stderr.write(`maestroctl: ignoring output-only fields of a scheduler: ${dropped.join(", ")}\n`);
+    return schedulerFromJson(json);
   };
 
   const createAndFollow = async (c: Ctx, def: ReturnType<typeof schedulerFromJson>, wait: boolean) => {
