@@ -1,4 +1,5 @@
 import type { AnyPolicy, AutoscalingPolicyImpl } from "../core/autoscaling/policy.js";
+import type { Scheduler } from "../core/entities/scheduler.js";
 import type { SchedulerLimits } from "../core/entities/scheduler-limits.js";
 import type { SchedulerTypes } from "../core/entities/scheduler-validation.js";
 import { type FieldViolation, MaestroError } from "../core/errors.js";
@@ -28,6 +29,8 @@ export class PluginRegistry implements ForwarderCatalog, SchedulerTypes {
   private readonly parameterRules = new Map<string, NonNullable<AutoscalingPolicyImpl["validate"]>>();
   /** The configured size bounds of a scheduler, checked with the types (see SchedulerTypes.limits). */
   limits?: SchedulerLimits | undefined;
+  /** What the configured runtime refuses to run (see SchedulerTypes.runtimeRule). */
+  runtimeRule?: ((scheduler: Scheduler) => FieldViolation[]) | undefined;
 
   constructor(private readonly policies: PolicySink) {}
 

@@ -161,6 +161,7 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
   const replicaId = config.workers.replicaId || `${hostname()}:${process.pid}`;
 
   const runtime = await openRuntime(config, dataDir, logger);
+  plugins.runtimeRule = runtime.refusedFields && ((scheduler) => runtime.refusedFields?.(scheduler) ?? []);
   const scalePoints = timedStorage(metrics, "scale-point-storage", stateKind, stores.scalePoints);
   metricsTriggers.attach({
     points: scalePoints,

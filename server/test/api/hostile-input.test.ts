@@ -96,6 +96,28 @@ describe("bad input accepted then failing later (finding 6)", () => {
     expectInvalid(await api("POST", "/schedulers/hostile/add-rooms", { amount: 10_001 }), "limits.roomsPerScheduler");
   });
 
+  it("refuses Kubernetes-only environment sources on the process runtime at create, PATCH and new version", async () => {
+    const field = "spec.containers[0].environment[0].valueFrom.fieldRef.fieldPath";
+    const nodeName = [{ name: "NODE", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }];
+    const secret = [{ name: "S", valueFrom: { secretKeyRef: { name: "s", key: "k" } } }];
+    const created = await api("POST", "/schedulers", withContainer({ environment: nodeName }));
+    expectInvalid(created, field);
+    expect(created.json.message).toContain("unsupported by the process runtime");
+    expectInvalid(
+      await api("POST", "/schedulers", withContainer({ environment: secret })),
+      "spec.containers[0].environment[0].valueFrom.secretKeyRef",
+    );
+    expectInvalid(
+      await api("PATCH", "/schedulers/hostile", { spec: { containers: [{ environment: nodeName }] } }),
+      field,
+    );
+    const version = schedulerBody("hostile", { game: "test-game" });
+    (version.spec as { containers: Record<string, unknown>[] }).containers[0]!.environment = nodeName;
+    expectInvalid(await api("POST", "/schedulers/hostile", version), field);
+    expect((await api("GET", "/schedulers/hostile-new")).status).toBe(404);
+    expect((await api("GET", "/schedulers/hostile/versions")).json.versions).toHaveLength(1);
+  });
+
   it("answers PATCH spec.containers [] with 400, not 409 'no change'", async () => {
     expectInvalid(await api("PATCH", "/schedulers/hostile", { spec: { containers: [] } }), "spec.containers");
   });

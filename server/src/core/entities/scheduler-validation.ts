@@ -35,6 +35,8 @@ export interface SchedulerTypes {
   policyParametersRule?(type: string): ((custom: Record<string, unknown>) => FieldViolation[]) | undefined;
   /** Size bounds from the settings; the built-in defaults when omitted. */
   limits?: SchedulerLimits | undefined;
+  /** What the configured runtime refuses to run (Runtime.refusedFields); nothing when omitted. */
+  runtimeRule?: ((scheduler: Scheduler) => FieldViolation[]) | undefined;
 }
 
 export const builtinSchedulerTypes: SchedulerTypes = {
@@ -92,6 +94,7 @@ export function validateScheduler(s: Scheduler, types: SchedulerTypes = builtinS
   validateForwarders(v, s.forwarders, types);
   validateMapKeys(v, "annotations", s.annotations);
   validateMapKeys(v, "labels", s.labels);
+  if (types.runtimeRule && s.spec != null) v.list.push(...types.runtimeRule(s));
   return v.list;
 }
 

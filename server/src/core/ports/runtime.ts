@@ -1,6 +1,7 @@
 import type { GameRoom, Instance, InstanceEvent } from "../entities/game-room.js";
 import type { RoomUsage } from "../entities/room-usage.js";
 import type { Scheduler } from "../entities/scheduler.js";
+import type { FieldViolation } from "../errors.js";
 import type { CallOptions } from "./call-options.js";
 
 /** One host port chosen for one declared container port. */
@@ -30,6 +31,11 @@ export interface Runtime {
    * that list every room of a scheduler wherever it runs (Kubernetes) leave it out: their list is the whole truth.
    */
   readonly identity?: string | undefined;
+  /**
+   * What of this scheduler the runtime cannot run (e.g. a Kubernetes-only environment source on the process runtime),
+   * checked at the API edge on create, patch and new version so it is refused with a 400 instead of failing later.
+   */
+  refusedFields?(scheduler: Scheduler): FieldViolation[];
   /** Prepares the scheduler's home (namespace, working directory). Throws already_exists if it is there. */
   createScheduler(scheduler: Scheduler, opts?: CallOptions): Promise<void>;
   /** Removes the scheduler's home and every room still in it; no error when absent. */

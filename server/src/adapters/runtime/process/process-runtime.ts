@@ -5,7 +5,7 @@ import type { GameRoom, Instance, InstanceEvent } from "../../../core/entities/g
 import type { RoomUsage } from "../../../core/entities/room-usage.js";
 import type { Scheduler } from "../../../core/entities/scheduler.js";
 import { parseQuantity } from "../../../core/entities/scheduler-validation.js";
-import { MaestroError } from "../../../core/errors.js";
+import { type FieldViolation, MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
 import { type Logger, silentLogger } from "../../../core/ports/logger.js";
 import type { AllocatedPort, RoomEnvironment, Runtime } from "../../../core/ports/runtime.js";
@@ -15,7 +15,7 @@ import { InstanceEventHub } from "./instance-events.js";
 import { removePidFile, writePidFile } from "./pid-file.js";
 import { ProcessRoom } from "./process-room.js";
 import { reapLeftovers } from "./reaper.js";
-import { containerEnvironment, validateContainers } from "./room-env.js";
+import { containerEnvironment, unsupportedEnvironment, validateContainers } from "./room-env.js";
 import { type ProcessRoomUsage, RoomUsageSampler } from "./room-usage-sampler.js";
 import { RoomUsers } from "./run-as.js";
 
@@ -91,6 +91,10 @@ export class ProcessRuntime implements Runtime {
       }
     })();
     return this.started;
+  }
+
+  refusedFields(scheduler: Scheduler): FieldViolation[] {
+    return Array.isArray(scheduler.spec?.containers) ? unsupportedEnvironment(scheduler.spec.containers) : [];
   }
 
   async createScheduler(scheduler: Scheduler, opts: CallOptions = {}): Promise<void> {

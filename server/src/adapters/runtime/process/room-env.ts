@@ -21,14 +21,31 @@ export function validateContainers(containers: readonly Container[]): void {
         message: "the process runtime needs a command to run (there is no image entrypoint)",
       });
     }
+  });
+  violations.push(...unsupportedEnvironment(containers));
+  if (violations.length > 0) throw MaestroError.invalid(violations);
+}
+
+/**
+ * Environment sources only Kubernetes can fill (secrets, pod fields such as spec.nodeName). Also checked at the API
+ * edge (ProcessRuntime.refusedFields), so such a scheduler is refused there instead of failing every room later.
+ */
+export function unsupportedEnvironment(containers: readonly Container[]): FieldViolation[] {
+  const violations: FieldViolation[] = [];
+  containers.forEach((container, i) => {
+    // Called on unchecked input too: the scheduler's own validation reports malformed containers.
+    if (!Array.isArray(container?.environment)) return;
     container.environment.forEach((variable, j) => {
       const field = `spec.containers[${i}].environment[${j}].valueFrom`;
-      if (variable.valueFrom?.secretKeyRef) {
+      if (variable?.valueFrom?.secretKeyRef) {
         violations.push({
           field: `${field}.secretKeyRef`,
           message: "secrets are not supported by the process runtime; use a value",
         });
-      } else if (variable.valueFrom?.fieldRef && fieldValue(variable.valueFrom.fieldRef.fieldPath) === undefined) {
+      } else if (
+        typeof variable?.valueFrom?.fieldRef?.fieldPath === "string" &&
+        fieldValue(variable.valueFrom.fieldRef.fieldPath) === undefined
+      ) {
         violations.push({
           field: `${field}.fieldRef.fieldPath`,
           message: `unsupported by the process runtime (supported: ${Object.keys(fieldPaths).join(", ")})`,
@@ -36,7 +53,7 @@ export function validateContainers(containers: readonly Container[]): void {
       }
     });
   });
-  if (violations.length > 0) throw MaestroError.invalid(violations);
+  return violations;
 }
 
 const fieldPaths: Record<string, (id: RoomIdentity) => string> = {
