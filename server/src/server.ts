@@ -2,13 +2,8 @@ import type { MaestroConfig } from "./config/schema.js";
 import { MaestroError } from "./core/errors.js";
 import type { Logger } from "./core/ports/logger.js";
 import { startInternalApi } from "./modules/internal-api.js";
-import { managementApiModule } from "./modules/management-api.js";
-import { metricsReporterModule } from "./modules/metrics-reporter.js";
-import { type MaestroModule, type ModuleName, moduleNames } from "./modules/module.js";
-import { roomsApiModule } from "./modules/rooms-api.js";
-import { runtimeWatcherModule } from "./modules/runtime-watcher.js";
-import { workerModule } from "./modules/worker.js";
-import { createMaestroContext, type MaestroContext } from "./wiring/maestro-context.js";
+import { type MaestroModule, type ModuleName, moduleNames, moduleParts } from "./modules/module.js";
+import { type ContextPart, createMaestroContext, type MaestroContext } from "./wiring/maestro-context.js";
 
 export interface RunningMaestro {
   context: MaestroContext;
@@ -65,17 +60,32 @@ export async function startMaestro(
 ): Promise<RunningMaestro> {
   const names = resolveModules(requested);
   checkModulePlacement(config, names);
-  const context = await createMaestroContext(config, logger);
+  // Only what the requested modules need is opened, and only their code is loaded (the management API brings the
+  // dashboard and OpenAPI, the runtimes the Kubernetes client): a rooms API alone holds neither.
+  const parts = [...new Set(names.flatMap((n) => moduleParts[n]))] as ContextPart[];
+  const context = await createMaestroContext(config, logger, parts);
   const started: MaestroModule[] = [];
-  const management = managementApiModule(context);
-  const rooms = roomsApiModule(context);
-  const metrics = metricsReporterModule(context);
-  const factories: Record<ModuleName, () => MaestroModule> = {
-    "management-api": () => management,
-    "rooms-api": () => rooms,
-    worker: () => workerModule(context),
-    "runtime-watcher": () => runtimeWatcherModule(context),
-    "metrics-reporter": () => metrics,
+  let managementUrl: () => string | undefined = () => undefined;
+  let roomsUrl: () => string | undefined = () => undefined;
+  let renderReporter: (() => Promise<string>) | undefined;
+  const factories: Record<ModuleName, () => Promise<MaestroModule>> = {
+    "management-api": async () => {
+      const mod = (await import("./modules/management-api.js")).managementApiModule(context);
+      managementUrl = () => mod.url;
+      return mod;
+    },
+    "rooms-api": async () => {
+      const mod = (await import("./modules/rooms-api.js")).roomsApiModule(context);
+      roomsUrl = () => mod.url;
+      return mod;
+    },
+    worker: async () => (await import("./modules/worker.js")).workerModule(context),
+    "runtime-watcher": async () => (await import("./modules/runtime-watcher.js")).runtimeWatcherModule(context),
+    "metrics-reporter": async () => {
+      const mod = (await import("./modules/metrics-reporter.js")).metricsReporterModule(context);
+      renderReporter = mod.render;
+      return mod;
+    },
   };
   let internal: Awaited<ReturnType<typeof startInternalApi>> | undefined;
   let stopping = false;
@@ -99,14 +109,14 @@ export async function startMaestro(
     // The watcher starts before the worker so that rooms created by the first operations are observed.
     const order: ModuleName[] = ["runtime-watcher", "worker", "metrics-reporter", "rooms-api", "management-api"];
     for (const name of order.filter((n) => names.includes(n))) {
-      const mod = factories[name]();
+      const mod = await factories[name]();
       await mod.start();
       started.push(mod);
     }
     internal = await startInternalApi(context, {
       // Every process exposes its own HTTP, storage and operation metrics; the per-scheduler gauges come with the
       // metrics-reporter module.
-      render: names.includes("metrics-reporter") ? metrics.render : () => context.metrics.render(),
+      render: renderReporter ?? (() => context.metrics.render()),
       stopping: () => stopping,
     });
   } catch (err) {
@@ -116,7 +126,7 @@ export async function startMaestro(
   return {
     context,
     modules: names,
-    urls: { managementApi: management.url, roomsApi: rooms.url, internalApi: internal.url },
+    urls: { managementApi: managementUrl(), roomsApi: roomsUrl(), internalApi: internal.url },
     stop,
   };
 }

@@ -9,7 +9,7 @@ import { listen } from "./listen.js";
  * otherwise, and while shutting down), /metrics is this process's Prometheus registry.
  */
 export async function startInternalApi(
-  ctx: MaestroContext,
+  ctx: Pick<MaestroContext, "readiness" | "logger" | "metrics" | "config">,
   opts: { render: () => Promise<string>; stopping: () => boolean },
 ): Promise<{ url: string; close(): Promise<void> }> {
   const app = fastify({ logger: false, forceCloseConnections: true });

@@ -8,13 +8,32 @@ import { bind } from "../api/service-binding.js";
 import { gameRoomsService } from "../api/services/game-rooms-service.js";
 import { operationsService } from "../api/services/operations-service.js";
 import { schedulersService } from "../api/services/schedulers-service.js";
+import { MaestroError } from "../core/errors.js";
 import type { MaestroContext } from "../wiring/maestro-context.js";
 import { readyOrThrow } from "../wiring/readiness.js";
 import { closeGracefully } from "./close-gracefully.js";
 import { listen } from "./listen.js";
 import type { MaestroModule } from "./module.js";
 
-export function managementApiModule(ctx: MaestroContext): MaestroModule & { url?: string } {
+/** What the management API reads from the composition root (parts: `moduleParts["management-api"]`). */
+export type ManagementApiContext = Pick<
+  MaestroContext,
+  | "config"
+  | "logger"
+  | "clock"
+  | "events"
+  | "schedulerManager"
+  | "operationManager"
+  | "schedulerStorage"
+  | "rooms"
+  | "instances"
+  | "readiness"
+  | "metrics"
+  | "openRuntime"
+  | "openedRuntime"
+>;
+
+export function managementApiModule(ctx: ManagementApiContext): MaestroModule & { url?: string } {
   let close: ((deadline: number) => Promise<unknown>) | undefined;
   const mod: MaestroModule & { url?: string } = {
     name: "management-api",
@@ -42,8 +61,16 @@ export function managementApiModule(ctx: MaestroContext): MaestroModule & { url?
               schedulers: ctx.schedulerStorage,
               rooms: ctx.rooms,
               instances: ctx.instances,
-              usage: ctx.runtime.roomUsage && ((s, o) => ctx.runtime.roomUsage?.(s, o) ?? Promise.resolve([])),
-              roomLog: ctx.runtime.roomLog?.bind(ctx.runtime),
+              // The runtime opens on the first RPC that needs it: a management API alone holds no runtime watches.
+              usage: async (s, o) => {
+                const runtime = await ctx.openRuntime();
+                return runtime.roomUsage ? runtime.roomUsage(s, o) : [];
+              },
+              roomLog: async (scheduler, room, tail, o) => {
+                const runtime = await ctx.openRuntime();
+                if (!runtime.roomLog) throw new MaestroError("failed_precondition", "this runtime keeps no room logs");
+                return runtime.roomLog(scheduler, room, tail, o);
+              },
             }),
           ),
         ],
@@ -60,15 +87,17 @@ export function managementApiModule(ctx: MaestroContext): MaestroModule & { url?
           description: "Management API (schedulers, operations, rooms) and the rooms API game rooms call.",
         }),
       );
-      const roomUsage = ctx.runtime.roomUsage?.bind(ctx.runtime);
+      // The chart's usage comes from a runtime another module of this process opened; sampling never opens one.
       const history = new RoomHistorySampler({
         rooms: ctx.rooms,
         schedulers: ctx.schedulerStorage,
         clock: ctx.clock,
         logger,
-        usage:
-          roomUsage &&
-          (async (name, signal) => roomUsage(await ctx.schedulerStorage.getScheduler(name, { signal }), { signal })),
+        usage: async (name, signal) => {
+          const runtime = ctx.openedRuntime();
+          if (!runtime?.roomUsage) return [];
+          return runtime.roomUsage(await ctx.schedulerStorage.getScheduler(name, { signal }), { signal });
+        },
       });
       registerDashboardRoutes(app, { authorizer, history });
       mod.url = await listen(app, host, ctx.config.managementApi.port);

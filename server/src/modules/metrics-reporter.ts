@@ -15,7 +15,13 @@ const perScheduler = ["game", "scheduler"] as const;
  * Maestro's per-scheduler gauges (rooms and instances by status, matches, desired vs current rooms, autoscaling
  * targets), computed from storage when /metrics is scraped and rendered with the process's other metrics.
  */
-export function metricsReporterModule(ctx: MaestroContext): MaestroModule & { render(): Promise<string> } {
+/** What the metrics reporter reads from the composition root (parts: `moduleParts["metrics-reporter"]`). */
+export type MetricsReporterContext = Pick<
+  MaestroContext,
+  "metrics" | "logger" | "schedulerStorage" | "rooms" | "instances" | "runtime" | "autoscaler" | "clock"
+>;
+
+export function metricsReporterModule(ctx: MetricsReporterContext): MaestroModule & { render(): Promise<string> } {
   const registers = [ctx.metrics.registry];
   const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames: perScheduler, registers });
   const gru = Object.fromEntries(

@@ -13,7 +13,25 @@ import type { MaestroModule } from "./module.js";
 /** How stale a scheduler may be on the ping path (Maestro: schedulerCacheTTLMillis, 2 min); version changes are rare. */
 const SCHEDULER_CACHE_TTL_MS = 10_000;
 
-export function roomsApiModule(ctx: MaestroContext): MaestroModule & { url?: string } {
+/** What the rooms API reads from the composition root (parts: `moduleParts["rooms-api"]`): no runtime, no operations. */
+export type RoomsApiContext = Pick<
+  MaestroContext,
+  | "config"
+  | "logger"
+  | "clock"
+  | "events"
+  | "schedulerStorage"
+  | "rooms"
+  | "instances"
+  | "tokens"
+  | "roomManager"
+  | "eventsService"
+  | "readiness"
+  | "metrics"
+  | "roomsApiUrl"
+>;
+
+export function roomsApiModule(ctx: RoomsApiContext): MaestroModule & { url?: string } {
   let close: ((deadline: number) => Promise<unknown>) | undefined;
   const mod: MaestroModule & { url?: string } = {
     name: "rooms-api",

@@ -8,7 +8,13 @@ import { PerSchedulerSupervisor } from "./per-scheduler-supervisor.js";
 const SCHEDULER_REFRESH_MS = 5_000;
 
 /** Feeds the runtime's instance events (pods, processes) into room state, one watch per scheduler. */
-export function runtimeWatcherModule(ctx: MaestroContext): MaestroModule {
+/** What the runtime watcher reads from the composition root (parts: `moduleParts["runtime-watcher"]`). */
+export type RuntimeWatcherContext = Pick<
+  MaestroContext,
+  "config" | "logger" | "events" | "schedulerStorage" | "rooms" | "runtime" | "roomManager"
+>;
+
+export function runtimeWatcherModule(ctx: RuntimeWatcherContext): MaestroModule {
   const supervisor = new PerSchedulerSupervisor({
     name: "runtime-watcher",
     schedulers: ctx.schedulerStorage,
@@ -54,7 +60,7 @@ export function runtimeWatcherModule(ctx: MaestroContext): MaestroModule {
 
 /** Sets the scheduler's disruption budget from its live room count now and then, until the signal aborts. */
 function keepDisruptionBudget(
-  ctx: MaestroContext,
+  ctx: RuntimeWatcherContext,
   schedulerName: string,
   signal: AbortSignal,
   log: Pick<MaestroContext["logger"], "warn">,

@@ -23,7 +23,27 @@ const WAKE_DEBOUNCE_MS = 500;
  * (RoomStorage.watchRoomStatus, so pings served by a rooms API in another process count) or its runtime reports an
  * instance event.
  */
-export function workerModule(ctx: MaestroContext): MaestroModule {
+/** What the worker reads from the composition root (parts: `moduleParts.worker`, all of them). */
+export type WorkerContext = Pick<
+  MaestroContext,
+  | "config"
+  | "logger"
+  | "clock"
+  | "events"
+  | "schedulerStorage"
+  | "rooms"
+  | "operationStorage"
+  | "queue"
+  | "leases"
+  | "registry"
+  | "operationManager"
+  | "roomManager"
+  | "ownership"
+  | "cancelSignals"
+  | "replicaId"
+>;
+
+export function workerModule(ctx: WorkerContext): MaestroModule {
   const { config } = ctx;
   const logger = ctx.logger.child({ module: "worker" });
   const timings = workerTimings(config.workers);
@@ -61,7 +81,11 @@ export function workerModule(ctx: MaestroContext): MaestroModule {
           .catch((err) => log.warn({ err }, "could not renew scheduler ownership"));
       }, timings.ownershipRenewIntervalMs);
       const recoveryDeps = {
-        ...ctx,
+        queue: ctx.queue,
+        leases: ctx.leases,
+        registry: ctx.registry,
+        clock: ctx.clock,
+        logger: ctx.logger,
         operations: ctx.operationStorage,
         owner: ctx.replicaId,
         leaseTtlMs: timings.operationLeaseTtlMs,
@@ -150,7 +174,7 @@ export function workerModule(ctx: MaestroContext): MaestroModule {
 }
 
 async function runOwnedScheduler(
-  ctx: MaestroContext,
+  ctx: WorkerContext,
   schedulerName: string,
   signal: AbortSignal,
   draining: AbortSignal,

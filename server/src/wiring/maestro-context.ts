@@ -6,8 +6,7 @@ import { MaestroMetrics } from "../adapters/metrics/maestro-metrics.js";
 import { countingEvictions, type GameOf, timedOperation } from "../adapters/metrics/timed-operations.js";
 import { timedStorage } from "../adapters/metrics/timed-storage.js";
 import { isPortFree, RandomPortAllocator } from "../adapters/port-allocator/random-port-allocator.js";
-import { KubernetesRuntime } from "../adapters/runtime/kubernetes/kubernetes-runtime.js";
-import { ProcessRuntime } from "../adapters/runtime/process/process-runtime.js";
+import { refusedByProcessRuntime } from "../adapters/runtime/process/room-env.js";
 import { lockDataDir } from "../adapters/security/data-dir-lock.js";
 import { HmacRoomTokens, loadOrCreateSecret } from "../adapters/security/hmac-room-tokens.js";
 import {
@@ -18,6 +17,7 @@ import {
   MemoryOperationStorage,
   MemoryRoomStorage,
   MemoryScalePoints,
+  MemorySchedulerChanges,
   MemorySchedulerOwnership,
 } from "../adapters/storage/memory/index.js";
 import {
@@ -31,6 +31,7 @@ import {
   RedisOperationStorage,
   RedisRoomStorage,
   RedisScalePoints,
+  RedisSchedulerChanges,
   RedisSchedulerOwnership,
   waitUntilReady,
 } from "../adapters/storage/redis/index.js";
@@ -49,6 +50,7 @@ import type { LeaseStorage, OperationQueue, OperationStorage } from "../core/por
 import type { InstanceStorage, RoomStorage } from "../core/ports/room-storage.js";
 import type { RoomTokens } from "../core/ports/room-token.js";
 import type { Runtime } from "../core/ports/runtime.js";
+import type { SchedulerChanges } from "../core/ports/scheduler-changes.js";
 import type { SchedulerOwnership } from "../core/ports/scheduler-ownership.js";
 import type { SchedulerStorage } from "../core/ports/scheduler-storage.js";
 import { EventsService } from "../core/services/events-service.js";
@@ -56,6 +58,7 @@ import { OperationManager } from "../core/services/operation-manager.js";
 import { RoomManager } from "../core/services/room-manager.js";
 import { SchedulerCache } from "../core/services/scheduler-cache.js";
 import { SchedulerManager } from "../core/services/scheduler-manager.js";
+import { AnnouncingSchedulerStorage, SchedulerReadCache } from "../core/services/scheduler-read-cache.js";
 import type { RoomTimeouts } from "../core/services/timeouts.js";
 import { loadConfiguredPlugins } from "../plugins/load-plugins.js";
 import { PluginRegistry } from "../plugins/plugin-registry.js";
@@ -72,7 +75,18 @@ export interface LocalEvents {
   emit(event: "scheduler-version-changed", schedulerName: string): boolean;
 }
 
-/** Everything the modules share: adapters chosen by config and the core services built on them. */
+/**
+ * The adapters a process opens, each only when a module it runs needs it (`ModuleContext.parts` in each module): a
+ * rooms-API process opens no operation storage and no runtime.
+ */
+export const contextParts = ["scheduler-storage", "room-storage", "operation-storage", "runtime"] as const;
+export type ContextPart = (typeof contextParts)[number];
+
+/**
+ * Everything the modules share: adapters chosen by config and the core services built on them. One composition root
+ * for every module; each module reads only the members its own context type names, and members resting on a part this
+ * process did not open throw when read (a wiring bug, not a runtime condition).
+ */
 export interface MaestroContext {
   config: MaestroConfig;
   logger: Logger;
@@ -103,12 +117,23 @@ export interface MaestroContext {
   /** This process's Prometheus registry and the metrics every module reports into. */
   metrics: MaestroMetrics;
   autoscaler: Autoscaler;
-  /** What /readyz checks: storage, Redis and the runtime this process uses. */
-  readiness: ReadinessProbe[];
+  /** What /readyz checks: storage, Redis and the runtime this process opened. */
+  readonly readiness: ReadinessProbe[];
+  /** The parts opened so far and the services built so far (introspection: what this process holds). */
+  built(): { parts: ContextPart[]; services: string[] };
+  /** The runtime, opened on first use (the management API's room usage and logs need it only when asked). */
+  openRuntime(): Promise<Runtime>;
+  /** The runtime if some module of this process opened it. */
+  openedRuntime(): Runtime | undefined;
   close(): Promise<void>;
 }
 
-export async function createMaestroContext(config: MaestroConfig, logger: Logger): Promise<MaestroContext> {
+/** Opens `parts` (all by default) and builds services on first use. */
+export async function createMaestroContext(
+  config: MaestroConfig,
+  logger: Logger,
+  parts: readonly ContextPart[] = contextParts,
+): Promise<MaestroContext> {
   const clock = systemClock;
   // Plugins first: a plugin that cannot load stops startup before anything is opened or locked.
   const autoscaler = new Autoscaler();
@@ -122,113 +147,206 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
   // Rooms run as another user must not read the token secret, the embedded database or other rooms' logs.
   if (config.runtime.process.runAsUser.trim() !== "") await chmod(dataDir, 0o700);
   const metrics = new MaestroMetrics();
-  const schedulerStorage = timedStorage(
-    metrics,
-    "scheduler-storage",
-    config.storage.schedulers.kind,
-    await openSchedulerStorage(
-      config.storage.schedulers.kind === "postgres"
-        ? { kind: "postgres", url: requireSetting(config.storage.schedulers.url, "storage.schedulers.url") }
-        : { kind: "pglite", dataDir: join(dataDir, "pglite") },
-    ),
-  );
   const redis = new RedisClients(logger, config.storage.redisCommandTimeoutMs);
-  const stores = await openRoomStores(config, redis, logger);
   const stateKind = config.storage.state.kind;
-  const rooms = timedStorage(metrics, "room-storage", stateKind, stores.rooms);
-  const instances = timedStorage(metrics, "instance-storage", stateKind, stores.instances);
-  const ops = await openOperationStores(config, clock, redis, logger);
   const opsKind = config.storage.operations.kind;
-  const { cancelSignals } = ops;
+
+  const schedulerPart = lazy(async () => {
+    const changes = await openSchedulerChanges(config, redis);
+    const storage = new AnnouncingSchedulerStorage(
+      timedStorage(
+        metrics,
+        "scheduler-storage",
+        config.storage.schedulers.kind,
+        await openSchedulerStorage(
+          config.storage.schedulers.kind === "postgres"
+            ? { kind: "postgres", url: requireSetting(config.storage.schedulers.url, "storage.schedulers.url") }
+            : { kind: "pglite", dataDir: join(dataDir, "pglite") },
+        ),
+      ),
+      changes,
+    );
+    return { storage, reads: new SchedulerReadCache(storage, changes, clock, MANAGEMENT_SCHEDULER_CACHE_MAX_AGE_MS) };
+  });
+  const roomPart = lazy(async () => {
+    const stores = await openRoomStores(config, redis, logger);
+    return {
+      rooms: timedStorage(metrics, "room-storage", stateKind, stores.rooms),
+      instances: timedStorage(metrics, "instance-storage", stateKind, stores.instances),
+      scalePoints: timedStorage(metrics, "scale-point-storage", stateKind, stores.scalePoints),
+    };
+  });
   const games = new Map<string, string>();
   const gameOf: GameOf = async (name) => {
     let game = games.get(name);
     if (game === undefined) {
-      game = (await schedulerStorage.getScheduler(name)).game;
+      game = (await schedulerPart.need("scheduler-storage").storage.getScheduler(name)).game;
       games.set(name, game);
     }
     return game;
   };
-  const operationStorage = countingEvictions(
-    metrics,
-    gameOf,
-    timedStorage(metrics, "operation-storage", opsKind, ops.operationStorage),
-  );
-  // `next` blocks until an operation arrives: its duration is idle time, not storage latency.
-  const queue = timedStorage(metrics, "operation-queue", opsKind, ops.queue, ["next", "close"]);
-  const leases = timedStorage(metrics, "operation-lease-storage", opsKind, ops.leases);
-  const ownership = timedStorage(metrics, "scheduler-ownership", opsKind, ops.ownership);
-  const replicaId = config.workers.replicaId || `${hostname()}:${process.pid}`;
-
-  const runtime = await openRuntime(config, dataDir, logger);
-  plugins.runtimeRule = runtime.refusedFields && ((scheduler) => runtime.refusedFields?.(scheduler) ?? []);
-  const scalePoints = timedStorage(metrics, "scale-point-storage", stateKind, stores.scalePoints);
-  metricsTriggers.attach({
-    points: scalePoints,
-    usage: async (scheduler, opts) => (runtime.roomUsage ? runtime.roomUsage(scheduler, opts) : []),
+  const operationPart = lazy(async () => {
+    const ops = await openOperationStores(config, clock, redis, logger);
+    return {
+      operationStorage: countingEvictions(
+        metrics,
+        gameOf,
+        timedStorage(metrics, "operation-storage", opsKind, ops.operationStorage),
+      ),
+      // `next` blocks until an operation arrives: its duration is idle time, not storage latency.
+      queue: timedStorage(metrics, "operation-queue", opsKind, ops.queue, ["next", "close"]),
+      leases: timedStorage(metrics, "operation-lease-storage", opsKind, ops.leases),
+      ownership: timedStorage(metrics, "scheduler-ownership", opsKind, ops.ownership),
+      cancelSignals: ops.cancelSignals,
+      close: () => ops.close(),
+    };
   });
-  const ports = new RandomPortAllocator({
-    portsInUse: (opts) => runtime.portsInUse(opts),
-    // Pods bind host ports on their nodes, not here: only the process runtime can check a port by binding it.
-    ...(runtime.name === "process" ? { isFree: (port: number, protocol: string) => isPortFree(port, protocol) } : {}),
-    ...(runtime.name === "kubernetes" ? { containerPort: "declared" as const } : {}),
+  const runtimePart = lazy(() => openRuntime(config, dataDir, logger));
+  const opened: Record<ContextPart, Lazy<unknown>> = {
+    "scheduler-storage": schedulerPart,
+    "room-storage": roomPart,
+    "operation-storage": operationPart,
+    runtime: runtimePart,
+  };
+  // In the order services need them: the room stores share the operations' Redis connection when URLs match.
+  for (const part of contextParts) if (parts.includes(part)) await opened[part].get();
+
+  const replicaId = config.workers.replicaId || `${hostname()}:${process.pid}`;
+  // Checked at the API edge: a management API alone knows the process runtime's refusals without opening it.
+  plugins.runtimeRule = (scheduler) => {
+    const runtime = runtimePart.value();
+    if (runtime) return runtime.refusedFields?.(scheduler) ?? [];
+    return config.runtime.kind === "process" ? refusedByProcessRuntime(scheduler) : [];
+  };
+  metricsTriggers.attach({
+    get points() {
+      return roomPart.need("room-storage").scalePoints;
+    },
+    usage: async (scheduler, opts) => {
+      const runtime = runtimePart.need("runtime");
+      return runtime.roomUsage ? runtime.roomUsage(scheduler, opts) : [];
+    },
+  });
+  const ports = lazySync(() => {
+    const runtime = runtimePart.need("runtime");
+    return new RandomPortAllocator({
+      portsInUse: (opts) => runtime.portsInUse(opts),
+      // Pods bind host ports on their nodes, not here: only the process runtime can check a port by binding it.
+      ...(runtime.name === "process" ? { isFree: (port: number, protocol: string) => isPortFree(port, protocol) } : {}),
+      ...(runtime.name === "kubernetes" ? { containerPort: "declared" as const } : {}),
+    });
   });
   const secret = config.roomsApi.tokenSecret || (await loadOrCreateSecret(join(dataDir, "room-token-secret")));
   const tokens = new HmacRoomTokens(secret);
-  const roomsApiUrl = config.roomsApi.publicUrl || `http://${urlHost(config.roomsApi.host)}:${config.roomsApi.port}`;
   const timeouts: RoomTimeouts = {
     initializationMs: config.rooms.initializationTimeoutMs,
     pingMs: config.rooms.pingTimeoutMs,
     deletionMs: config.rooms.deletionTimeoutMs,
     allocationTtlMs: config.rooms.allocationTtlMs,
   };
+  const events = new EventEmitter() as unknown as LocalEvents;
+  (events as unknown as EventEmitter).setMaxListeners(0);
+  const built: string[] = [];
+  const service = <T>(name: string, make: () => T) =>
+    lazySync(() => {
+      const value = make();
+      built.push(name);
+      return value;
+    });
+
   // Worker-side events (terminations) read schedulers through their own cache; a version switch clears it.
-  const eventSchedulers = new SchedulerCache(schedulerStorage, clock, EVENTS_SCHEDULER_CACHE_TTL_MS);
-  const eventsService = new EventsService({
-    schedulers: eventSchedulers,
-    rooms,
-    instances,
-    forwarders: plugins,
-    logger: logger.child({ component: "events" }),
-    limits: config.forwarding,
-    stats: metrics,
+  const eventsService = service("events-service", () => {
+    const eventSchedulers = new SchedulerCache(
+      schedulerPart.need("scheduler-storage").storage,
+      clock,
+      EVENTS_SCHEDULER_CACHE_TTL_MS,
+    );
+    events.on("scheduler-version-changed", (name) => eventSchedulers.invalidate(name));
+    return new EventsService({
+      schedulers: eventSchedulers,
+      rooms: roomPart.need("room-storage").rooms,
+      instances: roomPart.need("room-storage").instances,
+      forwarders: plugins,
+      logger: logger.child({ component: "events" }),
+      limits: config.forwarding,
+      stats: metrics,
+    });
   });
-  const roomManager = new RoomManager({
-    events: eventsService,
-    rooms,
-    instances,
-    runtime,
-    ports,
-    tokens,
-    clock,
-    logger,
-    timeouts,
-    roomsApiUrl: () => context.roomsApiUrl,
+  // The runtime and the port allocator are read per call: the rooms API's pings use neither.
+  const roomManager = service(
+    "room-manager",
+    () =>
+      new RoomManager({
+        get events() {
+          return eventsService.get();
+        },
+        rooms: roomPart.need("room-storage").rooms,
+        instances: roomPart.need("room-storage").instances,
+        get runtime() {
+          return runtimePart.need("runtime");
+        },
+        get ports() {
+          return ports.get();
+        },
+        tokens,
+        clock,
+        logger,
+        timeouts,
+        roomsApiUrl: () => context.roomsApiUrl,
+      }),
+  );
+  const registry = service("operation-registry", () => {
+    const r = new OperationRegistry();
+    for (const definition of builtinOperations(operationServices))
+      r.register(timedOperation(metrics, gameOf, definition));
+    return r;
   });
-  const registry = new OperationRegistry();
-  const operationManager = new OperationManager({
-    operations: operationStorage,
-    queue,
-    leases,
-    registry,
-    clock,
-    // In one process a cancel reaches the running operation directly; across replicas it goes through Redis.
-    cancelSignals: config.storage.operations.kind === "redis" ? cancelSignals : undefined,
-    cancelAckTimeoutMs: config.workers.cancelAckTimeoutMs,
-  });
-  const services: OperationServices = {
+  const operationManager = service(
+    "operation-manager",
+    () =>
+      new OperationManager({
+        operations: operationPart.need("operation-storage").operationStorage,
+        queue: operationPart.need("operation-storage").queue,
+        leases: operationPart.need("operation-storage").leases,
+        registry: registry.get(),
+        clock,
+        // In one process a cancel reaches the running operation directly; across replicas it goes through Redis.
+        cancelSignals: opsKind === "redis" ? operationPart.need("operation-storage").cancelSignals : undefined,
+        cancelAckTimeoutMs: config.workers.cancelAckTimeoutMs,
+      }),
+  );
+  // Read when an operation runs (in the worker's process), not when the registry is built.
+  const operationServices: OperationServices = {
     autoscaler,
     schedulerTypes: plugins,
     onActiveVersionChanged: (name) => events.emit("scheduler-version-changed", name),
-    schedulers: schedulerStorage,
-    rooms,
-    instances,
-    runtime,
-    scalePoints,
-    roomManager,
-    operationManager,
-    operationStorage,
-    queue,
+    get schedulers() {
+      return schedulerPart.need("scheduler-storage").storage;
+    },
+    get rooms() {
+      return roomPart.need("room-storage").rooms;
+    },
+    get instances() {
+      return roomPart.need("room-storage").instances;
+    },
+    get runtime() {
+      return runtimePart.need("runtime");
+    },
+    get scalePoints() {
+      return roomPart.need("room-storage").scalePoints;
+    },
+    get roomManager() {
+      return roomManager.get();
+    },
+    get operationManager() {
+      return operationManager.get();
+    },
+    get operationStorage() {
+      return operationPart.need("operation-storage").operationStorage;
+    },
+    get queue() {
+      return operationPart.need("operation-storage").queue;
+    },
     clock,
     logger,
     timeouts,
@@ -242,71 +360,163 @@ export async function createMaestroContext(config: MaestroConfig, logger: Logger
       attempts: config.rooms.validationAttempts,
     },
   };
-  for (const definition of builtinOperations(services)) registry.register(timedOperation(metrics, gameOf, definition));
-  const schedulerManager = new SchedulerManager({
-    schedulers: schedulerStorage,
-    rooms,
-    operations: operationManager,
-    clock,
-    types: plugins,
-  });
-  const events = new EventEmitter() as unknown as LocalEvents;
-  (events as unknown as EventEmitter).setMaxListeners(0);
-  events.on("scheduler-version-changed", (name) => eventSchedulers.invalidate(name));
+  const schedulerManager = service(
+    "scheduler-manager",
+    () =>
+      new SchedulerManager({
+        schedulers: schedulerPart.need("scheduler-storage").storage,
+        reads: schedulerPart.need("scheduler-storage").reads,
+        rooms: roomPart.need("room-storage").rooms,
+        operations: operationManager.get(),
+        clock,
+        types: plugins,
+      }),
+  );
 
   const context: MaestroContext = {
     config,
     logger,
     clock,
-    schedulerStorage,
-    rooms,
-    instances,
-    operationStorage,
-    queue,
-    leases,
-    runtime,
+    get schedulerStorage() {
+      return schedulerPart.need("scheduler-storage").storage;
+    },
+    get rooms() {
+      return roomPart.need("room-storage").rooms;
+    },
+    get instances() {
+      return roomPart.need("room-storage").instances;
+    },
+    get operationStorage() {
+      return operationPart.need("operation-storage").operationStorage;
+    },
+    get queue() {
+      return operationPart.need("operation-storage").queue;
+    },
+    get leases() {
+      return operationPart.need("operation-storage").leases;
+    },
+    get runtime() {
+      return runtimePart.need("runtime");
+    },
     tokens,
-    roomManager,
-    operationManager,
-    schedulerManager,
-    registry,
+    get roomManager() {
+      return roomManager.get();
+    },
+    get operationManager() {
+      return operationManager.get();
+    },
+    get schedulerManager() {
+      return schedulerManager.get();
+    },
+    get registry() {
+      return registry.get();
+    },
     events,
-    roomsApiUrl,
-    cancelSignals,
-    ownership,
+    roomsApiUrl: config.roomsApi.publicUrl || `http://${urlHost(config.roomsApi.host)}:${config.roomsApi.port}`,
+    get cancelSignals() {
+      return operationPart.need("operation-storage").cancelSignals;
+    },
+    get ownership() {
+      return operationPart.need("operation-storage").ownership;
+    },
     replicaId,
     plugins,
-    eventsService,
+    get eventsService() {
+      return eventsService.get();
+    },
     metrics,
     autoscaler,
-    readiness: [
-      {
-        name: `scheduler-storage (${config.storage.schedulers.kind})`,
-        check: (signal) => schedulerStorage.listSchedulerNames({ signal }).then(() => undefined),
-      },
-      ...redis.probes(),
-      {
-        name: `runtime (${runtime.name})`,
-        // Each runtime knows what it needs: a writable rooms folder, or a reachable API server with synced watches.
-        check: (signal) => runtime.ready({ signal }),
-      },
-    ],
+    get readiness(): ReadinessProbe[] {
+      const schedulerStorage = schedulerPart.value()?.storage;
+      const runtime = runtimePart.value();
+      return [
+        ...(schedulerStorage
+          ? [
+              {
+                name: `scheduler-storage (${config.storage.schedulers.kind})`,
+                check: (signal: AbortSignal) => schedulerStorage.listSchedulerNames({ signal }).then(() => undefined),
+              },
+            ]
+          : []),
+        ...redis.probes(),
+        ...(runtime
+          ? [
+              {
+                name: `runtime (${runtime.name})`,
+                // Each runtime knows what it needs: a writable rooms folder, or a reachable API server with synced watches.
+                check: (signal: AbortSignal) => runtime.ready({ signal }),
+              },
+            ]
+          : []),
+      ];
+    },
+    built: () => ({
+      parts: contextParts.filter((p) => opened[p].value() !== undefined),
+      services: [...built],
+    }),
+    openRuntime: () => runtimePart.get(),
+    openedRuntime: () => runtimePart.value(),
     async close() {
-      await eventsService.close();
-      await forgetRoomsOnShutdown(roomManager, schedulerStorage, runtime, logger);
-      await runtime.close();
-      await ops.close();
+      await eventsService.value()?.close();
+      const runtime = runtimePart.value();
+      const schedulerStorage = schedulerPart.value()?.storage;
+      if (runtime && schedulerStorage) {
+        await forgetRoomsOnShutdown(roomManager.get(), schedulerStorage, runtime, logger);
+      }
+      await runtime?.close();
+      await operationPart.value()?.close();
       redis.close();
-      await schedulerStorage.close();
+      await schedulerStorage?.close();
       await lock.release();
     },
   };
   return context;
 }
 
+interface Lazy<T> {
+  /** Opens it on first call. */
+  get(): Promise<T>;
+  /** The value once opened. */
+  value(): T | undefined;
+  /** The value; throws when nothing opened it (a module read a part it does not declare). */
+  need(part: ContextPart): T;
+}
+
+function lazy<T>(open: () => Promise<T>): Lazy<T> {
+  let opening: Promise<T> | undefined;
+  let value: T | undefined;
+  return {
+    get: () => {
+      opening ??= open().then((v) => {
+        value = v;
+        return v;
+      });
+      return opening;
+    },
+    value: () => value,
+    need(part) {
+      if (value === undefined) throw new Error(`${part} is not opened in this process: no module it runs declares it`);
+      return value;
+    },
+  };
+}
+
+function lazySync<T>(make: () => T): { get(): T; value(): T | undefined } {
+  let value: T | undefined;
+  return {
+    get: () => {
+      value ??= make();
+      return value;
+    },
+    value: () => value,
+  };
+}
+
 /** Where rooms run: child processes under dataDir, or pods through the Kubernetes API. */
 async function openRuntime(config: MaestroConfig, dataDir: string, logger: Logger): Promise<Runtime> {
+  // Imported on use: a process that runs no room (an API alone) never loads the Kubernetes client.
   if (config.runtime.kind === "kubernetes") {
+    const { KubernetesRuntime } = await import("../adapters/runtime/kubernetes/kubernetes-runtime.js");
     const k = config.runtime.kubernetes;
     return new KubernetesRuntime({
       kubeconfig: k.kubeconfig,
@@ -318,6 +528,7 @@ async function openRuntime(config: MaestroConfig, dataDir: string, logger: Logge
       logger: logger.child({ component: "kubernetes-runtime" }),
     });
   }
+  const { ProcessRuntime } = await import("../adapters/runtime/process/process-runtime.js");
   const runtime = new ProcessRuntime({
     dataDir: join(dataDir, "rooms"),
     host: config.runtime.host,
@@ -375,6 +586,13 @@ async function openOperationStores(config: MaestroConfig, clock: Clock, redis: R
     ownership: new MemorySchedulerOwnership(clock),
     async close() {},
   };
+}
+
+/** Where scheduler writes are announced: Redis when room state is shared between processes, else this process. */
+async function openSchedulerChanges(config: MaestroConfig, redis: RedisClients): Promise<SchedulerChanges> {
+  if (config.storage.state.kind !== "redis") return new MemorySchedulerChanges();
+  const url = config.storage.state.url || config.storage.operations.url;
+  return new RedisSchedulerChanges(await redis.get(requireSetting(url, "storage.state.url")));
 }
 
 /** Rooms and instances: in this process, or in Redis so that APIs and workers can run in separate processes. */
@@ -439,6 +657,12 @@ class RedisClients {
     this.clients.clear();
   }
 }
+
+/**
+ * Bound on a management read's cached scheduler when a writer could not announce its write (Redis unreachable to it
+ * alone); announced writes invalidate at once.
+ */
+const MANAGEMENT_SCHEDULER_CACHE_MAX_AGE_MS = 30_000;
 
 /** How stale a scheduler's forwarders may be for worker-side events in another process than the worker. */
 const EVENTS_SCHEDULER_CACHE_TTL_MS = 10_000;

@@ -8,5 +8,6 @@ export type * from "./room-storage.js";
 export type * from "./room-token.js";
 export type * from "./runtime.js";
 export type * from "./scale-points.js";
+export type * from "./scheduler-changes.js";
 export type * from "./scheduler-ownership.js";
 export type * from "./scheduler-storage.js";

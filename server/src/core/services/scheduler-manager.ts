@@ -35,6 +35,11 @@ const versionOperations: readonly string[] = [CREATE_NEW_SCHEDULER_VERSION, SWIT
 
 export interface SchedulerManagerDeps {
   schedulers: SchedulerStorage;
+  /**
+   * Where the API's plain reads (active scheduler by name, lists) come from: a cache that no write anywhere leaves
+   * stale (SchedulerReadCache); `schedulers` when omitted. Writes and their checks always read `schedulers`.
+   */
+  reads?: Pick<SchedulerStorage, "getScheduler" | "listSchedulers"> | undefined;
   rooms: RoomStorage;
   operations: OperationManager;
   clock: Clock;
@@ -90,11 +95,11 @@ export class SchedulerManager {
   getScheduler(name: string, version?: string, opts: CallOptions = {}): Promise<Scheduler> {
     return version
       ? this.deps.schedulers.getSchedulerVersion(name, version, opts)
-      : this.deps.schedulers.getScheduler(name, opts);
+      : (this.deps.reads ?? this.deps.schedulers).getScheduler(name, opts);
   }
 
   listSchedulers(filter: SchedulerFilter = {}, opts: CallOptions = {}): Promise<Scheduler[]> {
-    return this.deps.schedulers.listSchedulers(filter, opts);
+    return (this.deps.reads ?? this.deps.schedulers).listSchedulers(filter, opts);
   }
 
   listVersions(name: string, opts: CallOptions = {}): Promise<SchedulerVersion[]> {

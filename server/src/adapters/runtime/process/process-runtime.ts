@@ -15,7 +15,7 @@ import { InstanceEventHub } from "./instance-events.js";
 import { removePidFile, writePidFile } from "./pid-file.js";
 import { ProcessRoom } from "./process-room.js";
 import { reapLeftovers } from "./reaper.js";
-import { containerEnvironment, unsupportedEnvironment, validateContainers } from "./room-env.js";
+import { containerEnvironment, refusedByProcessRuntime, validateContainers } from "./room-env.js";
 import { type ProcessRoomUsage, RoomUsageSampler } from "./room-usage-sampler.js";
 import { RoomUsers } from "./run-as.js";
 
@@ -94,7 +94,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   refusedFields(scheduler: Scheduler): FieldViolation[] {
-    return Array.isArray(scheduler.spec?.containers) ? unsupportedEnvironment(scheduler.spec.containers) : [];
+    return refusedByProcessRuntime(scheduler);
   }
 
   async createScheduler(scheduler: Scheduler, opts: CallOptions = {}): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Container } from "../../../core/entities/scheduler.js";
+import type { Container, Scheduler } from "../../../core/entities/scheduler.js";
 import { type FieldViolation, MaestroError } from "../../../core/errors.js";
 import type { AllocatedPort, RoomEnvironment } from "../../../core/ports/runtime.js";
 
@@ -24,6 +24,11 @@ export function validateContainers(containers: readonly Container[]): void {
   });
   violations.push(...unsupportedEnvironment(containers));
   if (violations.length > 0) throw MaestroError.invalid(violations);
+}
+
+/** What of a scheduler the process runtime cannot run (ProcessRuntime.refusedFields, usable without a runtime). */
+export function refusedByProcessRuntime(scheduler: Scheduler): FieldViolation[] {
+  return Array.isArray(scheduler.spec?.containers) ? unsupportedEnvironment(scheduler.spec.containers) : [];
 }
 
 /**

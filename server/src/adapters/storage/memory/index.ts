@@ -5,5 +5,6 @@ export { MemoryOperationQueue } from "./memory-operation-queue.js";
 export { MemoryOperationStorage } from "./memory-operation-storage.js";
 export { MemoryRoomStorage } from "./memory-room-storage.js";
 export { MemoryScalePoints } from "./memory-scale-points.js";
+export { MemorySchedulerChanges } from "./memory-scheduler-changes.js";
 export { MemorySchedulerOwnership } from "./memory-scheduler-ownership.js";
 export { MemorySchedulerStorage } from "./memory-scheduler-storage.js";

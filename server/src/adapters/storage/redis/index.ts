@@ -18,4 +18,5 @@ export {
 } from "./redis-operation-storage.js";
 export { RedisRoomStorage } from "./redis-room-storage.js";
 export { RedisScalePoints } from "./redis-scale-points.js";
+export { RedisSchedulerChanges } from "./redis-scheduler-changes.js";
 export { RedisSchedulerOwnership, schedulerOwnerKey } from "./redis-scheduler-ownership.js";

@@ -138,3 +138,6 @@ export function scalePointsKey(schedulerName: string, type: string): string {
 export function lastScaleKey(schedulerName: string): string {
   return `scheduler:${schedulerTag(schedulerName)}:scale:last`;
 }
+
+/** Generation counter of the scheduler definitions (SQL), moved on every write so processes drop cached copies. */
+export const schedulerChangesKey = "schedulers:generation";

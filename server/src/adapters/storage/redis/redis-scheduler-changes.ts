@@ -1,0 +1,22 @@
+import type { Redis } from "ioredis";
+import type { CallOptions } from "../../../core/ports/call-options.js";
+import type { SchedulerChanges } from "../../../core/ports/scheduler-changes.js";
+import { redisCall } from "./redis-errors.js";
+import { schedulerChangesKey } from "./redis-keys.js";
+
+/**
+ * SchedulerChanges on Redis: one counter key, INCR after a write and GET before a cached read. A version key rather
+ * than pub/sub: a message may arrive after the writer answered, while a GET issued after the INCR returned cannot
+ * miss it, so a read that follows a write's answer is never served the old scheduler.
+ */
+export class RedisSchedulerChanges implements SchedulerChanges {
+  constructor(private readonly client: Redis) {}
+
+  async generation(opts?: CallOptions): Promise<string> {
+    return (await redisCall(opts, () => this.client.get(schedulerChangesKey))) ?? "0";
+  }
+
+  async announce(opts?: CallOptions): Promise<void> {
+    await redisCall(opts, () => this.client.incr(schedulerChangesKey));
+  }
+}

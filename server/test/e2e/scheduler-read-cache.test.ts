@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import type { RunningMaestro } from "../../src/server.js";
+import { useSharedStoresMaestros } from "../support/shared-stores-maestro.js";
+import { eventually, http, schedulerBody } from "../support/test-maestro.js";
+
+/** Calls of one scheduler-storage method this process made, from its own /metrics. */
+async function storageCalls(maestro: RunningMaestro, method: string): Promise<number> {
+  const text = await (await fetch(`${maestro.urls.internalApi}/metrics`)).text();
+  const line = text
+    .split("\n")
+    .find(
+      (l) =>
+        l.startsWith("maestro_storage_operation_latency_count{") &&
+        l.includes('storage="scheduler-storage"') &&
+        l.includes(`operation="${method}"`),
+    );
+  return line ? Number(line.split(" ").at(-1)) : 0;
+}
+
+async function finished(maestro: RunningMaestro, scheduler: string, operationId: string): Promise<void> {
+  const path = `/schedulers/${scheduler}/operations/${operationId}`;
+  await eventually(
+    async () => (await http(maestro.urls.managementApi!, "GET", path)).json.operation?.status === "finished",
+    { what: `operation ${operationId} finished`, timeoutMs: 20_000 },
+  );
+}
+
+/**
+ * The management API reads schedulers from a cache that a write in any process invalidates through Redis: two
+ * Maestros on one PostgreSQL and Redis, a write answered by one (or done by its worker) is what the other's very next
+ * read returns, while repeated reads with no write in between do not reach PostgreSQL.
+ */
+describe("management reads from the scheduler cache", () => {
+  const { start } = useSharedStoresMaestros();
+
+  it("serves repeated reads from memory and a write from another process at the next read", async () => {
+    const writer = await start(["management-api", "worker", "runtime-watcher"]);
+    const reader = await start(["management-api"]);
+    const W = writer.urls.managementApi!;
+    const R = reader.urls.managementApi!;
+    const created = await http(W, "POST", "/schedulers", schedulerBody("cached"));
+    expect(created.status).toBe(200);
+    await eventually(async () => (await http(R, "GET", "/schedulers/cached")).json.scheduler?.state === "in-sync", {
+      what: "scheduler in sync",
+    });
+
+    // Warm, then count: no write happens between these reads, so none reaches the database.
+    expect((await http(R, "GET", "/schedulers")).json.schedulers.map((s: { name: string }) => s.name)).toEqual([
+      "cached",
+    ]);
+    const [gets, lists] = [await storageCalls(reader, "getScheduler"), await storageCalls(reader, "listSchedulers")];
+    for (let i = 0; i < 5; i++) {
+      expect((await http(R, "GET", "/schedulers/cached")).status).toBe(200);
+      expect((await http(R, "GET", "/schedulers")).status).toBe(200);
+    }
+    expect(await storageCalls(reader, "getScheduler")).toBe(gets);
+    expect(await storageCalls(reader, "listSchedulers")).toBe(lists);
+
+    // A write through the other process's storage (as its worker's operations write): seen by the next read.
+    const stored = await writer.context.schedulerStorage.getScheduler("cached");
+    await writer.context.schedulerStorage.updateScheduler({ ...stored, maxSurge: "42%" });
+    expect((await http(R, "GET", "/schedulers/cached")).json.scheduler.maxSurge).toBe("42%");
+    expect((await http(R, "GET", "/schedulers")).json.schedulers[0].maxSurge).toBe("42%");
+
+    // A new version made by the other process's worker: visible at the first read after its operation finished.
+    const patched = await http(W, "PATCH", "/schedulers/cached", { maxSurge: "30%" });
+    expect(patched.status).toBe(200);
+    await finished(writer, "cached", patched.json.operationId);
+    const afterPatch = (await http(R, "GET", "/schedulers/cached")).json.scheduler;
+    expect(afterPatch.maxSurge).toBe("30%");
+
+    // Created in one process: listed by the other at once.
+    expect((await http(W, "POST", "/schedulers", schedulerBody("cached-two"))).status).toBe(200);
+    expect((await http(R, "GET", "/schedulers")).json.schedulers.map((s: { name: string }) => s.name)).toEqual([
+      "cached",
+      "cached-two",
+    ]);
+
+    // Deleted through the other process: gone from the next read.
+    const deleted = await http(W, "DELETE", "/schedulers/cached-two");
+    expect(deleted.status).toBe(200);
+    await eventually(async () => (await http(W, "GET", "/schedulers/cached-two")).status === 404, {
+      what: "deletion done in the writer",
+      timeoutMs: 20_000,
+    });
+    expect((await http(R, "GET", "/schedulers/cached-two")).status).toBe(404);
+    expect((await http(R, "GET", "/schedulers")).json.schedulers.map((s: { name: string }) => s.name)).toEqual([
+      "cached",
+    ]);
+  });
+});
