@@ -17,11 +17,15 @@ async function storageCalls(maestro: RunningMaestro, method: string): Promise<nu
   return line ? Number(line.split(" ").at(-1)) : 0;
 }
 
-async function finished(maestro: RunningMaestro, scheduler: string, operationId: string): Promise<void> {
-  const path = `/schedulers/${scheduler}/operations/${operationId}`;
+/** Waits until the scheduler's operations include a finished one of `definition`, as its worker reports it. */
+async function finished(maestro: RunningMaestro, scheduler: string, definition: string): Promise<void> {
+  const path = `/schedulers/${scheduler}/operations?stage=final`;
   await eventually(
-    async () => (await http(maestro.urls.managementApi!, "GET", path)).json.operation?.status === "finished",
-    { what: `operation ${operationId} finished`, timeoutMs: 20_000 },
+    async () =>
+      (await http(maestro.urls.managementApi!, "GET", path)).json.operations?.some(
+        (o: { definitionName: string; status: string }) => o.definitionName === definition && o.status === "finished",
+      ),
+    { what: `${definition} finished`, timeoutMs: 20_000 },
   );
 }
 
@@ -62,10 +66,11 @@ describe("management reads from the scheduler cache", () => {
     expect((await http(R, "GET", "/schedulers/cached")).json.scheduler.maxSurge).toBe("42%");
     expect((await http(R, "GET", "/schedulers")).json.schedulers[0].maxSurge).toBe("42%");
 
-    // A new version made by the other process's worker: visible at the first read after its operation finished.
+    // A new version made active by the other process's worker (create_new_scheduler_version enqueues
+    // switch_active_version): visible at the first read after that operation finished.
     const patched = await http(W, "PATCH", "/schedulers/cached", { maxSurge: "30%" });
     expect(patched.status).toBe(200);
-    await finished(writer, "cached", patched.json.operationId);
+    await finished(writer, "cached", "switch_active_version");
     const afterPatch = (await http(R, "GET", "/schedulers/cached")).json.scheduler;
     expect(afterPatch.maxSurge).toBe("30%");
 
