@@ -11,6 +11,7 @@ import { lockDataDir } from "../adapters/security/data-dir-lock.js";
 import { HmacRoomTokens, loadOrCreateSecret } from "../adapters/security/hmac-room-tokens.js";
 import {
   MemoryCancelSignals,
+  MemoryCrashedRoomLogs,
   MemoryInstanceStorage,
   MemoryLeaseStorage,
   MemoryOperationQueue,
@@ -25,6 +26,7 @@ import {
   highVolumeOperationTtl,
   RedisCancelSignals,
   type RedisClient,
+  RedisCrashedRoomLogs,
   RedisInstanceStorage,
   RedisLeaseStorage,
   RedisOperationQueue,
@@ -45,6 +47,7 @@ import { OperationRegistry } from "../core/operations/definition.js";
 import type { OperationServices } from "../core/operations/services.js";
 import type { CancelSignals } from "../core/ports/cancel-signals.js";
 import { type Clock, systemClock } from "../core/ports/clock.js";
+import type { CrashedRoomLogs } from "../core/ports/crashed-room-logs.js";
 import type { Logger } from "../core/ports/logger.js";
 import type { LeaseStorage, OperationQueue, OperationStorage } from "../core/ports/operation-storage.js";
 import type { InstanceStorage, RoomStorage } from "../core/ports/room-storage.js";
@@ -174,6 +177,7 @@ export async function createMaestroContext(
       rooms: timedStorage(metrics, "room-storage", stateKind, stores.rooms),
       instances: timedStorage(metrics, "instance-storage", stateKind, stores.instances),
       scalePoints: timedStorage(metrics, "scale-point-storage", stateKind, stores.scalePoints),
+      crashedLogs: timedStorage(metrics, "crashed-room-logs", stateKind, stores.crashedLogs),
     };
   });
   const games = new Map<string, string>();
@@ -201,7 +205,8 @@ export async function createMaestroContext(
       close: () => ops.close(),
     };
   });
-  const runtimePart = lazy(() => openRuntime(config, dataDir, logger));
+  // The runtime keeps crashed rooms' log tails in the room stores (Redis across pods), so it opens them too.
+  const runtimePart = lazy(async () => openRuntime(config, dataDir, logger, (await roomPart.get()).crashedLogs));
   const opened: Record<ContextPart, Lazy<unknown>> = {
     "scheduler-storage": schedulerPart,
     "room-storage": roomPart,
@@ -513,7 +518,12 @@ function lazySync<T>(make: () => T): { get(): T; value(): T | undefined } {
 }
 
 /** Where rooms run: child processes under dataDir, or pods through the Kubernetes API. */
-async function openRuntime(config: MaestroConfig, dataDir: string, logger: Logger): Promise<Runtime> {
+async function openRuntime(
+  config: MaestroConfig,
+  dataDir: string,
+  logger: Logger,
+  crashedLogs: CrashedRoomLogs,
+): Promise<Runtime> {
   // Imported on use: a process that runs no room (an API alone) never loads the Kubernetes client.
   if (config.runtime.kind === "kubernetes") {
     const { KubernetesRuntime } = await import("../adapters/runtime/kubernetes/kubernetes-runtime.js");
@@ -525,6 +535,7 @@ async function openRuntime(config: MaestroConfig, dataDir: string, logger: Logge
       burst: k.burst,
       requestTimeoutMs: k.requestTimeoutMs,
       disruptionSafetyPercentage: k.disruptionSafetyPercentage,
+      crashedLogs,
       logger: logger.child({ component: "kubernetes-runtime" }),
     });
   }
@@ -604,6 +615,7 @@ async function openRoomStores(config: MaestroConfig, redis: RedisClients, logger
       rooms: new RedisRoomStorage(client, logger),
       instances: new RedisInstanceStorage(client),
       scalePoints: new RedisScalePoints(client),
+      crashedLogs: new RedisCrashedRoomLogs(client),
     };
   }
   const instances = new MemoryInstanceStorage();
@@ -611,6 +623,7 @@ async function openRoomStores(config: MaestroConfig, redis: RedisClients, logger
     rooms: new MemoryRoomStorage((s, id) => instances.statusOf(s, id)),
     instances,
     scalePoints: new MemoryScalePoints(),
+    crashedLogs: new MemoryCrashedRoomLogs(),
   };
 }
 

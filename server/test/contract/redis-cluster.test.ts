@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createRedisClient,
   RedisCancelSignals,
+  RedisCrashedRoomLogs,
   RedisInstanceStorage,
   RedisLeaseStorage,
   RedisOperationQueue,
@@ -14,6 +15,7 @@ import {
 import { parseClusterUrl, type RedisClient } from "../../src/adapters/storage/redis/redis-client.js";
 import { startRedisCluster, type TestRedisCluster } from "../support/redis-cluster.js";
 import { cancelSignalsContract } from "./cancel-signals.contract.js";
+import { crashedRoomLogsContract } from "./crashed-room-logs.contract.js";
 import { instanceStorageContract } from "./instance-storage.contract.js";
 import { leaseStorageContract } from "./lease-storage.contract.js";
 import { operationQueueContract } from "./operation-queue.contract.js";
@@ -71,6 +73,7 @@ leaseStorageContract("redis cluster", async () => ({
 schedulerOwnershipContract("redis cluster", () => new RedisSchedulerOwnership(client as RedisClient));
 cancelSignalsContract("redis cluster", async () => new RedisCancelSignals(await ready));
 scalePointsContract("redis cluster", async () => new RedisScalePoints(await ready));
+crashedRoomLogsContract("redis cluster", async () => new RedisCrashedRoomLogs(await ready));
 
 describe("redis+cluster URLs", () => {
   it("name the nodes and credentials, and refuse what is not host:port", () => {

@@ -18,8 +18,8 @@ const waiting = (reason: string, message = "details"): V1PodStatus => ({
     { name: "game", image: "x", imageID: "", ready: false, restartCount: 0, state: { waiting: { reason, message } } },
   ],
 });
-const terminated = (exitCode: number, reason?: string): V1PodStatus => ({
-  phase: "Running",
+const terminated = (exitCode: number, reason?: string, message?: string, phase = "Running"): V1PodStatus => ({
+  phase,
   containerStatuses: [
     {
       name: "game",
@@ -27,7 +27,7 @@ const terminated = (exitCode: number, reason?: string): V1PodStatus => ({
       imageID: "",
       ready: false,
       restartCount: 0,
-      state: { terminated: { exitCode, ...(reason ? { reason } : {}) } },
+      state: { terminated: { exitCode, ...(reason ? { reason } : {}), ...(message ? { message } : {}) } },
     },
   ],
 });
@@ -53,7 +53,21 @@ describe("convertPodStatus (Maestro's rules, first match wins)", () => {
     ["a harmless waiting reason", pod(waiting("ContainerCreating")), "pending"],
     ["a container that exited 0", pod(terminated(0)), "terminating"],
     ["a container Completed", pod(terminated(3, "Completed")), "terminating"],
-    ["a container that failed", pod(terminated(2, "Error")), "error", "Error"],
+    ["a container that failed", pod(terminated(2, "Error")), "error", "exit code 2"],
+    ["a container killed for memory", pod(terminated(137, "OOMKilled")), "error", "exit code 137 (OOMKilled)"],
+    [
+      "a crashed container, with the end of its log as termination message",
+      pod(terminated(1, "Error", "booting\nError: Cannot find module '/srv/gmae.js'\n\nNode.js v20.19.0\n")),
+      "error",
+      "exit code 1: Error: Cannot find module '/srv/gmae.js'",
+    ],
+    [
+      "phase Failed without a reason of its own: its failed container's",
+      pod(terminated(1, "Error", "panic: no config", "Failed")),
+      "error",
+      "exit code 1: panic: no config",
+    ],
+    ["phase Failed with nothing to say", pod({ phase: "Failed" }), "error", "pod phase Failed"],
     [
       "a False condition",
       pod({ phase: "Running", conditions: [{ type: "Ready", status: "False", reason: "NotReady", message: "probe" }] }),

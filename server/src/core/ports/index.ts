@@ -1,6 +1,7 @@
 export type * from "./call-options.js";
 export type * from "./cancel-signals.js";
 export * from "./clock.js";
+export type * from "./crashed-room-logs.js";
 export * from "./logger.js";
 export type * from "./operation-storage.js";
 export type * from "./port-allocator.js";

@@ -5,12 +5,15 @@ import type { RoomUsage } from "../../../core/entities/room-usage.js";
 import type { Scheduler } from "../../../core/entities/scheduler.js";
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
+import type { CrashedRoomLogs } from "../../../core/ports/crashed-room-logs.js";
 import { type Logger, silentLogger } from "../../../core/ports/logger.js";
 import type { AllocatedPort, RoomEnvironment, Runtime } from "../../../core/ports/runtime.js";
+import { CRASHED_LOGS_KEPT, lastLines } from "../process/crashed-logs.js";
 import { disruptionBudget, minAvailable } from "./disruption-budget.js";
 import { KubeApi, type KubeApiOptions } from "./kube-api.js";
+import { KEPT_TAIL_BYTES, KEPT_TAIL_LINES, readPodLog, tailBytes } from "./pod-log.js";
 import { buildPod, HERITAGE_LABEL, HERITAGE_VALUE, MANAGED_BY_LABEL, validatePodInputs } from "./pod-spec.js";
-import { podToInstance } from "./pod-status.js";
+import { convertPodStatus, podToInstance } from "./pod-status.js";
 import { type PodUsage, parseKubeletSummary, parsePodMetricsList, podRequests } from "./pod-usage.js";
 import { PodWatch } from "./pod-watch.js";
 
@@ -18,12 +21,19 @@ export interface KubernetesRuntimeOptions extends KubeApiOptions {
   logger?: Pick<Logger, "info" | "warn" | "error">;
   /** Share of rooms a voluntary disruption (node drain) may take at once; Maestro clamps it to [0.05, 1). */
   disruptionSafetyPercentage?: number;
+  /**
+   * Where the log tails of crashed rooms are kept once their pods are deleted (Redis when the modules run in separate
+   * pods); without it a crashed room's log goes with its pod.
+   */
+  crashedLogs?: CrashedRoomLogs;
 }
 
 /** Read-and-replace rounds of the disruption budget before a 409 Conflict is given up on. */
 const MAX_CONFLICT_RETRIES = 30;
 /** Kubelets refresh their CPU figures every ~10 s; asking more often than this only adds load. */
 const SUMMARY_TTL_MS = 5_000;
+/** How long a deletion waits for a crashed room's log before it deletes the pod anyway. */
+const KEEP_LOG_TIMEOUT_MS = 10_000;
 
 /** A namespace or pod name Kubernetes accepts (DNS-1123 label); checked here so the message names the field. */
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -35,6 +45,7 @@ export class KubernetesRuntime implements Runtime {
   private readonly watcher: PodWatch;
   private readonly logger: Pick<Logger, "info" | "warn" | "error">;
   private readonly safety: number;
+  private readonly crashedLogs: CrashedRoomLogs | undefined;
   /** Host ports of pods created here that the watch has not shown yet: portsInUse must not miss them. */
   private readonly fresh = new Map<string, { ports: number[]; at: number }>();
   private closed = false;
@@ -46,6 +57,7 @@ export class KubernetesRuntime implements Runtime {
     this.logger = opts.logger ?? silentLogger;
     this.watcher = new PodWatch(this.api, this.logger);
     this.safety = Math.min(Math.max(opts.disruptionSafetyPercentage ?? 0.05, 0.05), 0.99);
+    this.crashedLogs = opts.crashedLogs;
   }
 
   async createScheduler(scheduler: Scheduler, opts: CallOptions = {}): Promise<void> {
@@ -101,6 +113,10 @@ export class KubernetesRuntime implements Runtime {
       // 409: the namespace is already being deleted, which is what was asked.
       if (!(err instanceof MaestroError && (err.code === "not_found" || err.code === "already_exists"))) throw err;
     }
+    await this.crashedLogs?.deleteScheduler(namespace, opts).catch((err: unknown) => {
+      if (opts.signal?.aborted) throw err;
+      this.logger.warn({ err, scheduler: namespace }, "cannot forget the scheduler's crashed rooms' logs");
+    });
   }
 
   async createRoom(
@@ -140,6 +156,12 @@ export class KubernetesRuntime implements Runtime {
   async deleteRoom(schedulerName: string, roomId: string, reason: string, opts: CallOptions = {}): Promise<void> {
     this.checkOpen(opts);
     const key = `${schedulerName}/${roomId}`;
+    // A crashed room's log is the only account of why it crashed, and it goes with the pod. The watch knows which
+    // pods are in error without a request; until it has synced, the pod itself is asked.
+    const synced = this.watcher.syncProblem() === undefined;
+    if (this.crashedLogs && (!synced || this.watcher.instance(schedulerName, roomId)?.status.type === "error")) {
+      await this.keepCrashedLog(schedulerName, roomId, opts.signal);
+    }
     try {
       await this.api.call(
         `pod ${key}`,
@@ -256,6 +278,64 @@ export class KubernetesRuntime implements Runtime {
       signal,
     );
     return parsePodMetricsList(list);
+  }
+
+  /**
+   * The end of the room container's log while its pod exists (the previous container's after a restart), else the
+   * tail kept when the crashed room's pod was deleted.
+   */
+  async roomLog(
+    schedulerName: string,
+    roomId: string,
+    tailLines: number,
+    opts: CallOptions = {},
+  ): Promise<{ log: string; crashed: boolean }> {
+    this.checkOpen(opts);
+    const notFound = () =>
+      MaestroError.notFound(`log of room ${roomId} (rooms that crashed keep theirs only for the last few)`);
+    if (!dnsLabel.test(schedulerName) || !dnsSubdomain.test(roomId)) throw notFound();
+    let pod: V1Pod | undefined;
+    try {
+      pod = await this.api.call(
+        `pod ${schedulerName}/${roomId}`,
+        (c) => this.api.core.readNamespacedPod({ name: roomId, namespace: schedulerName }, c),
+        opts.signal,
+      );
+    } catch (err) {
+      if (!(err instanceof MaestroError && err.code === "not_found")) throw err;
+    }
+    if (pod) {
+      const { log, previous } = await readPodLog(this.api, pod, tailLines, opts.signal);
+      return { log: lastLines(log, tailLines), crashed: previous };
+    }
+    const kept = await this.crashedLogs?.get(schedulerName, roomId, opts);
+    if (kept === undefined) throw notFound();
+    return { log: lastLines(kept, tailLines), crashed: true };
+  }
+
+  /** Reads a crashed room's log tail into the kept ones; bounded in time, and never a reason not to delete the pod. */
+  private async keepCrashedLog(namespace: string, roomId: string, signal?: AbortSignal): Promise<void> {
+    const store = this.crashedLogs;
+    if (!store) return;
+    const timeout = AbortSignal.timeout(KEEP_LOG_TIMEOUT_MS);
+    const bounded = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    try {
+      const pod = await this.api.call(
+        `pod ${namespace}/${roomId}`,
+        (c) => this.api.core.readNamespacedPod({ name: roomId, namespace }, c),
+        bounded,
+      );
+      if (convertPodStatus(pod).type !== "error") return;
+      const { log } = await readPodLog(this.api, pod, KEPT_TAIL_LINES, bounded);
+      await store.keep(namespace, roomId, tailBytes(log, KEPT_TAIL_BYTES), new Date(), CRASHED_LOGS_KEPT, {
+        signal: bounded,
+      });
+    } catch (err) {
+      if (signal?.aborted) throw MaestroError.from(signal.reason, "canceled");
+      // A pod already gone has nothing to keep; deleting it answers not_found as before.
+      if (err instanceof MaestroError && err.code === "not_found") return;
+      this.logger.warn({ err, room: roomId }, "cannot keep the crashed room's log");
+    }
   }
 
   watch(schedulerName: string, opts: Required<CallOptions>): AsyncIterable<InstanceEvent> {

@@ -101,6 +101,9 @@ export function buildPod(
         hostPort: p.hostPort,
       })),
       ...(res ? { resources: res } : {}),
+      // A room that crashes says why in its last lines: the kubelet copies them into the container's status, and so
+      // into the room's status description.
+      terminationMessagePolicy: "FallbackToLogsOnError",
     };
   });
   return {

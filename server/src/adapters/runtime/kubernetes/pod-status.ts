@@ -1,5 +1,6 @@
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
 import type { Instance, InstanceAddress, InstanceStatusType } from "../../../core/entities/game-room.js";
+import { crashLine } from "../crash-line.js";
 
 /** Container waiting reasons that mean the room will not start without someone changing something (Maestro #677). */
 const failedWaitingReasons = new Set([
@@ -22,6 +23,24 @@ function describe(reason: string | undefined, message: string | undefined): stri
   return [reason, message].filter((s) => s !== undefined && s !== "").join(": ");
 }
 
+/**
+ * Why a container that ended badly did, as the process runtime says it: `exit code 1: <the line naming the error>`.
+ * The line comes from the termination message, which the kubelet fills with the end of the log (pods are built with
+ * FallbackToLogsOnError); a reason other than the plain "Error" (OOMKilled) is said too.
+ */
+function describeExit(terminated: { exitCode: number; reason?: string; message?: string; signal?: number }): string {
+  const reason = terminated.reason && terminated.reason !== "Error" ? ` (${terminated.reason})` : "";
+  const line = terminated.message ? crashLine(terminated.message) : "";
+  return `exit code ${terminated.exitCode}${reason}${line ? `: ${line}` : ""}`;
+}
+
+/** A container that ended with a failure, if any: what makes a Failed pod failed when the pod gives no reason. */
+function failedContainer(pod: V1Pod) {
+  return pod.status?.containerStatuses
+    ?.map((c) => c.state?.terminated)
+    .find((t) => t !== undefined && t.exitCode !== 0 && t.reason !== "Completed");
+}
+
 /** Maestro's convertPodStatus, in its order: the first rule that matches wins. */
 export function convertPodStatus(pod: V1Pod): PodInstanceStatus {
   if (pod.metadata?.deletionTimestamp) return { type: "terminating", description: "" };
@@ -29,7 +48,12 @@ export function convertPodStatus(pod: V1Pod): PodInstanceStatus {
   const phase = status?.phase;
   if (phase === "Succeeded") return { type: "terminating", description: "" };
   if (phase === "Failed" || phase === "Unknown") {
-    return { type: "error", description: describe(status?.reason, status?.message) || `pod phase ${phase}` };
+    const exited = failedContainer(pod);
+    return {
+      type: "error",
+      description:
+        describe(status?.reason, status?.message) || (exited && describeExit(exited)) || `pod phase ${phase}`,
+    };
   }
   for (const container of status?.containerStatuses ?? []) {
     const waiting = container.state?.waiting;
@@ -40,10 +64,7 @@ export function convertPodStatus(pod: V1Pod): PodInstanceStatus {
     if (terminated) {
       if (terminated.exitCode === 0 || terminated.reason === "Completed")
         return { type: "terminating", description: "" };
-      return {
-        type: "error",
-        description: describe(terminated.reason, terminated.message) || `exit code ${terminated.exitCode}`,
-      };
+      return { type: "error", description: describeExit(terminated) };
     }
   }
   for (const condition of status?.conditions ?? []) {

@@ -163,6 +163,11 @@ export class PodWatch {
     return ports;
   }
 
+  /** The pod as the watch last saw it, if it has seen it and not its deletion. */
+  instance(namespace: string, name: string): Instance | undefined {
+    return this.instances.get(namespace)?.get(name);
+  }
+
   /** Whether the watch has seen this pod (created or not yet deleted). */
   knows(namespace: string, name: string): boolean {
     return this.instances.get(namespace)?.has(name) ?? false;

@@ -65,7 +65,8 @@ async function readTail(path: string): Promise<string> {
   }
 }
 
-function lastLines(text: string, n: number): string {
+/** The last `n` lines of a text, each ending with a newline. */
+export function lastLines(text: string, n: number): string {
   const lines = text.split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   const tail = lines.slice(-n);

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Instance, InstanceStatusType } from "../../../core/entities/game-room.js";
 import type { Logger } from "../../../core/ports/logger.js";
 import type { AllocatedPort } from "../../../core/ports/runtime.js";
+import { crashLine } from "../crash-line.js";
 import type { PidRecord } from "./pid-file.js";
 import { isGroupAlive, isProcessAlive, processStartTime, signalGroup } from "./process-group.js";
 import { RoomLog } from "./room-log.js";
@@ -14,7 +15,6 @@ const STDIO_DRAIN_MS = 1_000;
 const KILL_WAIT_MS = 5_000;
 /** How much of a process's stderr is kept to report its last line. */
 const STDERR_TAIL = 4 * 1024;
-const MAX_DESCRIPTION_LINE = 300;
 
 export interface ContainerProcessSpec {
   name: string;
@@ -79,7 +79,7 @@ class ContainerProcess {
       const { code, signal } = this.exit;
       if (signal) return { type: "error", description: `killed by ${signal}` };
       if (code === 0) return { type: "terminating", description: "exited with code 0" };
-      const line = lastLine(this.stderrTail);
+      const line = crashLine(this.stderrTail);
       return { type: "error", description: line ? `exit code ${code}: ${line}` : `exit code ${code}` };
     }
     if (!this.spawned) return { type: "pending", description: "starting" };
@@ -322,15 +322,4 @@ export class ProcessRoom {
       }
     }
   }
-}
-
-/**
- * The line that best says why a process died: the last one naming an error if any (Node ends a crash with its version
- * line, Python with the exception after the traceback), else the last line.
- */
-function lastLine(text: string): string {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
-  const errorLine = lines.findLast((l) => /\b(\w*Error|error|fatal|panic|exception)\b/i.test(l));
-  const line = (errorLine ?? lines[lines.length - 1] ?? "").trim();
-  return line.length > MAX_DESCRIPTION_LINE ? `${line.slice(0, MAX_DESCRIPTION_LINE)}…` : line;
 }

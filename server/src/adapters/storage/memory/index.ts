@@ -1,4 +1,5 @@
 export { MemoryCancelSignals } from "./memory-cancel-signals.js";
+export { MemoryCrashedRoomLogs } from "./memory-crashed-room-logs.js";
 export { MemoryInstanceStorage } from "./memory-instance-storage.js";
 export { MemoryLeaseStorage } from "./memory-lease-storage.js";
 export { MemoryOperationQueue } from "./memory-operation-queue.js";

@@ -6,6 +6,7 @@ export {
   type RedisClientOptions,
   waitUntilReady,
 } from "./redis-client.js";
+export { RedisCrashedRoomLogs } from "./redis-crashed-room-logs.js";
 export { toMaestroError as redisErrorToMaestro } from "./redis-errors.js";
 export { RedisInstanceStorage } from "./redis-instance-storage.js";
 export { RedisLeaseStorage } from "./redis-lease-storage.js";

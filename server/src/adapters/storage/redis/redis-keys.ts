@@ -141,3 +141,13 @@ export function lastScaleKey(schedulerName: string): string {
 
 /** Generation counter of the scheduler definitions (SQL), moved on every write so processes drop cached copies. */
 export const schedulerChangesKey = "schedulers:generation";
+
+/** Hash of room id → the end of the log of one of the scheduler's last crashed rooms. */
+export function crashedLogsKey(schedulerName: string): string {
+  return `scheduler:${schedulerTag(schedulerName)}:crashedLogs`;
+}
+
+/** Sorted set of the room ids in crashedLogsKey, scored by when their tail was kept (epoch ms). */
+export function crashedLogOrderKey(schedulerName: string): string {
+  return `scheduler:${schedulerTag(schedulerName)}:crashedLogs:order`;
+}
