@@ -84,6 +84,24 @@ describe("deploy/k8s manifests", () => {
       expect(created.metadata?.name, what).toBe(object.metadata?.name);
     }
 
+    // What the runtime calls, granted to its service account: room logs (pods/log) and kubelet summaries among them.
+    const role = all.find((m) => m.object.kind === "ClusterRole")?.object as unknown as {
+      rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+    };
+    const granted = (group: string, resource: string, verb: string) =>
+      role.rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+    for (const [group, resource, verbs] of [
+      ["", "pods", ["get", "list", "watch", "create", "delete", "deletecollection"]],
+      ["", "pods/log", ["get"]],
+      ["", "nodes", ["get", "list", "watch"]],
+      ["", "nodes/proxy", ["get"]],
+      ["", "namespaces", ["create", "delete"]],
+      ["", "events", ["create"]],
+      ["policy", "poddisruptionbudgets", ["get", "create", "update"]],
+    ] as const) {
+      for (const verb of verbs) expect(granted(group, resource, verb), `${verb} ${resource}`).toBe(true);
+    }
+
     const kustomization = await readFile(join(deployDir, "kustomization.yaml"), "utf8");
     for (const file of new Set(all.map((m) => m.file))) expect(kustomization).toContain(file);
   });

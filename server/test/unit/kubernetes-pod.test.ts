@@ -1,6 +1,7 @@
 import type { V1Node, V1Pod, V1PodStatus } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { minAvailable } from "../../src/adapters/runtime/kubernetes/disruption-budget.js";
+import { tailBytes } from "../../src/adapters/runtime/kubernetes/pod-log.js";
 import { buildPod, validatePodInputs } from "../../src/adapters/runtime/kubernetes/pod-spec.js";
 import { convertPodStatus, nodeAddress, podToInstance } from "../../src/adapters/runtime/kubernetes/pod-status.js";
 import { loadConfig } from "../../src/config/load-config.js";
@@ -274,5 +275,14 @@ describe("Kubernetes runtime settings", () => {
     }
     expect(isMaestroError(caught, "invalid_argument")).toBe(true);
     expect((caught as Error).message).toContain("runtime.kubernetes.disruptionSafetyPercentage");
+  });
+});
+
+describe("kept log tails", () => {
+  it("keep the end of a log within the byte bound, from a line start when one is in reach", () => {
+    expect(tailBytes("a\nb\n", 100)).toBe("a\nb\n");
+    expect(tailBytes(`${"x".repeat(50)}\nlast line\n`, 20)).toBe("last line\n");
+    // No line start in reach: the bytes themselves, never half a character.
+    expect(tailBytes("ééééé", 5)).toBe("éé");
   });
 });

@@ -239,7 +239,7 @@ export const GameRoomsService: GenService<{
   },
   /**
    * The end of a room's log: a live room's, or one of the last rooms that crashed (process runtime: its log file;
-   * Kubernetes: the pod's log while the pod exists).
+   * Kubernetes: the pod's log, or the end of it kept when a crashed room's pod was deleted).
    *
    * @generated from rpc maestro.v1.GameRoomsService.GetRoomLog
    */
