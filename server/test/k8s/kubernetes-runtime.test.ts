@@ -1,6 +1,7 @@
 import { CoreV1Api, KubeConfig, PolicyV1Api } from "@kubernetes/client-node";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { KubernetesRuntime } from "../../src/adapters/runtime/kubernetes/index.js";
+import { MemoryCrashedRoomLogs } from "../../src/adapters/storage/memory/index.js";
 import { isMaestroError, type MaestroError } from "../../src/core/errors.js";
 import { EventRecorder, gameRoom, portsFor, roomEnv, uniqueName } from "../contract/runtime.contract.js";
 import { validContainer, validScheduler } from "../support/fixtures.js";
@@ -129,6 +130,36 @@ describe("Kubernetes runtime on a real API server", () => {
       { timeoutMs: 30_000, what: "the GameRoomDeleted event" },
     );
     expect(event.message).toBe("scaled down by the autoscaler");
+  });
+
+  it("room logs: a gone room's kept tail; a pod in error whose container never ran is deleted with nothing kept", async () => {
+    // kwok's nodes run no container and serve no log: the real node's suite reads real logs (real-node-logs).
+    const crashedLogs = new MemoryCrashedRoomLogs();
+    const tracked = trackedRuntime({ crashedLogs });
+    cleanUps.push(tracked.cleanUp);
+    const k8s = tracked.runtime;
+    const scheduler = validScheduler({
+      name: uniqueName("logs"),
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        containers: [validContainer({ image: "image-pull-error.invalid/room:1" })],
+      },
+    });
+    await k8s.createScheduler(scheduler);
+    const recorder = new EventRecorder(k8s, scheduler.name);
+    const room = gameRoom(scheduler);
+    await k8s.createRoom(scheduler, room, portsFor(scheduler), roomEnv);
+    await recorder.waitForStatus(room.id, "error");
+    await recorder.stop();
+    await k8s.deleteRoom(scheduler.name, room.id, "crashed");
+    expect(await crashedLogs.get(scheduler.name, room.id)).toBeUndefined();
+
+    await crashedLogs.keep(scheduler.name, "gone-room", "one\ntwo\nthree\n", new Date(), 5);
+    expect(await k8s.roomLog(scheduler.name, "gone-room", 2)).toEqual({ log: "two\nthree\n", crashed: true });
+    const never = await k8s.roomLog(scheduler.name, "never-there", 2).catch((e: unknown) => e);
+    expect(isMaestroError(never, "not_found")).toBe(true);
+    await k8s.deleteScheduler(scheduler);
+    expect(await crashedLogs.get(scheduler.name, "gone-room")).toBeUndefined();
   });
 
   it("another replica's rooms count in portsInUse, so host ports never collide across replicas", async () => {

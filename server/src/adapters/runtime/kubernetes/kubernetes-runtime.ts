@@ -325,7 +325,9 @@ export class KubernetesRuntime implements Runtime {
         (c) => this.api.core.readNamespacedPod({ name: roomId, namespace }, c),
         bounded,
       );
-      if (convertPodStatus(pod).type !== "error") return;
+      // A container that never ran (its image could not be pulled) has no log to keep.
+      const ran = pod.status?.containerStatuses?.some((c) => c.state?.terminated || c.lastState?.terminated);
+      if (!ran || convertPodStatus(pod).type !== "error") return;
       const { log } = await readPodLog(this.api, pod, KEPT_TAIL_LINES, bounded);
       await store.keep(namespace, roomId, tailBytes(log, KEPT_TAIL_BYTES), new Date(), CRASHED_LOGS_KEPT, {
         signal: bounded,
