@@ -1,8 +1,9 @@
 import { RoomsService } from "@maestro/proto";
 import { createRoomsAuthorizer } from "../api/auth/rooms-auth.js";
 import { createHttpApp } from "../api/http/create-http-app.js";
+import { fastPingRoute } from "../api/rest/fast-ping-route.js";
 import { bind } from "../api/service-binding.js";
-import { roomsService } from "../api/services/rooms-service.js";
+import { roomPing, roomsService } from "../api/services/rooms-service.js";
 import { SchedulerCache } from "../core/services/scheduler-cache.js";
 import type { MaestroContext } from "../wiring/maestro-context.js";
 import { readyOrThrow } from "../wiring/readiness.js";
@@ -47,24 +48,29 @@ export function roomsApiModule(ctx: RoomsApiContext): MaestroModule & { url?: st
         matchmakerTokens,
         host,
       });
+      const deps = {
+        schedulers,
+        instances: ctx.instances,
+        rooms: ctx.rooms,
+        clock: ctx.clock,
+        allocationTtlMs: ctx.config.rooms.allocationTtlMs,
+        roomManager: ctx.roomManager,
+        events: ctx.eventsService,
+      };
       const { app } = await createHttpApp({
         authorizer,
         name: "rooms-api",
         ignoreUnknownFields: ctx.config.roomsApi.ignoreUnknownFields,
-        bindings: [
-          bind(
-            RoomsService,
-            roomsService({
-              schedulers,
-              instances: ctx.instances,
-              rooms: ctx.rooms,
-              clock: ctx.clock,
-              allocationTtlMs: ctx.config.rooms.allocationTtlMs,
-              roomManager: ctx.roomManager,
-              events: ctx.eventsService,
-            }),
-          ),
-        ],
+        bindings: [bind(RoomsService, roomsService(deps))],
+        fastRoute: ({ record, limits }) =>
+          fastPingRoute({
+            ping: roomPing(deps),
+            authorizer,
+            logger,
+            record,
+            restBodyBytes: limits.restBodyBytes,
+            ignoreUnknownFields: ctx.config.roomsApi.ignoreUnknownFields,
+          }),
         logger,
         ready: () => readyOrThrow(ctx.readiness),
         metrics: ctx.metrics,

@@ -1,12 +1,13 @@
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import { registerHttpMetrics } from "../../adapters/metrics/http-metrics.js";
-import type { MaestroMetrics } from "../../adapters/metrics/maestro-metrics.js";
+import type { HttpRecorder, MaestroMetrics } from "../../adapters/metrics/maestro-metrics.js";
 import type { Logger } from "../../core/ports/logger.js";
 import type { RpcAuthorizer } from "../auth/rpc-authorizer.js";
 import { toConnectError } from "../errors.js";
 import { type BodyLimits, registerBodyLimits } from "../limits/body-limits.js";
 import { refuseNulBytes } from "../limits/nul-bytes.js";
+import type { FastRoute } from "../rest/fast-ping-route.js";
 import { type RestRoute, registerRestRoutes } from "../rest/transcoder.js";
 import type { ServiceBinding } from "../service-binding.js";
 import { type ConnectionTimeouts, dualProtocolServer } from "./dual-server.js";
@@ -37,6 +38,11 @@ export interface HttpAppOptions {
   /** Request counter and duration histogram per route template. */
   metrics?: MaestroMetrics | undefined;
   limits?: HttpLimits | undefined;
+  /**
+   * Serves its requests before Fastify sees them (the rooms API's ping); built with what the app resolved: the
+   * metrics recorder and the limits.
+   */
+  fastRoute?: ((app: { record?: HttpRecorder | undefined; limits: HttpLimits }) => FastRoute) | undefined;
   /** REST drops unknown JSON keys instead of refusing them (Maestro's leniency; off by default). */
   ignoreUnknownFields?: boolean | undefined;
 }
@@ -45,7 +51,10 @@ export interface HttpAppOptions {
 export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: FastifyInstance; restRoutes: RestRoute[] }> {
   const limits = opts.limits ?? defaultHttpLimits;
   const app = fastify({
-    serverFactory: dualProtocolServer(limits) as never,
+    serverFactory: dualProtocolServer(
+      limits,
+      opts.fastRoute?.({ record: opts.metrics?.httpRecorder(opts.name), limits }),
+    ) as never,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Errors Fastify raises before a route runs (bad percent-encoding, an over-long path parameter) in our shape.
     frameworkErrors: (err, _req, reply) => {

@@ -1,6 +1,7 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
+import type { FastRoute } from "../rest/fast-ping-route.js";
 
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
@@ -19,8 +20,11 @@ export interface ConnectionTimeouts {
  * servers are fed sockets, so the deadlines are ours: otherwise idle or slowloris connections pile up until the
  * process runs out of file descriptors.
  */
-export function dualProtocolServer(timeouts: ConnectionTimeouts): (handler: http.RequestListener) => net.Server {
-  return (handler) => createDualServer(handler, timeouts);
+export function dualProtocolServer(
+  timeouts: ConnectionTimeouts,
+  fastRoute?: FastRoute,
+): (handler: http.RequestListener) => net.Server {
+  return (handler) => createDualServer(handler, timeouts, fastRoute);
 }
 
 interface HeadDeadline {
@@ -30,8 +34,20 @@ interface HeadDeadline {
   timer: NodeJS.Timeout | undefined;
 }
 
-function createDualServer(handler: http.RequestListener, timeouts: ConnectionTimeouts): net.Server {
-  const h1 = http.createServer(handler);
+function createDualServer(
+  handler: http.RequestListener,
+  timeouts: ConnectionTimeouts,
+  fastRoute: FastRoute | undefined,
+): net.Server {
+  let closing = false;
+  // A closing server leaves every request to Fastify, which answers 503 as for any other route.
+  const h1 = http.createServer(
+    fastRoute === undefined
+      ? handler
+      : (req, res) => {
+          if (closing || !fastRoute(req, res)) handler(req, res);
+        },
+  );
   // Node applies this one itself (per socket, after each response): the idle time allowed between requests.
   h1.keepAliveTimeout = timeouts.idleTimeoutMs;
   const h2 = http2.createServer(
@@ -80,7 +96,6 @@ function createDualServer(handler: http.RequestListener, timeouts: ConnectionTim
   const h1Sockets = new Set<net.Socket>();
   const busy = new Set<net.Socket>();
   const unclassified = new Set<net.Socket>();
-  let closing = false;
   h1.on("request", (req, res) => {
     const socket = req.socket;
     busy.add(socket);

@@ -106,25 +106,16 @@ async function invoke(
   authorizer: RpcAuthorizer | undefined,
   ignoreUnknownFields: boolean,
 ): Promise<unknown> {
-  const { service, method, bodyRule, handler } = route;
+  const { service, method, handler } = route;
   try {
     if (!handler) throw new ConnectError(`${service.typeName}.${method.name} is not implemented`, Code.Unimplemented);
-    const json: Record<string, unknown> = route.hasQueryFields
-      ? queryToJson(method, req.query as Record<string, unknown>)
-      : {};
-    if (bodyRule === "*") {
-      const body = parseBody(req.body);
-      if (!ignoreUnknownFields) refuseUnknownFields(method, body);
-      Object.assign(json, body);
-    }
-    Object.assign(json, req.params as Record<string, string>);
-    let input: Message;
-    try {
-      const normalized = route.hasDurations ? normalizeDurations(json) : json;
-      input = fromJson(method.input, normalized as never, { ignoreUnknownFields: true });
-    } catch (err) {
-      throw new ConnectError(`invalid request: ${(err as Error).message}`, Code.InvalidArgument);
-    }
+    const { json, input } = decodeRestInput(
+      route,
+      req.query as Record<string, unknown>,
+      req.body,
+      req.params as Record<string, string>,
+      ignoreUnknownFields,
+    );
     // After decoding, as Connect's interceptor sees it: rules may depend on the request (a room's own token).
     authorizer?.check(method, req.headers.authorization, input);
     refuseNulBytes(json);
@@ -145,6 +136,45 @@ async function invoke(
     if (e.code === Code.Internal) logger.error({ err, route: req.routeOptions.url }, "request failed");
     return reply.code(httpStatusOf(e.code)).send({ code: e.code, message: e.rawMessage, details: [] });
   }
+}
+
+/**
+ * A REST request's query, body and path parameters as the route's input message (ProtoJSON), refusing what does not
+ * decode or names unknown fields; `json` is the merged request as sent, for the NUL-byte check.
+ */
+export function decodeRestInput(
+  route: Pick<RouteSpec, "method" | "bodyRule" | "hasDurations" | "hasQueryFields">,
+  query: Record<string, unknown> | undefined,
+  body: unknown,
+  params: Record<string, string>,
+  ignoreUnknownFields: boolean,
+): { json: Record<string, unknown>; input: Message } {
+  const { method } = route;
+  const json: Record<string, unknown> = route.hasQueryFields && query ? queryToJson(method, query) : {};
+  if (route.bodyRule === "*") {
+    const parsed = parseBody(body);
+    if (!ignoreUnknownFields) refuseUnknownFields(method, parsed);
+    Object.assign(json, parsed);
+  }
+  Object.assign(json, params);
+  try {
+    const normalized = route.hasDurations ? normalizeDurations(json) : json;
+    return { json, input: fromJson(method.input, normalized as never, { ignoreUnknownFields: true }) };
+  } catch (err) {
+    throw new ConnectError(`invalid request: ${(err as Error).message}`, Code.InvalidArgument);
+  }
+}
+
+/** What a route needs per request, worked out once from its method. */
+export function routeSpecOf(
+  method: DescMethod,
+): Pick<RouteSpec, "method" | "bodyRule" | "hasDurations" | "hasQueryFields"> {
+  return {
+    method,
+    bodyRule: getOption(method, http).body,
+    hasDurations: hasDurationField(method.input),
+    hasQueryFields: method.input.fields.length > 0,
+  };
 }
 
 /** A strong validator of a GET answer: the hash of its exact JSON text. */

@@ -32,30 +32,11 @@ export interface RoomsServiceDeps {
  * before any handler runs, by the rooms API's authorizer (api/auth/rooms-auth.ts), on every protocol.
  */
 export function roomsService(d: RoomsServiceDeps): Partial<ServiceImpl<typeof RoomsService>> {
+  const ping = roomPing(d);
   return {
     updateRoomWithPing: (req, ctx) =>
       handle(async () => {
-        if (!pingStatusesAccepted.includes(req.status as PingRequestStatus)) {
-          throw MaestroError.invalid([
-            { field: "status", message: `must be one of ${pingStatusesAccepted.join(", ")}` },
-          ]);
-        }
-        if (req.runningMatches < 0n) {
-          throw MaestroError.invalid([{ field: "runningMatches", message: "must not be negative" }]);
-        }
-        const scheduler = await d.schedulers.getScheduler(req.schedulerName, { signal: ctx.signal });
-        const room = await d.roomManager.updateRoomWithPing(
-          scheduler,
-          req.roomName,
-          {
-            status: req.status as PingRequestStatus,
-            runningMatches: Number(req.runningMatches),
-            metadata: req.metadata,
-          },
-          { signal: ctx.signal },
-        );
-        // Delivery runs after the answer and only logs failures, as Maestro: a matchmaker never slows a ping.
-        d.events?.forwardPing(scheduler, room);
+        await ping(req, ctx.signal);
         return { success: true };
       }),
     forwardRoomEvent: (req, ctx) =>
@@ -141,6 +122,46 @@ export function roomsService(d: RoomsServiceDeps): Partial<ServiceImpl<typeof Ro
         if (!instance?.address) throw MaestroError.notFound(`address of room ${req.roomName}`);
         return { host: instance.address.host, ports: instance.address.ports, ipv6Label: "" };
       }),
+  };
+}
+
+/** What a ping carries, as decoded by any protocol (the REST fast route builds it without a protobuf message). */
+export interface PingInput {
+  schedulerName: string;
+  roomName: string;
+  status: string;
+  runningMatches: bigint;
+  metadata?: Record<string, unknown> | undefined;
+}
+
+/**
+ * A room's ping: validation, the scheduler from the cache and one storage step. Shared by the RPC and the REST fast
+ * route (api/rest/fast-ping-route.ts) so both answer alike; throws MaestroError.
+ */
+export function roomPing(
+  d: Pick<RoomsServiceDeps, "schedulers" | "roomManager" | "events">,
+): (req: PingInput, signal?: AbortSignal) => Promise<void> {
+  return async (req, signal) => {
+    if (!pingStatusesAccepted.includes(req.status as PingRequestStatus)) {
+      throw MaestroError.invalid([{ field: "status", message: `must be one of ${pingStatusesAccepted.join(", ")}` }]);
+    }
+    if (req.runningMatches < 0n) {
+      throw MaestroError.invalid([{ field: "runningMatches", message: "must not be negative" }]);
+    }
+    const opts = signal === undefined ? {} : { signal };
+    const scheduler = await d.schedulers.getScheduler(req.schedulerName, opts);
+    const room = await d.roomManager.updateRoomWithPing(
+      scheduler,
+      req.roomName,
+      {
+        status: req.status as PingRequestStatus,
+        runningMatches: Number(req.runningMatches),
+        metadata: req.metadata,
+      },
+      opts,
+    );
+    // Delivery runs after the answer and only logs failures, as Maestro: a matchmaker never slows a ping.
+    d.events?.forwardPing(scheduler, room);
   };
 }
 
