@@ -34,7 +34,7 @@ export function applyPingContract(stores: () => RoomStores) {
       for (const controller of watches.splice(0)) controller.abort();
     });
 
-    it("composes the status like applyPingToRoom for the whole table, writing nothing when refused", async () => {
+    it("composes the status like applyPingToRoom for the whole table (applyPing and recordPing), writing nothing when refused", async () => {
       const { rooms, instances } = stores();
       const scheduler = uniqueScheduler();
       const instanceCases: (InstanceStatusType | undefined)[] = [undefined, ...instanceStatuses];
@@ -46,15 +46,19 @@ export function applyPingContract(stores: () => RoomStores) {
                 // Rooms allocated earlier (allocatedAt set) in any status, and rooms never allocated.
                 [true, false]
                   .filter((allocated) => allocated || from !== "allocated")
-                  .map((allocated) => ({
-                    from,
-                    status,
-                    instance,
-                    maxMatches,
-                    runningMatches,
-                    allocationTtlMs,
-                    allocated,
-                  })),
+                  .flatMap((allocated) =>
+                    // recordPing must write exactly what applyPing writes; it answers only the status.
+                    [false, true].map((statusOnly) => ({
+                      from,
+                      status,
+                      instance,
+                      maxMatches,
+                      runningMatches,
+                      allocationTtlMs,
+                      allocated,
+                      statusOnly,
+                    })),
+                  ),
               ),
             ),
           ),
@@ -92,15 +96,19 @@ export function applyPingContract(stores: () => RoomStores) {
               allocationTtlMs: c.allocationTtlMs,
             };
             const expected = applyPingToRoom(stored, c.instance ?? "unknown", ping);
-            const got = await rooms.applyPing(scheduler, id, ping).then(
-              (r) => ({ ok: true as const, room: r }),
+            const got = await (c.statusOnly
+              ? rooms.recordPing(scheduler, id, ping).then((status) => ({ status, room: undefined }))
+              : rooms.applyPing(scheduler, id, ping).then((r) => ({ status: r.status, room: r }))
+            ).then(
+              (r) => ({ ok: true as const, ...r }),
               (e: unknown) => ({ ok: false as const, error: e as { code?: string } }),
             );
             const after = await rooms.getRoom(scheduler, id);
             if (expected.ok) {
               if (
                 !got.ok ||
-                !equalRooms(got.room, expected.room) ||
+                got.status !== expected.room.status ||
+                (got.room !== undefined && !equalRooms(got.room, expected.room)) ||
                 !equalRooms(after, expected.room) ||
                 after?.revision !== 2
               ) {

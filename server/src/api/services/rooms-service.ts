@@ -150,18 +150,19 @@ export function roomPing(
     }
     const opts = signal === undefined ? {} : { signal };
     const scheduler = await d.schedulers.getScheduler(req.schedulerName, opts);
-    const room = await d.roomManager.updateRoomWithPing(
-      scheduler,
-      req.roomName,
-      {
-        status: req.status as PingRequestStatus,
-        runningMatches: Number(req.runningMatches),
-        metadata: req.metadata,
-      },
-      opts,
-    );
-    // Delivery runs after the answer and only logs failures, as Maestro: a matchmaker never slows a ping.
-    d.events?.forwardPing(scheduler, room);
+    const ping = {
+      status: req.status as PingRequestStatus,
+      runningMatches: Number(req.runningMatches),
+      metadata: req.metadata,
+    };
+    if (d.events?.hasForwarders(scheduler)) {
+      const room = await d.roomManager.updateRoomWithPing(scheduler, req.roomName, ping, opts);
+      // Delivery runs after the answer and only logs failures, as Maestro: a matchmaker never slows a ping.
+      d.events.forwardPing(scheduler, room);
+    } else {
+      // Nobody receives the room: storage need not send it back (most of a ping's Redis reply).
+      await d.roomManager.recordPing(scheduler, req.roomName, ping, opts);
+    }
   };
 }
 

@@ -43,6 +43,11 @@ export interface RoomStorage {
    * the room. Throws not_found for an unknown room and failed_precondition for a refused transition, writing nothing.
    */
   applyPing(schedulerName: string, roomId: string, ping: PingUpdate, opts?: CallOptions): Promise<GameRoom>;
+  /**
+   * applyPing answering only the room's status after the ping, for callers that need no more (a ping no forwarder
+   * sees): storage skips reading the room back, most of a ping's reply. Same writes, same errors.
+   */
+  recordPing(schedulerName: string, roomId: string, ping: PingUpdate, opts?: CallOptions): Promise<RoomStatusName>;
   listRooms(schedulerName: string, opts?: CallOptions): Promise<GameRoom[]>;
   listRoomIds(schedulerName: string, opts?: CallOptions): Promise<string[]>;
   countByStatus(schedulerName: string, opts?: CallOptions): Promise<Record<RoomStatusName, number>>;

@@ -1,5 +1,6 @@
 import { randomInt } from "node:crypto";
-import type { GameRoom, Instance } from "../entities/game-room.js";
+import type { GameRoom, Instance, RoomStatusName } from "../entities/game-room.js";
+import type { PingUpdate } from "../entities/room-ping.js";
 import type { RemovalGuard } from "../entities/room-removal.js";
 import type { Scheduler } from "../entities/scheduler.js";
 import { MaestroError } from "../errors.js";
@@ -190,22 +191,26 @@ export class RoomManager {
     ping: Ping,
     opts: CallOptions = {},
   ): Promise<GameRoom> {
+    // One storage call (one Redis round trip): reading the room and instance here first would race other writers.
+    return this.deps.rooms.applyPing(scheduler.name, roomId, this.pingUpdate(scheduler, ping), opts);
+  }
+
+  /** updateRoomWithPing for callers that need only the room's new status (no forwarder sees the ping). */
+  async recordPing(scheduler: Scheduler, roomId: string, ping: Ping, opts: CallOptions = {}): Promise<RoomStatusName> {
+    return this.deps.rooms.recordPing(scheduler.name, roomId, this.pingUpdate(scheduler, ping), opts);
+  }
+
+  private pingUpdate(scheduler: Scheduler, ping: Ping): PingUpdate {
     let runningMatches = ping.runningMatches ?? 0;
     if (ping.status === "occupied" && runningMatches < 1) runningMatches = 1;
-    // One storage call (one Redis round trip): reading the room and instance here first would race other writers.
-    return this.deps.rooms.applyPing(
-      scheduler.name,
-      roomId,
-      {
-        status: ping.status,
-        runningMatches,
-        metadata: ping.metadata,
-        now: this.deps.clock.now(),
-        maxMatches: scheduler.matchAllocation.maxMatches,
-        allocationTtlMs: this.deps.timeouts.allocationTtlMs,
-      },
-      opts,
-    );
+    return {
+      status: ping.status,
+      runningMatches,
+      metadata: ping.metadata,
+      now: this.deps.clock.now(),
+      maxMatches: scheduler.matchAllocation.maxMatches,
+      allocationTtlMs: this.deps.timeouts.allocationTtlMs,
+    };
   }
 
   /**

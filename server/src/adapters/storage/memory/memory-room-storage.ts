@@ -71,6 +71,21 @@ export class MemoryRoomStorage implements RoomStorage {
 
   async applyPing(schedulerName: string, roomId: string, ping: PingUpdate, opts?: CallOptions): Promise<GameRoom> {
     throwIfAborted(opts);
+    return structuredClone(this.ping(schedulerName, roomId, ping));
+  }
+
+  async recordPing(
+    schedulerName: string,
+    roomId: string,
+    ping: PingUpdate,
+    opts?: CallOptions,
+  ): Promise<RoomStatusName> {
+    throwIfAborted(opts);
+    return this.ping(schedulerName, roomId, ping).status;
+  }
+
+  /** The stored room after the ping (not a copy). */
+  private ping(schedulerName: string, roomId: string, ping: PingUpdate): GameRoom {
     // No await from the read to the write: nothing can interleave, as in the Redis script.
     const rooms = this.rooms.get(schedulerName);
     const room = rooms?.get(roomId);
@@ -81,7 +96,7 @@ export class MemoryRoomStorage implements RoomStorage {
     const updated = { ...structuredClone(outcome.room), revision: nextRevision(room) };
     rooms.set(roomId, updated);
     if (room.status !== updated.status) this.publish(updated);
-    return structuredClone(updated);
+    return updated;
   }
 
   async applyInstanceStatus(

@@ -115,6 +115,27 @@ export class RedisRoomStorage implements RoomStorage {
   }
 
   async applyPing(schedulerName: string, roomId: string, ping: PingUpdate, opts?: CallOptions): Promise<GameRoom> {
+    const reply = await this.runPing(schedulerName, roomId, ping, false, opts);
+    return roomOf(schedulerName, roomId, reply.slice(1));
+  }
+
+  async recordPing(
+    schedulerName: string,
+    roomId: string,
+    ping: PingUpdate,
+    opts?: CallOptions,
+  ): Promise<RoomStatusName> {
+    const reply = await this.runPing(schedulerName, roomId, ping, true, opts);
+    return statusByScoreText(reply[1]);
+  }
+
+  private async runPing(
+    schedulerName: string,
+    roomId: string,
+    ping: PingUpdate,
+    statusOnly: boolean,
+    opts: CallOptions | undefined,
+  ): Promise<unknown[]> {
     const args = [
       roomId,
       pingStatuses.indexOf(ping.status),
@@ -125,13 +146,14 @@ export class RedisRoomStorage implements RoomStorage {
       Math.ceil(ping.allocationTtlMs),
       roomStatusChannel(schedulerName),
       ping.metadata === undefined ? "" : encodeMetaPairs(ping.metadata),
+      statusOnly ? "1" : "",
     ];
     const reply = (await redisCall(opts, () => this.ping(roomKeys(schedulerName, roomId), args))) as unknown[];
     if (reply[0] === "not_found") throw MaestroError.notFound(`room ${roomId} of scheduler ${schedulerName}`);
     if (reply[0] === "refused") {
       throw pingTransitionRefused(roomId, statusByScoreText(reply[1]), statusByScoreText(reply[2]), ping.status);
     }
-    return roomOf(schedulerName, roomId, reply.slice(1));
+    return reply;
   }
 
   async applyInstanceStatus(

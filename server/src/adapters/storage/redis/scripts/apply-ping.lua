@@ -5,8 +5,9 @@
 -- KEYS[6] free metadata set, KEYS[7] instance map (podMap)
 -- ARGV[1] room id, ARGV[2] ping status index (pingStatuses), ARGV[3] running matches, ARGV[4] metadata JSON ('' keeps
 -- it), ARGV[5] now (epoch ms), ARGV[6] max matches, ARGV[7] allocation TTL (ms), ARGV[8] status channel,
--- ARGV[9] the metadata's selector pairs as a JSON array ('' keeps them)
--- Returns {'not_found'}, {'refused', from score, to score}, or {'ok', field, value, …} (the room's HGETALL).
+-- ARGV[9] the metadata's selector pairs as a JSON array ('' keeps them), ARGV[10] '1' = answer only the new status
+-- Returns {'not_found'}, {'refused', from score, to score}, {'ok', to score} (ARGV[10] '1'), or
+-- {'ok', field, value, …} (the room's HGETALL).
 local fields = redis.call('HMGET', KEYS[1], 'status', 'allocated_at', 'running_matches', 'removing')
 if not fields[1] then
   return { 'not_found' }
@@ -51,6 +52,9 @@ redis.call('ZADD', KEYS[4], running, ARGV[1])
 reindex(KEYS[1], KEYS[5], KEYS[6], ARGV[1], true)
 if from ~= to then
   publishStatus(ARGV[8], ARGV[1], to)
+end
+if ARGV[10] == '1' then
+  return { 'ok', to }
 end
 local room = redis.call('HGETALL', KEYS[1])
 table.insert(room, 1, 'ok')
