@@ -46,6 +46,7 @@ const known = [
   "scale-k8s",
   "hostile",
   "dead-rooms",
+  "autoscaler-reaction",
 ];
 
 const argv = process.argv.slice(2);

@@ -39,7 +39,7 @@ export async function runAsLoadChild(): Promise<boolean> {
  * The server reads its SQL migrations (PGlite holds the schedulers) next to its module, i.e. next to this bundle; the
  * bench runner copies only the Lua scripts, so bring the migrations along from the repository when missing.
  */
-function ensureMigrationsNextToBundle(): void {
+export function ensureMigrationsNextToBundle(): void {
   const target = fileURLToPath(new URL("./migrations/", import.meta.url));
   const source = join(process.cwd(), "server/src/adapters/storage/sql/migrations");
   if (!existsSync(target) && existsSync(source)) cpSync(source, target, { recursive: true });
