@@ -9,6 +9,7 @@ import { freePort } from "../../server/test/support/free-port.js";
 export interface MaestroProcess {
   child: ChildProcess;
   managementUrl: string;
+  roomsUrl: string;
   internalUrl: string;
   /** SIGTERM unless it already exited, wait for the exit, remove its data directory. */
   stop(): Promise<void>;
@@ -18,7 +19,7 @@ export interface MaestroProcess {
 export async function startMaestroProcess(
   settings: Record<string, string | number>,
   flags: string[] = [],
-  opts: { dataDir?: string } = {},
+  opts: { dataDir?: string /** Node flags before the CLI (e.g. `--cpu-prof`). */; nodeArgs?: string[] } = {},
 ): Promise<MaestroProcess> {
   // A given data directory is the caller's (to restart on it): stop() leaves it.
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "maestro-bench-"));
@@ -30,9 +31,13 @@ export async function startMaestroProcess(
   ]);
   const ports = ["--management-port", `${m}`, "--rooms-port", `${r}`, "--internal-port", `${i}`];
   const cli = join(process.cwd(), "server/dist/cli.js");
-  const child = spawn(process.execPath, [cli, "start", "--data-dir", dataDir, ...ports, ...flags, ...sets], {
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(opts.nodeArgs ?? []), cli, "start", "--data-dir", dataDir, ...ports, ...flags, ...sets],
+    {
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
   const internalUrl = `http://127.0.0.1:${i}`;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -54,5 +59,5 @@ export async function startMaestroProcess(
     if (ready) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return { child, managementUrl: `http://127.0.0.1:${m}`, internalUrl, stop };
+  return { child, managementUrl: `http://127.0.0.1:${m}`, roomsUrl: `http://127.0.0.1:${r}`, internalUrl, stop };
 }

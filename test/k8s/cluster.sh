@@ -141,8 +141,21 @@ start kcm "$BIN/kube-controller-manager" --kubeconfig="$dir/admin.kubeconfig" --
   --authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics --kube-api-qps=500 --kube-api-burst=1000
 start scheduler "$BIN/kube-scheduler" --config="$dir/scheduler.yaml" --bind-address=127.0.0.1 --secure-port="$SP" \
   --authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics
-# kwok's default stages plus ours (test/k8s/kwok/*.yaml).
+# kwok's default stages plus ours (test/k8s/kwok/*.yaml). kwok plays pod stages 4 at a time and rate-limits its client
+# by default: 10,000 pods then wait minutes for their Running status, which is kwok's limit, not Maestro's.
 {
+  cat <<'EOF2'
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokConfiguration
+options:
+  podPlayStageParallelism: 16
+  nodePlayStageParallelism: 4
+  nodeLeaseParallelism: 4
+  podsOnNodeSyncParallelism: 4
+  heartbeatFactor: 5
+  disableQPSLimits: true
+---
+EOF2
   cat "$BIN/kwok-stages.yaml"
   for f in "$here"/kwok/*.yaml; do
     cat "$f"
@@ -161,7 +174,7 @@ for n in 0 1; do
 {"apiVersion":"v1","kind":"Node",
  "metadata":{"name":"kwok-node-$n","annotations":{"kwok.x-k8s.io/node":"fake","node.alpha.kubernetes.io/ttl":"0"},
    "labels":{"kubernetes.io/hostname":"kwok-node-$n","kubernetes.io/os":"linux","kubernetes.io/arch":"amd64","type":"kwok"}},
- "status":{"capacity":{"cpu":"1000","memory":"4Ti","pods":"5000"},"allocatable":{"cpu":"1000","memory":"4Ti","pods":"5000"},
+ "status":{"capacity":{"cpu":"1000","memory":"4Ti","pods":"20000"},"allocatable":{"cpu":"1000","memory":"4Ti","pods":"20000"},
    "addresses":[{"type":"InternalIP","address":"192.0.2.$((10 + n))"},{"type":"ExternalIP","address":"203.0.113.$((10 + n))"},
                 {"type":"Hostname","address":"kwok-node-$n"}],
    "nodeInfo":{"architecture":"amd64","operatingSystem":"linux","kubeletVersion":"fake","kubeProxyVersion":"fake",
