@@ -76,6 +76,21 @@ const tokens = new HmacRoomTokens(secret);
 const profDir = args.find((a) => a.startsWith("--cpu-prof="))?.slice("--cpu-prof=".length);
 let maestro: Awaited<ReturnType<typeof startMaestroProcess>> | undefined;
 let stopWatch = () => {};
+let cleaned: Promise<void> | undefined;
+/** Stops everything this bench started; also on SIGTERM/SIGINT (bench/run.mjs --timeout), so nothing is left running. */
+const cleanup = () =>
+  (cleaned ??= (async () => {
+    stopWatch();
+    await maestro?.stop().catch(() => undefined);
+    await redis.stop().catch(() => undefined);
+    if (runDir) execFileSync("bash", [cluster, "down", runDir]);
+  })());
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.once(signal, () => {
+    console.log(`${signal}: stopping Maestro, Redis and the cluster`);
+    void cleanup().finally(() => process.exit(1));
+  });
+}
 
 try {
   const kc = new KubeConfig();
@@ -271,8 +286,5 @@ try {
     `BENCH_RESULT ${JSON.stringify({ scenario: "scale-k8s", rooms: ROOMS, passed: allReadyMs !== undefined, rows })}`,
   );
 } finally {
-  stopWatch();
-  await maestro?.stop();
-  await redis.stop();
-  if (runDir) execFileSync("bash", [cluster, "down", runDir]);
+  await cleanup();
 }

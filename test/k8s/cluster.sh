@@ -142,13 +142,14 @@ start kcm "$BIN/kube-controller-manager" --kubeconfig="$dir/admin.kubeconfig" --
 start scheduler "$BIN/kube-scheduler" --config="$dir/scheduler.yaml" --bind-address=127.0.0.1 --secure-port="$SP" \
   --authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics
 # kwok's default stages plus ours (test/k8s/kwok/*.yaml). kwok plays pod stages 4 at a time and rate-limits its client
-# by default: 10,000 pods then wait minutes for their Running status, which is kwok's limit, not Maestro's.
+# by default: 10,000 pods then waited minutes for their Running status. Each stage is one PATCH whose answer takes up to
+# a second on a loaded machine, so many go at once. A given options block replaces kwok's defaults: all are set here.
 {
   cat <<'EOF2'
 apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokConfiguration
 options:
-  podPlayStageParallelism: 16
+  podPlayStageParallelism: 64
   nodePlayStageParallelism: 4
   nodeLeaseParallelism: 4
   podsOnNodeSyncParallelism: 4
@@ -164,7 +165,7 @@ EOF2
 } >"$dir/kwok.yaml"
 start kwok "$BIN/kwok" --kubeconfig="$dir/admin.kubeconfig" --config="$dir/kwok.yaml" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
-  --cidr=10.244.0.0/16 --node-lease-duration-seconds=40 --server-address="127.0.0.1:$KP"
+  --cidr=10.244.0.0/16 --node-lease-duration-seconds=40 --server-address="127.0.0.1:$KP" -v=WARN
 waitfor 120 curl -fsk "https://127.0.0.1:$KCMP/healthz" || fail "kube-controller-manager not healthy"
 waitfor 120 curl -fsk "https://127.0.0.1:$SP/healthz" || fail "kube-scheduler not healthy"
 
