@@ -20,6 +20,11 @@ const ROOMS = Number(args.find((a) => !a.startsWith("--")) ?? 1000);
 const SCHEDULER = "bench-scale";
 /** Pings in flight at once: a fleet of rooms pings independently, this only bounds the bench's own sockets. */
 const PING_CONCURRENCY = 32;
+/**
+ * A room pings again this often, as a game server does: a run longer than the ping timeout (rooms.pingTimeoutMs, 240 s)
+ * would otherwise see its first rooms replaced as expired before the last ones are ready.
+ */
+const REPING_MS = 60_000;
 /** Longest wait for every room to be ready (bench/run.mjs --timeout stops the whole scenario anyway). */
 const WAIT_MS = 900_000;
 const root = process.cwd();
@@ -118,7 +123,8 @@ try {
 
   // Pods as this bench sees them: name → Running (and not being deleted). Listed once in pages, then watched.
   const pods = new Map<string, boolean>();
-  const pinged = new Set<string>();
+  /** Room → when its last ping succeeded (performance.now()). */
+  const pinged = new Map<string, number>();
   const queued = new Set<string>();
   const pingQueue: string[] = [];
   const onPod = (
@@ -129,6 +135,7 @@ try {
     if (!name) return;
     if (type === "DELETED") {
       pods.delete(name);
+      pinged.delete(name);
       return;
     }
     const running = pod.status?.phase === "Running" && !pod.metadata?.deletionTimestamp;
@@ -222,7 +229,7 @@ try {
       }).catch(() => undefined);
       await r?.arrayBuffer().catch(() => undefined);
       if (r?.ok) {
-        pinged.add(id);
+        pinged.set(id, performance.now());
         queued.delete(id);
       } else if (pods.has(id)) {
         await sleep(200);
@@ -231,6 +238,15 @@ try {
     }
   };
   const pingers = Array.from({ length: PING_CONCURRENCY }, pinger);
+  const reping = setInterval(() => {
+    const due = performance.now() - REPING_MS;
+    for (const [id, at] of pinged) {
+      if (at < due && pods.get(id) && !queued.has(id)) {
+        queued.add(id);
+        pingQueue.push(id);
+      }
+    }
+  }, 5_000);
 
   let allCreatedMs: number | undefined;
   let allRunningMs: number | undefined;
@@ -260,6 +276,7 @@ try {
     if (allReadyMs === undefined) await sleep(1000);
   }
   pinging = false;
+  clearInterval(reping);
   await Promise.all(pingers);
   const end = usageOf(pid);
   const cpuSeconds = end ? Math.round((end.cpuSeconds - cpuBefore) * 10) / 10 : null;

@@ -1,11 +1,15 @@
+import type { InstanceEvent } from "../core/entities/game-room.js";
 import type { Scheduler } from "../core/entities/scheduler.js";
 import { isMaestroError } from "../core/errors.js";
 import type { MaestroContext } from "../wiring/maestro-context.js";
+import { LatestPerKey } from "./latest-per-key.js";
 import type { MaestroModule } from "./module.js";
 import { PerSchedulerSupervisor } from "./per-scheduler-supervisor.js";
 
 /** Scheduler definitions change rarely; re-reading one per instance event would put storage on the hot path. */
 const SCHEDULER_REFRESH_MS = 5_000;
+/** Rooms whose instance events are being written at once, per scheduler. */
+const EVENTS_IN_FLIGHT = 16;
 
 /** Feeds the runtime's instance events (pods, processes) into room state, one watch per scheduler. */
 /** What the runtime watcher reads from the composition root (parts: `moduleParts["runtime-watcher"]`). */
@@ -31,27 +35,38 @@ export function runtimeWatcherModule(ctx: RuntimeWatcherContext): MaestroModule 
       await ctx.roomManager.forgetGoneRooms(schedulerName, { signal }).catch((err: unknown) => {
         if (!signal.aborted) log.warn({ err }, "could not reconcile recorded rooms with the runtime");
       });
-      for await (const event of ctx.runtime.watch(schedulerName, { signal })) {
+      const apply = async (roomId: string, event: InstanceEvent) => {
         try {
           // A deletion needs no scheduler, and arrives after the scheduler itself is gone when it is being deleted.
           if (event.type !== "deleted" && Date.now() - loadedAt > SCHEDULER_REFRESH_MS) {
             // A scheduler being deleted is gone from storage while its pods still report: keep the last copy.
             const current = scheduler;
+            loadedAt = Date.now();
             scheduler = await ctx.schedulerStorage
               .getScheduler(schedulerName, { signal })
               .catch((err: unknown) => (isMaestroError(err, "not_found") ? current : Promise.reject(err)));
-            loadedAt = Date.now();
           }
           if (event.type === "deleted") {
-            await ctx.roomManager.cleanRoomState(schedulerName, event.instance.id, { signal });
+            await ctx.roomManager.cleanRoomState(schedulerName, roomId, { signal });
           } else {
             await ctx.roomManager.updateInstance(scheduler, event.instance, { signal });
           }
           ctx.events.emit("room-changed", schedulerName);
         } catch (err) {
           if (signal.aborted) return;
-          log.warn({ err, room: event.instance.id, event: event.type }, "could not apply instance event");
+          log.warn({ err, room: roomId, event: event.type }, "could not apply instance event");
         }
+      };
+      // Rooms' events are applied side by side (each is a couple of storage round trips: one after the other they
+      // cap how fast thousands of starting pods show as rooms), each room's in order, and a room that changed twice
+      // meanwhile is written once, with its latest state.
+      const rooms = new LatestPerKey<InstanceEvent>(EVENTS_IN_FLIGHT, apply);
+      try {
+        for await (const event of ctx.runtime.watch(schedulerName, { signal })) {
+          await rooms.push(event.instance.id, event);
+        }
+      } finally {
+        await rooms.idle();
       }
     },
   });

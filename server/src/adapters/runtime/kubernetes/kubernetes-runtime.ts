@@ -14,7 +14,7 @@ import { KubeApi, type KubeApiOptions } from "./kube-api.js";
 import { KEPT_TAIL_BYTES, KEPT_TAIL_LINES, readPodLog, tailBytes } from "./pod-log.js";
 import { buildPod, HERITAGE_LABEL, HERITAGE_VALUE, MANAGED_BY_LABEL, validatePodInputs } from "./pod-spec.js";
 import { convertPodStatus, podToInstance } from "./pod-status.js";
-import { type PodUsage, parseKubeletSummary, parsePodMetricsList, podRequests } from "./pod-usage.js";
+import { type PodUsage, parseKubeletSummary, parsePodMetricsList } from "./pod-usage.js";
 import { PodWatch } from "./pod-watch.js";
 
 export interface KubernetesRuntimeOptions extends KubeApiOptions {
@@ -30,6 +30,8 @@ export interface KubernetesRuntimeOptions extends KubeApiOptions {
 
 /** Read-and-replace rounds of the disruption budget before a 409 Conflict is given up on. */
 const MAX_CONFLICT_RETRIES = 30;
+/** Pods per list page (see listInstances). */
+const LIST_PAGE_SIZE = 500;
 /** Kubelets refresh their CPU figures every ~10 s; asking more often than this only adds load. */
 const SUMMARY_TTL_MS = 5_000;
 /** How long a deletion waits for a crashed room's log before it deletes the pod anyway. */
@@ -184,16 +186,29 @@ export class KubernetesRuntime implements Runtime {
     if (!dnsLabel.test(schedulerName)) return [];
     // The node cache comes with the watch; without it every pod would cost a node read.
     await this.watcher.start();
-    const list = await this.api.call(
-      `pods of ${schedulerName}`,
-      (c) =>
-        this.api.core.listNamespacedPod(
-          { namespace: schedulerName, labelSelector: `${HERITAGE_LABEL}=${HERITAGE_VALUE}` },
-          c,
-        ),
-      opts.signal,
-    );
-    return Promise.all(list.items.map(async (pod) => podToInstance(pod, await this.watcher.node(pod))));
+    const instances: Instance[] = [];
+    let next: string | undefined;
+    do {
+      // In pages: one answer of 10,000 pods held the event loop (and every lease renewal) for seconds.
+      const page = await this.api.call(
+        `pods of ${schedulerName}`,
+        (c) =>
+          this.api.core.listNamespacedPod(
+            {
+              namespace: schedulerName,
+              labelSelector: `${HERITAGE_LABEL}=${HERITAGE_VALUE}`,
+              limit: LIST_PAGE_SIZE,
+              _continue: next,
+            },
+            c,
+          ),
+        opts.signal,
+      );
+      for (const pod of page.items) instances.push(podToInstance(pod, await this.watcher.node(pod)));
+      next = page.metadata?._continue || undefined;
+      await new Promise((resolve) => setImmediate(resolve));
+    } while (next);
+    return instances;
   }
 
   /**
@@ -204,13 +219,9 @@ export class KubernetesRuntime implements Runtime {
     this.checkOpen(opts);
     if (!dnsLabel.test(scheduler.name)) return [];
     const namespace = scheduler.name;
-    const list = await this.api.call(
-      `pods of ${namespace}`,
-      (c) => this.api.core.listNamespacedPod({ namespace, labelSelector: `${HERITAGE_LABEL}=${HERITAGE_VALUE}` }, c),
-      opts.signal,
-    );
-    const pods = list.items.filter((p) => p.metadata?.name && p.spec?.nodeName && p.status?.phase === "Running");
-    const nodes = [...new Set(pods.map((p) => p.spec?.nodeName as string))];
+    // From the watch: listing every pod of the scheduler for each dashboard sample blocked the server for seconds.
+    const pods = await this.watcher.runningPods(namespace);
+    const nodes = [...new Set(pods.map((p) => p.node))];
     const usage = new Map<string, PodUsage>();
     let failures = 0;
     for (const node of nodes) {
@@ -229,17 +240,15 @@ export class KubernetesRuntime implements Runtime {
     }
     const now = new Date();
     return pods.flatMap((pod) => {
-      const name = pod.metadata?.name as string;
-      const u = usage.get(`${namespace}/${name}`);
+      const u = usage.get(`${namespace}/${pod.name}`);
       if (!u) return [];
-      const requests = podRequests(pod);
       return [
         {
-          roomId: name,
+          roomId: pod.name,
           cpuMillicores: u.cpuMillicores,
           memoryBytes: u.memoryBytes,
-          cpuRequestMillicores: requests.cpuMillicores,
-          memoryRequestBytes: requests.memoryBytes,
+          cpuRequestMillicores: pod.cpuRequestMillicores,
+          memoryRequestBytes: pod.memoryRequestBytes,
           sampledAt: now,
         },
       ];

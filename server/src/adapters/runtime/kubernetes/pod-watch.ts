@@ -1,27 +1,59 @@
-import { type Informer, makeInformer, type ObjectCache, type V1Node, type V1Pod } from "@kubernetes/client-node";
+import {
+  type Informer,
+  makeInformer,
+  type ObjectCache,
+  type V1Node,
+  type V1Pod,
+  type V1PodList,
+  Watch,
+} from "@kubernetes/client-node";
 import type { Instance, InstanceEvent } from "../../../core/entities/game-room.js";
 import { type Logger, silentLogger } from "../../../core/ports/logger.js";
 import { InstanceEventHub } from "../process/instance-events.js";
 import type { KubeApi } from "./kube-api.js";
 import { HERITAGE_LABEL, HERITAGE_VALUE } from "./pod-spec.js";
 import { podToInstance } from "./pod-status.js";
+import { podRequests } from "./pod-usage.js";
+
+/** What roomUsage needs of a pod besides its instance, kept from the watch so that it lists nothing. */
+export interface PodPlacement {
+  name: string;
+  node: string;
+  running: boolean;
+  cpuRequestMillicores: number;
+  memoryRequestBytes: number;
+}
 
 const RESTART_DELAY_MS = 1_000;
+/** Pods per list page: a relist of 10,000 pods in one answer held the event loop (and the operation leases) for seconds. */
+const LIST_PAGE_SIZE = 500;
 
 type Watched<T extends { metadata?: object }> = Informer<T> & ObjectCache<T>;
 
 /**
- * One informer over every Maestro pod of the cluster (label `heritage=maestro`) and one over nodes. A single watch
- * serves every scheduler: portsInUse needs the view across namespaces anyway, and it costs the API server one watch
- * instead of one per scheduler. Events go through one queue so each watcher sees a pod's changes in order, and the
- * instances map is updated before an event is emitted, so a snapshot taken with a subscription never misses a change.
+ * One list-and-watch over every Maestro pod of the cluster (label `heritage=maestro`) and an informer over nodes. A
+ * single watch serves every scheduler: portsInUse needs the view across namespaces anyway, and it costs the API server
+ * one watch instead of one per scheduler. Of each pod only the instance it maps to is kept (an informer's cache would
+ * hold every whole pod: hundreds of MiB at 10,000 rooms); pods are listed in pages. Events go through one queue so
+ * each watcher sees a pod's changes in order, and the instances map is updated before an event is emitted, so a
+ * snapshot taken with a subscription never misses a change.
  */
 export class PodWatch {
   private readonly hub = new InstanceEventHub();
   /** namespace → pod name → the instance last emitted. */
   private readonly instances = new Map<string, Map<string, Instance>>();
-  private pods?: Watched<V1Pod>;
+  /**
+   * Host port → how many known pods hold it, kept with `instances`: every room allocation asks for the ports in use,
+   * and walking 10,000 pods for each of 10,000 creations was the worker's largest CPU cost.
+   */
+  private readonly portHolders = new Map<number, number>();
+  /** namespace/name → where the pod runs and what it requested. */
+  private readonly placements = new Map<string, PodPlacement>();
   private nodes?: Watched<V1Node>;
+  /** The pod watch request running now, if any. */
+  private podWatch?: AbortController;
+  /** Where the pod watch resumes; empty = list again first. */
+  private podsVersion = "";
   private started?: Promise<void>;
   /** Informers whose last list failed or whose watch broke: until they list again, their view may be stale. */
   private readonly unsynced = new Set<"nodes" | "pods">(["nodes", "pods"]);
@@ -39,7 +71,6 @@ export class PodWatch {
   }
 
   private async startInformers(): Promise<void> {
-    const selector = `${HERITAGE_LABEL}=${HERITAGE_VALUE}`;
     const nodes = makeInformer<V1Node>(this.api.kc, "/api/v1/nodes", () =>
       this.listed(
         "nodes",
@@ -50,23 +81,84 @@ export class PodWatch {
     this.keepAlive("nodes", nodes);
     await nodes.start();
 
-    const pods = makeInformer<V1Pod>(
-      this.api.kc,
-      "/api/v1/pods",
-      () =>
-        this.listed(
-          "pods",
-          this.api.call("pods", (c) => this.api.core.listPodForAllNamespaces({ labelSelector: selector }, c)),
-        ),
-      selector,
-    );
-    this.pods = pods;
-    pods.on("add", (pod) => this.enqueue(pod, "added"));
-    pods.on("update", (pod) => this.enqueue(pod, "updated"));
-    pods.on("delete", (pod) => this.enqueue(pod, "deleted"));
-    this.keepAlive("pods", pods);
-    await pods.start();
+    await this.listAndWatchPods();
     await this.queue;
+  }
+
+  /**
+   * Lists the pods (in pages) unless the watch can resume, then watches from there. Pods the list no longer holds are
+   * reported deleted. A failure marks the view unsynced and tries again a second later, until the watch closes.
+   */
+  private async listAndWatchPods(): Promise<void> {
+    if (this.closed) return;
+    const selector = `${HERITAGE_LABEL}=${HERITAGE_VALUE}`;
+    try {
+      if (!this.podsVersion) {
+        const seen = new Set<string>();
+        let next: string | undefined;
+        let version = "";
+        do {
+          const page: V1PodList = await this.api.call("pods", (c) =>
+            this.api.core.listPodForAllNamespaces(
+              { labelSelector: selector, limit: LIST_PAGE_SIZE, _continue: next },
+              c,
+            ),
+          );
+          for (const pod of page.items) {
+            seen.add(`${pod.metadata?.namespace}/${pod.metadata?.name}`);
+            this.enqueue(pod, "updated");
+          }
+          next = page.metadata?._continue || undefined;
+          version = page.metadata?.resourceVersion ?? "";
+          // Let timers (lease renewals) and requests in between pages.
+          await new Promise((resolve) => setImmediate(resolve));
+        } while (next);
+        for (const [namespace, pods] of this.instances) {
+          for (const [name, last] of pods)
+            if (!seen.has(`${namespace}/${name}`)) this.enqueueGone(namespace, name, last);
+        }
+        this.podsVersion = version;
+      }
+      if (this.closed) return;
+      this.unsynced.delete("pods");
+      this.podWatch = await new Watch(this.api.kc).watch(
+        "/api/v1/pods",
+        { labelSelector: selector, resourceVersion: this.podsVersion, allowWatchBookmarks: true },
+        (type: string, pod: V1Pod & { code?: number }) => this.onPodEvent(type, pod),
+        (err: unknown) => this.podWatchEnded(err),
+      );
+    } catch (err) {
+      this.podWatchEnded(err);
+    }
+  }
+
+  private onPodEvent(type: string, pod: V1Pod & { code?: number }): void {
+    const version = pod.metadata?.resourceVersion;
+    if (type === "ERROR") {
+      // 410 Gone: the version to resume from is too old; list again when the watch ends.
+      if (pod.code === 410) this.podsVersion = "";
+      return;
+    }
+    if (version) this.podsVersion = version;
+    if (type === "ADDED" || type === "MODIFIED") this.enqueue(pod, "updated");
+    else if (type === "DELETED") this.enqueue(pod, "deleted");
+  }
+
+  /** The API server ends watches every few minutes (resume from the last version), or a failure ended it (list again). */
+  private podWatchEnded(err: unknown): void {
+    this.podWatch = undefined;
+    if (this.closed) return;
+    if (err) {
+      this.unsynced.add("pods");
+      this.podsVersion = "";
+      this.logger.warn({ err, informer: "pods" }, "Kubernetes watch failed; restarting it");
+    }
+    setTimeout(
+      () => {
+        void this.listAndWatchPods();
+      },
+      err ? RESTART_DELAY_MS : 50,
+    ).unref();
   }
 
   /** An informer is in sync once its list succeeded, until its next error. */
@@ -84,7 +176,7 @@ export class PodWatch {
   }
 
   /** The informer stops on any error but a 410; start it again until the runtime closes. */
-  private keepAlive(what: "nodes" | "pods", informer: Informer<V1Pod> | Informer<V1Node>): void {
+  private keepAlive(what: "nodes", informer: Informer<V1Node>): void {
     informer.on("error", (err: unknown) => {
       this.unsynced.add(what);
       if (this.closed) return;
@@ -95,7 +187,7 @@ export class PodWatch {
     });
   }
 
-  private enqueue(pod: V1Pod, type: InstanceEvent["type"]): void {
+  private enqueue(pod: V1Pod, type: "updated" | "deleted"): void {
     this.queue = this.queue
       .then(() => this.apply(pod, type))
       .catch((err: unknown) => {
@@ -103,14 +195,37 @@ export class PodWatch {
       });
   }
 
-  private async apply(pod: V1Pod, type: InstanceEvent["type"]): Promise<void> {
+  /** A pod the relist no longer holds: gone while the watch was down. */
+  private enqueueGone(namespace: string, name: string, last: Instance): void {
+    this.queue = this.queue.then(() => {
+      if (this.instances.get(namespace)?.get(name) !== last) return;
+      this.forget(namespace, name);
+      if (last.status.type !== "terminating") {
+        this.hub.emit(namespace, {
+          type: "updated",
+          instance: { ...last, status: { type: "terminating", description: "" } },
+        });
+      }
+      this.hub.emit(namespace, { type: "deleted", instance: last });
+    });
+  }
+
+  private forget(namespace: string, name: string): void {
+    this.placements.delete(`${namespace}/${name}`);
+    const known = this.instances.get(namespace);
+    if (!known) return;
+    this.countPorts(known.get(name), -1);
+    known.delete(name);
+    if (known.size === 0) this.instances.delete(namespace);
+  }
+
+  private async apply(pod: V1Pod, type: "updated" | "deleted"): Promise<void> {
     const namespace = pod.metadata?.namespace ?? "";
     const name = pod.metadata?.name ?? "";
     const known = this.instances.get(namespace) ?? new Map<string, Instance>();
     if (type === "deleted") {
       const last = known.get(name);
-      known.delete(name);
-      if (known.size === 0) this.instances.delete(namespace);
+      this.forget(namespace, name);
       const instance = podToInstance(pod, await this.node(pod));
       // Watchers expect a room to pass through terminating before it is gone (a pod force-deleted at once never does).
       if (last && last.status.type !== "terminating") {
@@ -123,7 +238,20 @@ export class PodWatch {
       return;
     }
     const instance = podToInstance(pod, await this.node(pod));
-    const first = !known.has(name);
+    const last = known.get(name);
+    // A relist (or a watch resumed after it) repeats pods unchanged: nothing to tell anyone.
+    if (last && last.resourceVersion !== undefined && last.resourceVersion === instance.resourceVersion) return;
+    const first = last === undefined;
+    const requests = podRequests(pod);
+    this.placements.set(`${namespace}/${name}`, {
+      name,
+      node: pod.spec?.nodeName ?? "",
+      running: pod.status?.phase === "Running" && !pod.metadata?.deletionTimestamp,
+      cpuRequestMillicores: requests.cpuMillicores,
+      memoryRequestBytes: requests.memoryBytes,
+    });
+    this.countPorts(last, -1);
+    this.countPorts(instance, 1);
     known.set(name, instance);
     this.instances.set(namespace, known);
     this.hub.emit(namespace, { type: first ? "added" : "updated", instance });
@@ -154,13 +282,29 @@ export class PodWatch {
     yield* this.hub.subscribe(namespace, initial, signal);
   }
 
+  private countPorts(instance: Instance | undefined, delta: 1 | -1): void {
+    for (const { port } of instance?.address?.ports ?? []) {
+      const holders = (this.portHolders.get(port) ?? 0) + delta;
+      if (holders > 0) this.portHolders.set(port, holders);
+      else this.portHolders.delete(port);
+    }
+  }
+
   /** Host ports of every Maestro pod the watch knows. */
   async hostPorts(): Promise<Set<number>> {
     await this.start();
-    const ports = new Set<number>();
-    for (const pods of this.instances.values())
-      for (const instance of pods.values()) for (const p of instance.address?.ports ?? []) ports.add(p.port);
-    return ports;
+    return new Set(this.portHolders.keys());
+  }
+
+  /** The namespace's pods that run on a node now, as the watch sees them. */
+  async runningPods(namespace: string): Promise<PodPlacement[]> {
+    await this.start();
+    const pods: PodPlacement[] = [];
+    for (const name of this.instances.get(namespace)?.keys() ?? []) {
+      const placement = this.placements.get(`${namespace}/${name}`);
+      if (placement?.running && placement.node) pods.push(placement);
+    }
+    return pods;
   }
 
   /** The pod as the watch last saw it, if it has seen it and not its deletion. */
@@ -180,7 +324,8 @@ export class PodWatch {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([this.pods?.stop(), this.nodes?.stop()].map((p) => p?.catch(() => undefined)));
+    this.podWatch?.abort();
+    await this.nodes?.stop().catch(() => undefined);
     this.hub.close();
   }
 }
