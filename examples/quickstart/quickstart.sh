@@ -26,8 +26,8 @@ json_field() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
 reachable() { node -e 'fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' "$MAESTRO_URL/readyz"; }
 
 if [ "${QUICKSTART_SKIP_BUILD:-}" != "1" ]; then
-  step "Building Maestro, maestroctl and the examples (the first build takes a minute)"
-  npx turbo run build --filter=@maestro/server... --filter=@maestro/sdk-management... \
+  step "Building Maestro, maestroctl and the examples (JavaScript only, as npm start does)"
+  npx turbo run build:js --filter=@maestro/server... --filter=@maestro/sdk-management... \
     --filter=@maestro/example-game-room... --filter=@maestro/example-matchmaker... --output-logs=errors-only
 fi
 
