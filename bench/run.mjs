@@ -42,6 +42,8 @@ const known = [
   "embedded",
   "health-controller",
   "rss",
+  "rss-modules",
+  "management-reads",
   "scale-process",
   "scale-k8s",
   "hostile",

@@ -5,7 +5,7 @@ import { Pool } from "undici";
 
 export interface LoadPlan {
   origin: string;
-  method: "PUT" | "POST";
+  method: "PUT" | "POST" | "GET";
   /** Requests cycle through these (path, authorization header or "", body). */
   requests: { path: string; authorization: string; body: string }[];
   concurrency: number;
@@ -52,7 +52,8 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (r.authorization) headers.authorization = r.authorization;
     const start = process.hrtime.bigint();
-    const res = await pool.request({ path: r.path, method: plan.method, headers, body: r.body });
+    const body = plan.method === "GET" ? undefined : r.body;
+    const res = await pool.request({ path: r.path, method: plan.method, headers, body });
     const text = await res.body.text();
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     answered += 1;

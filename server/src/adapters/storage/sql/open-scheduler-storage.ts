@@ -1,7 +1,6 @@
 import type { CallOptions } from "../../../core/ports/call-options.js";
 import { migrate } from "./migrate.js";
 import { PgClient } from "./pg-client.js";
-import { PgliteClient } from "./pglite-client.js";
 import type { SqlClient } from "./sql-client.js";
 import { SqlSchedulerStorage } from "./sql-scheduler-storage.js";
 
@@ -14,8 +13,11 @@ export async function openSchedulerStorage(
   config: SchedulerStorageConfig,
   opts?: CallOptions,
 ): Promise<SqlSchedulerStorage> {
+  // PGlite is imported only when chosen: a process on PostgreSQL never loads it.
   const client: SqlClient =
-    config.kind === "pglite" ? await PgliteClient.open(config.dataDir) : new PgClient({ url: config.url });
+    config.kind === "pglite"
+      ? await (await import("./pglite-client.js")).PgliteClient.open(config.dataDir)
+      : new PgClient({ url: config.url });
   try {
     await migrate(client, opts);
   } catch (e) {

@@ -1,0 +1,83 @@
+// Management API scheduler reads (not a test): `GET /schedulers/{name}` and `GET /schedulers` (REST) against a
+// management API started in this process through the server's own wiring, schedulers in PostgreSQL and state in Redis,
+// from a load generator in a separate process on loopback. Server CPU per request is this process's CPU over the
+// measured window. Usage: node bench/run.mjs management-reads [-- --levels 16,64 --seconds 10 --schedulers 20]
+import "../support/require-shim.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../../server/src/config/load-config.js";
+import { silentLogger } from "../../server/src/core/ports/logger.js";
+import { startMaestro } from "../../server/src/server.js";
+import { validScheduler } from "../../server/test/support/fixtures.js";
+import { startPostgres } from "../../server/test/support/postgres.js";
+import { startRedis } from "../../server/test/support/redis.js";
+import { levelsFromArgs, numberArg, runAsLoadChild, runLoadChild } from "../support/rooms-api-bench.js";
+
+if (!(await runAsLoadChild())) await main();
+
+async function main() {
+  const seconds = numberArg("seconds", 10);
+  const count = numberArg("schedulers", 20);
+  const levels = levelsFromArgs([16, 64]);
+  const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
+  const dataDir = mkdtempSync(join(tmpdir(), "maestro-bench-"));
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      dataDir,
+      "managementApi.port": 0,
+      "roomsApi.port": 0,
+      "internalApi.port": 0,
+      "storage.schedulers.kind": "postgres",
+      "storage.schedulers.url": pg.url,
+      "storage.operations.kind": "redis",
+      "storage.operations.url": redis.url,
+      "storage.state.kind": "redis",
+      "log.level": "warn",
+    },
+  });
+  const maestro = await startMaestro(config, ["management-api"], silentLogger);
+  const rows: Record<string, unknown>[] = [];
+  try {
+    const names = Array.from({ length: count }, (_, i) => `bench-${String(i).padStart(3, "0")}`);
+    for (const name of names) {
+      await maestro.context.schedulerStorage.createScheduler(validScheduler({ name, state: "in-sync" }));
+    }
+    const origin = maestro.urls.managementApi!;
+    const cases = [
+      { case: "GET /schedulers/{name}", paths: names.map((n) => `/schedulers/${n}`) },
+      { case: `GET /schedulers (${count} schedulers)`, paths: ["/schedulers"] },
+    ];
+    for (const c of cases) {
+      for (const concurrency of levels) {
+        const r = await runLoadChild({
+          origin,
+          method: "GET",
+          requests: c.paths.map((path) => ({ path, authorization: "", body: "" })),
+          concurrency,
+          warmupMs: 1_000,
+          durationMs: seconds * 1000,
+          maxRequests: 5_000_000,
+        });
+        rows.push({
+          case: c.case,
+          concurrency,
+          "req/s": r.perSecond,
+          "p50 ms": r.p50Ms,
+          "p99 ms": r.p99Ms,
+          "server CPU µs/req": r.serverCpuUsPerRequest,
+          errors: Object.values(r.errors).reduce((a, b) => a + b, 0),
+          load: loadavg()[0]!.toFixed(1),
+        });
+        console.log(JSON.stringify(rows.at(-1)));
+      }
+    }
+    console.log(`machine: ${cpus().length} cores, node ${process.version}`);
+    console.log(`BENCH_RESULT ${JSON.stringify({ scenario: "management-reads", rows })}`);
+  } finally {
+    await maestro.stop();
+    await Promise.all([pg.stop(), redis.stop()]);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

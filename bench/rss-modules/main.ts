@@ -1,0 +1,186 @@
+// Server RSS per module (the split extension of bench/rss): each module as its own `maestro start` process on
+// PostgreSQL (schedulers) and Redis (rooms, operations), with 10,000 occupied rooms stored, then all modules in one
+// process. RSS is read from /proc/<pid>/status after the process has sat idle; the rooms API is also measured under
+// ping load (peak RSS sampled every 100 ms). Usage: node bench/run.mjs rss-modules [-- --rooms 10000 --seconds 10]
+import "../support/require-shim.js";
+import { readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { HmacRoomTokens } from "../../server/src/adapters/security/hmac-room-tokens.js";
+import {
+  createRedisClient,
+  RedisInstanceStorage,
+  RedisRoomStorage,
+  waitUntilReady,
+} from "../../server/src/adapters/storage/redis/index.js";
+import { openSchedulerStorage } from "../../server/src/adapters/storage/sql/open-scheduler-storage.js";
+import { silentLogger } from "../../server/src/core/ports/logger.js";
+import { gameRoom, validScheduler } from "../../server/test/support/fixtures.js";
+import { startPostgres } from "../../server/test/support/postgres.js";
+import { startRedis } from "../../server/test/support/redis.js";
+import { startMaestroProcess } from "../support/maestro-process.js";
+import { numberArg, runAsLoadChild, runLoadChild } from "../support/rooms-api-bench.js";
+
+if (!(await runAsLoadChild())) await main();
+
+async function main() {
+  const ROOMS = numberArg("rooms", 10_000);
+  const SECONDS = numberArg("seconds", 10);
+  const S = "bench-rss-modules";
+  const SECRET = "bench-rss-modules-secret";
+  const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
+  const rows: Record<string, unknown>[] = [];
+  try {
+    // Seed through the adapters: the scheduler in PostgreSQL, occupied rooms with ready instances in Redis. Busy
+    // rooms under fixedBuffer: a worker (the all-modules run) wants every stored room plus one and removes none.
+    const schedulers = await openSchedulerStorage({ kind: "postgres", url: pg.url });
+    await schedulers.createScheduler(
+      validScheduler({
+        name: S,
+        state: "in-sync",
+        autoscaling: {
+          enabled: true,
+          min: 1,
+          max: -1,
+          cooldown: 0,
+          policy: { type: "fixedBuffer", parameters: { fixedBuffer: { amount: 1 } } },
+        },
+      } as never),
+    );
+    await schedulers.close();
+    const client = createRedisClient(redis.url, { name: "bench-seed" });
+    await waitUntilReady(client, { timeoutMs: 10_000 });
+    const rooms = new RedisRoomStorage(client, silentLogger);
+    const instances = new RedisInstanceStorage(client);
+    const ids = Array.from({ length: ROOMS }, (_, i) => `room-${String(i).padStart(6, "0")}`);
+    const now = new Date();
+    for (let start = 0; start < ids.length; start += 500) {
+      await Promise.all(
+        ids.slice(start, start + 500).map(async (id, i) => {
+          await rooms.createRoom(
+            gameRoom({ id, schedulerName: S, status: "occupied", pingStatus: "occupied", runningMatches: 1 }, now),
+          );
+          await instances.upsertInstance({
+            id,
+            schedulerName: S,
+            status: { type: "ready", description: "ready" },
+            address: {
+              host: "127.0.0.1",
+              ports: [{ name: "game", protocol: "tcp", port: 40_000 + ((start + i) % 20_000) }],
+            },
+          });
+        }),
+      );
+    }
+    client.disconnect();
+
+    const settings = {
+      "storage.schedulers.kind": "postgres",
+      "storage.schedulers.url": pg.url,
+      "storage.operations.kind": "redis",
+      "storage.operations.url": redis.url,
+      "storage.state.kind": "redis",
+      "roomsApi.tokenSecret": SECRET,
+      // The stored rooms have no process behind them: the periodic health controller must leave them be.
+      "workers.healthControllerIntervalMs": 3_600_000,
+      "log.level": "warn",
+    };
+    const idle = async (
+      modules: string[],
+      use?: (p: Awaited<ReturnType<typeof startMaestroProcess>>) => Promise<void>,
+    ) => {
+      const p = await startMaestroProcess(settings, modules);
+      try {
+        const pid = p.child.pid!;
+        await use?.(p);
+        await new Promise((r) => setTimeout(r, 5_000));
+        return { p, pid, rss: rssMiB(pid) };
+      } catch (err) {
+        await p.stop();
+        throw err;
+      }
+    };
+
+    // Rooms API: idle, then under ping load (peak), each room pinging occupied with its token.
+    {
+      const { p, pid, rss } = await idle(["rooms-api"]);
+      try {
+        const tokens = new HmacRoomTokens(SECRET);
+        const url = p.roomsUrl;
+        let peak = rss;
+        const timer = setInterval(() => {
+          peak = Math.max(peak, rssMiB(pid));
+        }, 100);
+        const load = await runLoadChild({
+          origin: url,
+          method: "PUT",
+          requests: ids.map((id) => ({
+            path: `/scheduler/${S}/rooms/${id}/ping`,
+            authorization: `Bearer ${tokens.tokenFor(S, id)}`,
+            body: JSON.stringify({ status: "occupied", runningMatches: 1, timestamp: Math.floor(Date.now() / 1000) }),
+          })),
+          concurrency: 64,
+          warmupMs: 1_000,
+          durationMs: SECONDS * 1000,
+          maxRequests: 5_000_000,
+        });
+        clearInterval(timer);
+        const errors = Object.values(load.errors).reduce((a, b) => a + b, 0);
+        rows.push({
+          case: "rooms-api alone",
+          "RSS idle MiB": rss,
+          "RSS peak under load MiB": peak,
+          "pings/s (c=64)": load.perSecond,
+          errors,
+        });
+      } finally {
+        await p.stop();
+      }
+    }
+    // Management API: idle, then after listing the rooms (10,000 through the API) and the schedulers.
+    {
+      const { p, rss } = await idle(["management-api"]);
+      try {
+        for (const path of [`/schedulers/${S}/rooms`, "/schedulers", `/schedulers/${S}`, "/schedulers/info"]) {
+          const res = await fetch(p.managementUrl + path);
+          if (!res.ok) throw new Error(`${path}: ${res.status}`);
+          await res.arrayBuffer();
+        }
+        await new Promise((r) => setTimeout(r, 2_000));
+        rows.push({
+          case: "management-api alone",
+          "RSS idle MiB": rss,
+          "RSS after reads MiB": rssMiB(p.child.pid!),
+          errors: 0,
+        });
+      } finally {
+        await p.stop();
+      }
+    }
+    for (const modules of [["worker", "runtime-watcher"], ["metrics-reporter"], ["all"]]) {
+      const { p, rss } = await idle(modules);
+      rows.push({ case: `${modules.join(" + ")}`, "RSS idle MiB": rss, errors: 0 });
+      await p.stop();
+    }
+    const load = loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ");
+    console.log(`machine: ${cpus().length} cores, node ${process.version}, load average ${load}`);
+    for (const r of rows) console.log(JSON.stringify(r));
+    console.log(
+      `BENCH_RESULT ${JSON.stringify({
+        scenario: "rss-modules",
+        notes: `${ROOMS} occupied rooms in Redis, schedulers in PostgreSQL; load average ${load}`,
+        rows,
+      })}`,
+    );
+  } finally {
+    await Promise.all([pg.stop(), redis.stop()]);
+  }
+}
+
+function rssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("VmRSS:"));
+  return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024);
+}
