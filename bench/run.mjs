@@ -49,6 +49,7 @@ const known = [
   "hostile",
   "dead-rooms",
   "autoscaler-reaction",
+  "embedded-rss",
 ];
 
 const argv = process.argv.slice(2);
