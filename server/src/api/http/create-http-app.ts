@@ -40,7 +40,8 @@ export interface HttpAppOptions {
   limits?: HttpLimits | undefined;
   /**
    * Serves its requests before Fastify sees them (the rooms API's ping); built with what the app resolved: the
-   * metrics recorder and the limits.
+   * metrics recorder and the limits. Fastify's hooks do not run for them: a hook added to this app (a limit, a
+   * policy) must also be applied there (api/rest/fast-ping-route.ts), or that route must leave such requests to Fastify.
    */
   fastRoute?: ((app: { record?: HttpRecorder | undefined; limits: HttpLimits }) => FastRoute) | undefined;
   /** REST drops unknown JSON keys instead of refusing them (Maestro's leniency; off by default). */
