@@ -1,4 +1,4 @@
-import { AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment, type V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../support/test-maestro.js";
 import { api, env, LONG, MAESTRO, readyRooms, rooms, scheduler, WAIT } from "./real-node.js";
@@ -10,7 +10,7 @@ import { api, env, LONG, MAESTRO, readyRooms, rooms, scheduler, WAIT } from "./r
  * pod that replaces it, without the failpoint, finishes the operation: final exactly once, the room count converges,
  * and no pod is left that Maestro does not track.
  */
-const FAILPOINT = "add_rooms/room-created@2=sleep(600000)";
+const FAILPOINT = "add_rooms/room-created=sleep(600000)@2";
 const WORKER = { name: "maestro-worker", namespace: "maestro" };
 const workerSelector = "app.kubernetes.io/component=worker";
 
@@ -53,12 +53,16 @@ describe.skipIf(!MAESTRO)("a worker pod killed at a failpoint inside add_rooms (
   const ready = (p: Awaited<ReturnType<typeof workers>>[number]) =>
     p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 
-  /** Waits until the only worker pod is Ready and armed (or not) as asked. */
-  const onlyWorker = (withFailpoint: boolean) =>
-    eventually(
+  /** Waits until the only worker pod is Ready and armed (or not) as asked; fails at once if that pod restarts. */
+  async function onlyWorker(withFailpoint: boolean) {
+    const found = await eventually<{ restarted?: V1Pod; pod?: V1Pod }>(
       async () => {
         const all = await workers();
-        return all.length === 1 && armed(all[0]!) === withFailpoint && ready(all[0]!) ? all[0] : undefined;
+        const restarted = all.find(
+          (p) => armed(p) === withFailpoint && (p.status?.containerStatuses?.[0]?.restartCount ?? 0) > 0,
+        );
+        if (restarted) return { restarted };
+        return all.length === 1 && armed(all[0]!) === withFailpoint && ready(all[0]!) ? { pod: all[0]! } : undefined;
       },
       {
         ...WAIT,
@@ -66,6 +70,15 @@ describe.skipIf(!MAESTRO)("a worker pod killed at a failpoint inside add_rooms (
         what: `one Ready worker pod ${withFailpoint ? "with" : "without"} failpoints`,
       },
     );
+    if (found.restarted) {
+      const name = found.restarted.metadata?.name ?? "";
+      const log = await core
+        .readNamespacedPodLog({ name, namespace: WORKER.namespace, previous: true, tailLines: 5 })
+        .catch(() => "");
+      throw new Error(`worker pod ${name} restarted:\n${log}`);
+    }
+    return found.pod as V1Pod;
+  }
 
   afterAll(async () => {
     // Whatever happened, the next suites get the worker as deployed.
