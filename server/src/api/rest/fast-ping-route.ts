@@ -128,7 +128,13 @@ export function fastPingRoute(opts: FastPingOptions): FastRoute {
     req.on("data", (chunk: string) => {
       text += chunk;
     });
-    req.on("end", () => void serve(res, started, req, text, path));
+    req.on("end", () => {
+      // serve answers every error itself; this only keeps a broken socket from becoming an unhandled rejection.
+      serve(res, started, req, text, path).catch((err: unknown) => {
+        opts.logger.error({ err, route: PING_ROUTE }, "request failed");
+        res.destroy();
+      });
+    });
     req.on("error", () => res.destroy());
     return true;
   };
