@@ -93,7 +93,7 @@ async function main() {
         const pid = p.child.pid!;
         await use?.(p);
         await new Promise((r) => setTimeout(r, 5_000));
-        return { p, pid, rss: rssMiB(pid) };
+        return { p, pid, rss: rssMiB(pid), heap: await heapUsedMiB(p.internalUrl) };
       } catch (err) {
         await p.stop();
         throw err;
@@ -102,7 +102,7 @@ async function main() {
 
     // Rooms API: idle, then under ping load (peak), each room pinging occupied with its token.
     {
-      const { p, pid, rss } = await idle(["rooms-api"]);
+      const { p, pid, rss, heap } = await idle(["rooms-api"]);
       try {
         const tokens = new HmacRoomTokens(SECRET);
         const url = p.roomsUrl;
@@ -128,6 +128,7 @@ async function main() {
         rows.push({
           case: "rooms-api alone",
           "RSS idle MiB": rss,
+          "live heap idle MiB": heap,
           "RSS peak under load MiB": peak,
           "pings/s (c=64)": load.perSecond,
           errors,
@@ -138,7 +139,7 @@ async function main() {
     }
     // Management API: idle, then after listing the rooms (10,000 through the API) and the schedulers.
     {
-      const { p, rss } = await idle(["management-api"]);
+      const { p, rss, heap } = await idle(["management-api"]);
       try {
         for (const path of [`/schedulers/${S}/rooms`, "/schedulers", `/schedulers/${S}`, "/schedulers/info"]) {
           const res = await fetch(p.managementUrl + path);
@@ -149,6 +150,7 @@ async function main() {
         rows.push({
           case: "management-api alone",
           "RSS idle MiB": rss,
+          "live heap idle MiB": heap,
           "RSS after reads MiB": rssMiB(p.child.pid!),
           errors: 0,
         });
@@ -157,8 +159,8 @@ async function main() {
       }
     }
     for (const modules of [["worker", "runtime-watcher"], ["metrics-reporter"], ["all"]]) {
-      const { p, rss } = await idle(modules);
-      rows.push({ case: `${modules.join(" + ")}`, "RSS idle MiB": rss, errors: 0 });
+      const { p, rss, heap } = await idle(modules);
+      rows.push({ case: `${modules.join(" + ")}`, "RSS idle MiB": rss, "live heap idle MiB": heap, errors: 0 });
       await p.stop();
     }
     const load = loadavg()
@@ -183,4 +185,11 @@ function rssMiB(pid: number): number {
     .split("\n")
     .find((l) => l.startsWith("VmRSS:"));
   return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024);
+}
+
+/** The process's V8 heap in use, from its own /metrics (prom-client's default Node metrics). */
+async function heapUsedMiB(internalUrl: string): Promise<number> {
+  const text = await (await fetch(`${internalUrl}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith("nodejs_heap_size_used_bytes "));
+  return Math.round(Number(line?.split(" ")[1] ?? 0) / 2 ** 20);
 }

@@ -1,6 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { Umzug, type UmzugStorage } from "umzug";
+import type { UmzugStorage } from "umzug";
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
 import type { SqlClient } from "./sql-client.js";
@@ -19,6 +19,12 @@ const migrationLockKey = 7_413_920_551;
 export async function migrate(client: SqlClient, opts?: CallOptions): Promise<string[]> {
   checkSignal(opts);
   const files = await migrationFiles();
+  const storage = new SqlMigrationStorage(client, opts);
+  // Every process opens the storage and nearly always finds the schema current: Umzug (≈ 8 MiB of resident code) is
+  // loaded only when there is something to apply.
+  const executed = new Set(await storage.executed());
+  if (files.every((name) => executed.has(name))) return [];
+  const { Umzug } = await import("umzug");
   const applied: string[] = [];
   const umzug = new Umzug({
     migrations: files.map((name) => ({
@@ -30,7 +36,7 @@ export async function migrate(client: SqlClient, opts?: CallOptions): Promise<st
         if (await applyOnce(client, name, script, opts)) applied.push(name);
       },
     })),
-    storage: new SqlMigrationStorage(client, opts),
+    storage,
     context: {},
     logger: undefined,
   });
