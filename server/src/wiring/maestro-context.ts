@@ -156,19 +156,19 @@ export async function createMaestroContext(
 
   const schedulerPart = lazy(async () => {
     const changes = await openSchedulerChanges(config, redis);
-    const storage = new AnnouncingSchedulerStorage(
-      timedStorage(
-        metrics,
-        "scheduler-storage",
-        config.storage.schedulers.kind,
-        await openSchedulerStorage(
-          config.storage.schedulers.kind === "postgres"
-            ? { kind: "postgres", url: requireSetting(config.storage.schedulers.url, "storage.schedulers.url") }
-            : { kind: "pglite", dataDir: join(dataDir, "pglite") },
-        ),
+    const opened = timedStorage(
+      metrics,
+      "scheduler-storage",
+      config.storage.schedulers.kind,
+      await openSchedulerStorage(
+        config.storage.schedulers.kind === "postgres"
+          ? { kind: "postgres", url: requireSetting(config.storage.schedulers.url, "storage.schedulers.url") }
+          : { kind: "pglite", dataDir: join(dataDir, "pglite") },
       ),
-      changes,
     );
+    // Without a channel every writer announces on, a cached read could miss another process's write: read through.
+    if (!changes) return { storage: opened, reads: opened };
+    const storage = new AnnouncingSchedulerStorage(opened, changes);
     return { storage, reads: new SchedulerReadCache(storage, changes, clock, MANAGEMENT_SCHEDULER_CACHE_MAX_AGE_MS) };
   });
   const roomPart = lazy(async () => {
@@ -599,11 +599,21 @@ async function openOperationStores(config: MaestroConfig, clock: Clock, redis: R
   };
 }
 
-/** Where scheduler writes are announced: Redis when room state is shared between processes, else this process. */
-async function openSchedulerChanges(config: MaestroConfig, redis: RedisClients): Promise<SchedulerChanges> {
-  if (config.storage.state.kind !== "redis") return new MemorySchedulerChanges();
-  const url = config.storage.state.url || config.storage.operations.url;
-  return new RedisSchedulerChanges(await redis.get(requireSetting(url, "storage.state.url")));
+/**
+ * Where scheduler writes are announced: on a Redis every process of the deployment shares (room state's, else the
+ * operations'), in this process when the schedulers live in its own embedded database, and nowhere — no read cache —
+ * when they live in a shared PostgreSQL that other processes may write without a Redis to tell this one.
+ */
+async function openSchedulerChanges(config: MaestroConfig, redis: RedisClients): Promise<SchedulerChanges | undefined> {
+  const { state, operations, schedulers } = config.storage;
+  const url =
+    state.kind === "redis"
+      ? requireSetting(state.url || operations.url, "storage.state.url")
+      : operations.kind === "redis"
+        ? requireSetting(operations.url, "storage.operations.url")
+        : undefined;
+  if (url) return new RedisSchedulerChanges(await redis.get(url));
+  return schedulers.kind === "postgres" ? undefined : new MemorySchedulerChanges();
 }
 
 /** Rooms and instances: in this process, or in Redis so that APIs and workers can run in separate processes. */

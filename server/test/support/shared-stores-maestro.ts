@@ -13,7 +13,9 @@ import { startRedis, type TestRedis } from "./redis.js";
  * Redis (operations, rooms), each with its own modules, data directory and free ports, as separate processes would
  * be; `start` gives in-process access to each one's context. Everything started is stopped after the file.
  */
-export function useSharedStoresMaestros(): { start(modules: string[]): Promise<RunningMaestro> } {
+export function useSharedStoresMaestros(): {
+  start(modules: string[], overrides?: Record<string, string | number>): Promise<RunningMaestro>;
+} {
   let pg: TestPostgres | undefined;
   let redis: TestRedis | undefined;
   const running: { maestro: RunningMaestro; dataDir: string }[] = [];
@@ -30,7 +32,7 @@ export function useSharedStoresMaestros(): { start(modules: string[]): Promise<R
   });
 
   return {
-    async start(modules) {
+    async start(modules, overrides = {}) {
       if (!pg || !redis) throw new Error("the shared stores are not started yet");
       const dataDir = await mkdtemp(join(tmpdir(), "maestro-shared-"));
       const config = loadConfig({
@@ -51,6 +53,7 @@ export function useSharedStoresMaestros(): { start(modules: string[]): Promise<R
           "workers.healthControllerIntervalMs": 500,
           "log.level": "warn",
           "shutdown.drainTimeoutMs": 1_000,
+          ...overrides,
         },
       });
       const maestro = await startMaestro(config, modules, silentLogger);
