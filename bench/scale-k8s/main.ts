@@ -5,7 +5,8 @@
 // would (kwok runs no code), so the bench's work never stalls the server's event loop.
 // Run: node bench/run.mjs scale-k8s [--timeout=<s>] [-- rooms]   (needs the control plane binaries of
 // test/k8s/build-binaries.sh; the last stdout line is BENCH_RESULT {...}, with "skipped" when they are absent).
-// `-- <rooms> --cpu-prof=<dir>` writes a CPU profile of the Maestro process there (node --cpu-prof) when it stops.
+// `-- <rooms> --cpu-prof=<dir>` writes a CPU profile of the Maestro process there (node --cpu-prof) when it stops;
+// `--set=<key>=<value>` (repeatable) passes a setting on to `maestro start` (e.g. operations.addRoomsBatchSize=200).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { homedir, loadavg, tmpdir } from "node:os";
@@ -114,6 +115,14 @@ try {
       "roomsApi.tokenSecret": secret,
       "workers.healthControllerIntervalMs": 1000,
       "log.level": "warn",
+      ...Object.fromEntries(
+        args
+          .filter((a) => a.startsWith("--set="))
+          .map((a) => {
+            const [key = "", ...value] = a.slice("--set=".length).split("=");
+            return [key, value.join("=")];
+          }),
+      ),
     },
     [],
     profDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profDir}`] } : {},

@@ -1,3 +1,4 @@
+import { type AddressInfo, connect, createServer } from "node:net";
 import { CoreV1Api, KubeConfig, PolicyV1Api } from "@kubernetes/client-node";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { KubernetesRuntime } from "../../src/adapters/runtime/kubernetes/index.js";
@@ -52,6 +53,56 @@ describe("Kubernetes runtime on a real API server", () => {
     const err = await unreachable.ready().catch((e: unknown) => e);
     expect(isMaestroError(err, "unavailable")).toBe(true);
     expect((err as Error).message).toMatch(/Kubernetes API unreachable on API server version/);
+  });
+
+  it("a pod whose create answer was lost is the room's, not a conflict, when the retry meets 409", async () => {
+    // A TCP proxy in front of the API server that, once armed, swallows the next answer and drops that connection: the
+    // request got through (the pod exists), the client sees a reset and retries (found in the 10,000-room bench).
+    const kc = new KubeConfig();
+    kc.loadFromFile(testKubeconfig());
+    const cluster = kc.getCurrentCluster();
+    const upstream = new URL(cluster?.server as string);
+    let armed = false;
+    let dropped = 0;
+    const proxy = createServer((client) => {
+      const server = connect(Number(upstream.port), upstream.hostname);
+      client.pipe(server);
+      server.on("data", (chunk) => {
+        if (armed) {
+          armed = false;
+          dropped++;
+          client.destroy();
+          server.destroy();
+          return;
+        }
+        client.write(chunk);
+      });
+      client.on("error", () => server.destroy());
+      server.on("error", () => client.destroy());
+      client.on("close", () => server.destroy());
+      server.on("close", () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const port = (proxy.address() as AddressInfo).port;
+    kc.clusters = kc.clusters.map((c) =>
+      c.name === cluster?.name ? { ...c, server: `https://127.0.0.1:${port}`, tlsServerName: "localhost" } : c,
+    );
+    const k8s = new KubernetesRuntime({ kubeConfig: kc, qps: 500, burst: 1000, requestTimeoutMs: 5_000 });
+    const scheduler = validScheduler({ name: uniqueName("lost-answer"), portRange: { start: 31000, end: 31999 } });
+    cleanUps.push(async () => {
+      await k8s.deleteScheduler(scheduler).catch(() => undefined);
+      // The runtime's kept-alive connections go with it; only then can the proxy close.
+      await k8s.close();
+      await new Promise((resolve) => proxy.close(resolve));
+    });
+    await k8s.createScheduler(scheduler);
+    const room = gameRoom(scheduler);
+    armed = true;
+    const instance = await k8s.createRoom(scheduler, room, portsFor(scheduler), roomEnv);
+    expect(dropped).toBe(1);
+    expect(instance.id).toBe(room.id);
+    const pod = await core.readNamespacedPod({ name: room.id, namespace: scheduler.name });
+    expect(pod.metadata?.name).toBe(room.id);
   });
 
   it("a pod the API server refuses (422) is invalid_argument carrying the server's message", async () => {

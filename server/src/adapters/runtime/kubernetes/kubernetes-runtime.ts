@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { V1Pod } from "@kubernetes/client-node";
 import { abortableSleep } from "../../../core/delay.js";
 import type { GameRoom, Instance, InstanceEvent } from "../../../core/entities/game-room.js";
@@ -30,6 +31,8 @@ export interface KubernetesRuntimeOptions extends KubeApiOptions {
 
 /** Read-and-replace rounds of the disruption budget before a 409 Conflict is given up on. */
 const MAX_CONFLICT_RETRIES = 30;
+/** The annotation that marks one createRoom call on its pod (see createRoom). */
+export const CREATION_ANNOTATION = "maestro-creation";
 /** Pods per list page (see listInstances). */
 const LIST_PAGE_SIZE = 500;
 /** Kubelets refresh their CPU figures every ~10 s; asking more often than this only adds load. */
@@ -133,6 +136,13 @@ export class KubernetesRuntime implements Runtime {
     checkPodName(room.id);
     validatePodInputs(scheduler, ports);
     const body = buildPod(scheduler, room, ports, env);
+    // Marks this creation: when an attempt lands but its answer is lost (a dropped connection, a timeout) the retry
+    // meets 409 AlreadyExists, and the mark tells our own pod from someone else's.
+    const creation = randomUUID();
+    body.metadata = {
+      ...body.metadata,
+      annotations: { ...body.metadata?.annotations, [CREATION_ANNOTATION]: creation },
+    };
     const key = `${scheduler.name}/${room.id}`;
     this.fresh.set(key, { ports: ports.map((p) => p.hostPort), at: Date.now() });
     let created: V1Pod;
@@ -143,10 +153,20 @@ export class KubernetesRuntime implements Runtime {
         opts.signal,
       );
     } catch (err) {
-      this.fresh.delete(key);
       if (err instanceof MaestroError && err.code === "already_exists") {
+        const existing = await this.api
+          .call(
+            `pod ${key}`,
+            (c) => this.api.core.readNamespacedPod({ name: room.id, namespace: scheduler.name }, c),
+            opts.signal,
+          )
+          .catch(() => undefined);
+        if (existing?.metadata?.annotations?.[CREATION_ANNOTATION] === creation)
+          return podToInstance(existing, undefined);
+        this.fresh.delete(key);
         throw new MaestroError("already_exists", `room ${room.id} of scheduler ${scheduler.name} already exists`);
       }
+      this.fresh.delete(key);
       if (err instanceof MaestroError && err.code === "not_found") {
         throw new MaestroError("failed_precondition", `namespace ${scheduler.name} does not exist`, { cause: err });
       }
