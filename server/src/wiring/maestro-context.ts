@@ -683,9 +683,9 @@ class RedisClients {
 
 /**
  * Bound on a management read's cached scheduler when a writer could not announce its write (Redis unreachable to it
- * alone); announced writes invalidate at once.
+ * alone, or killed between its SQL commit and the announcement); announced writes invalidate at once.
  */
-const MANAGEMENT_SCHEDULER_CACHE_MAX_AGE_MS = 30_000;
+const MANAGEMENT_SCHEDULER_CACHE_MAX_AGE_MS = 5_000;
 
 /** How stale a scheduler's forwarders may be for worker-side events in another process than the worker. */
 const EVENTS_SCHEDULER_CACHE_TTL_MS = 10_000;

@@ -54,8 +54,13 @@ describe.each(backends)("operations engine with operations in %s", (backendName,
     await eventually(async () => (await get(`/schedulers/${name}`)).json.scheduler?.state === "in-sync", {
       what: "the orphaned scheduler to be created",
     });
-    const ops = (await get(`/schedulers/${name}/operations?stage=final`)).json.operations;
-    expect(ops.filter((o: { definitionName: string }) => o.definitionName === "create_scheduler")).toHaveLength(1);
+    // The operation sets the state before the worker files it as final: wait for that, then count.
+    const creations = async () =>
+      (await get(`/schedulers/${name}/operations?stage=final`)).json.operations.filter(
+        (o: { definitionName: string }) => o.definitionName === "create_scheduler",
+      );
+    await eventually(async () => (await creations()).length > 0, { what: "create_scheduler final" });
+    expect(await creations()).toHaveLength(1);
   });
 
   it("recovers an operation whose lease lapsed while this replica owns the scheduler, without waiting for a takeover", async () => {
