@@ -17,6 +17,17 @@ export const failpointNames = [
   "room/spawned",
   "remove_rooms/replicas-adjusted",
   "room/removal-claimed",
+  "create_scheduler/runtime-prepared",
+  "delete_scheduler/terminating",
+  "delete_scheduler/runtime-cleared",
+  "delete_scheduler/operations-cleared",
+  "create_new_scheduler_version/validated",
+  "create_new_scheduler_version/version-stored",
+  "validation/room-settled",
+  "switch_active_version/switched",
+  "health_controller/cleaned",
+  "health_controller/enqueued",
+  "storage_clean_up/cleaned",
 ] as const;
 
 export type FailpointName = (typeof failpointNames)[number];

@@ -1,9 +1,10 @@
 import { execFile, spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { chown, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
+import pg from "pg";
 import { freePort } from "./free-port.js";
 
 const run = promisify(execFile);
@@ -11,6 +12,15 @@ const run = promisify(execFile);
 export interface TestPostgres {
   /** `postgres://postgres@127.0.0.1:PORT/postgres`, trust auth. */
   url: string;
+  /** SIGSTOP of the postmaster and every backend: connections stay open and nothing answers (a frozen database). */
+  freeze(): void;
+  /** SIGCONT after freeze(). */
+  thaw(): void;
+  /** Stops the server (fast shutdown) and keeps its data, so resume() brings it back on the same port. */
+  halt(): Promise<void>;
+  resume(): Promise<void>;
+  /** Creates an empty database and returns its URL: one server, a database per test case. */
+  createDatabase(name: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -47,12 +57,14 @@ export async function startPostgres(): Promise<TestPostgres> {
   // A crashed test run must not leave a postgres behind.
   process.once("exit", stopSync);
 
+  let options = "";
+  const startServer = () => asOwner(pgCtl, ["-D", dataDir, "-o", options, "-l", logFile, "-w", "-t", "60", "start"]);
   let port = 0;
   for (let attempt = 0; ; attempt++) {
     port = await freePort();
-    const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${root} -c fsync=off -c full_page_writes=off`;
+    options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${root} -c fsync=off -c full_page_writes=off`;
     try {
-      await asOwner(pgCtl, ["-D", dataDir, "-o", options, "-l", logFile, "-w", "-t", "60", "start"]);
+      await startServer();
       break;
     } catch (e) {
       // The port may have been taken between choosing and binding it; try another before giving up.
@@ -63,18 +75,71 @@ export async function startPostgres(): Promise<TestPostgres> {
       throw new Error(`postgres did not start: ${errorText(e)}\n${log}`);
     }
   }
+  let frozen: number[] = [];
+  const signal = (pids: number[], sig: NodeJS.Signals) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // exited meanwhile
+      }
+    }
+  };
 
   let stopped = false;
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    freeze() {
+      const postmaster = Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+      frozen = [postmaster, ...childPids(postmaster)];
+      signal(frozen, "SIGSTOP");
+    },
+    thaw() {
+      signal(frozen, "SIGCONT");
+      frozen = [];
+    },
+    async halt() {
+      signal(frozen, "SIGCONT");
+      await asOwner(pgCtl, ["-D", dataDir, "-m", "fast", "-w", "stop"]);
+    },
+    async resume() {
+      await startServer();
+    },
+    async createDatabase(name) {
+      const client = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
+      await client.connect();
+      try {
+        await client.query(`CREATE DATABASE "${name.replace(/"/g, "")}"`);
+      } finally {
+        await client.end();
+      }
+      return `postgres://postgres@127.0.0.1:${port}/${name}`;
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
+      signal(frozen, "SIGCONT");
       process.removeListener("exit", stopSync);
       await asOwner(pgCtl, ["-D", dataDir, "-m", "fast", "-w", "stop"]).catch(() => stopSync());
       await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+/** Direct children of a process (Linux /proc): a postmaster's backends and auxiliary processes. */
+function childPids(parent: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === parent) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
 }
 
 function findPostgresBin(): string {

@@ -21,14 +21,17 @@ export interface TestRedis {
  * Starts a throwaway redis-server from PATH: 127.0.0.1 on a free port (or `port`, to bring a stopped one back), no
  * persistence, its own temp dir. Resolves once it answers PING. Call once per test file (beforeAll), stop() in afterAll.
  */
-export async function startRedis(opts?: { port?: number }): Promise<TestRedis> {
+export async function startRedis(opts?: { port?: number; databases?: number }): Promise<TestRedis> {
   const bin = findRedisServer();
   const dir = await mkdtemp(join(tmpdir(), "maestro-redis-"));
   for (let attempt = 0; ; attempt++) {
     const port = opts?.port ?? (await freePort());
     const child = spawn(
       bin,
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
+      [
+        ...["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
+        ...(opts?.databases ? ["--databases", String(opts.databases)] : []),
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     let output = "";

@@ -1,5 +1,6 @@
 import type { Scheduler } from "../../entities/scheduler.js";
 import { isMajorChange, nextVersion } from "../../entities/scheduler-versioning.js";
+import { failpoint } from "../../failpoints.js";
 import type { OperationDefinition } from "../definition.js";
 import { asObject } from "../input.js";
 import type { OperationServices } from "../services.js";
@@ -49,8 +50,10 @@ export function createNewSchedulerVersionOperation(
       };
       if (major) await validateWithRoom(s, ctx, scheduler);
       else await ctx.history(`Minor version detected (${version}): no game room validation needed`);
+      await failpoint("create_new_scheduler_version/validated");
 
       await s.schedulers.createSchedulerVersion(scheduler, opts);
+      await failpoint("create_new_scheduler_version/version-stored");
       await ctx.history(`created version ${version} (previous active version ${current.spec.version})`);
       const op = await s.operationManager.enqueue(
         ctx.schedulerName,

@@ -2,6 +2,7 @@ import { delay } from "../../delay.js";
 import type { RoomStatusName } from "../../entities/game-room.js";
 import type { Scheduler } from "../../entities/scheduler.js";
 import { MaestroError } from "../../errors.js";
+import { failpoint } from "../../failpoints.js";
 import type { OperationContext } from "../definition.js";
 import type { OperationServices } from "../services.js";
 
@@ -52,7 +53,9 @@ async function tryOnce(s: OperationServices, ctx: OperationContext, scheduler: S
     return { kind: "failed", message: MaestroError.from(err).message };
   }
   try {
-    return await waitUntilSettled(s, ctx, scheduler.name, roomId);
+    const outcome = await waitUntilSettled(s, ctx, scheduler.name, roomId);
+    await failpoint("validation/room-settled");
+    return outcome;
   } finally {
     // No signal: a canceled operation must still remove the room it started.
     await s.roomManager

@@ -1,4 +1,5 @@
-import { MaestroError } from "../../errors.js";
+import { isMaestroError } from "../../errors.js";
+import { failpoint } from "../../failpoints.js";
 import type { OperationDefinition } from "../definition.js";
 import { asObject } from "../input.js";
 import type { OperationServices } from "../services.js";
@@ -12,32 +13,45 @@ export const DELETE_SCHEDULER = "delete_scheduler";
 export function deleteSchedulerOperation(s: OperationServices): OperationDefinition<Record<string, never>> {
   return {
     name: DELETE_SCHEDULER,
+    // Every step converges: an attempt after a worker died mid-way finishes the deletion instead of leaving the
+    // scheduler `terminating` for ever (a non-retryable operation would end `error` with nothing undone).
+    retryable: true,
     parseInput: (input) => (asObject(input, DELETE_SCHEDULER), {}),
     async execute(ctx) {
       const opts = { signal: ctx.signal };
-      const scheduler = await s.schedulers.getScheduler(ctx.schedulerName, opts);
+      const name = ctx.schedulerName;
+      // Gone already: an earlier attempt removed the record, its last step.
+      const scheduler = await s.schedulers.getScheduler(name, opts).catch((err: unknown) => {
+        if (isMaestroError(err, "not_found")) return undefined;
+        throw err;
+      });
+      if (!scheduler) return;
       if (scheduler.state !== "terminating") {
         await s.schedulers.updateScheduler({ ...scheduler, state: "terminating" }, opts);
       }
+      await failpoint("delete_scheduler/terminating");
       await s.runtime.deleteScheduler(scheduler, opts);
-      const roomIds = await s.rooms.listRoomIds(scheduler.name, opts);
-      for (const id of roomIds) await s.roomManager.cleanRoomState(scheduler.name, id, opts);
-      for (const instance of await s.instances.listInstances(scheduler.name, opts)) {
-        await s.instances.deleteInstance(scheduler.name, instance.id, opts);
+      await failpoint("delete_scheduler/runtime-cleared");
+      const roomIds = await s.rooms.listRoomIds(name, opts);
+      for (const id of roomIds) await s.roomManager.cleanRoomState(name, id, opts);
+      for (const instance of await s.instances.listInstances(name, opts)) {
+        await s.instances.deleteInstance(name, instance.id, opts);
       }
       await ctx.history(`stopped ${roomIds.length} rooms and removed the scheduler from runtime ${s.runtime.name}`);
-      await s.schedulers.deleteScheduler(scheduler.name, opts).catch((err) => {
-        if (!(err instanceof MaestroError && err.code === "not_found")) throw err;
-      });
-      await s.queue.clear(scheduler.name, opts);
-      await s.scalePoints?.deleteScheduler(scheduler.name, opts);
+      await s.queue.clear(name, opts);
+      await s.scalePoints?.deleteScheduler(name, opts);
       // The scheduler's operation history goes with it (queued ones could never run anyway); this operation's own
       // record stays so the caller can read how the deletion ended.
       for (const stage of ["pending", "active", "final"] as const) {
-        for (const op of await s.operationStorage.listOperations(scheduler.name, stage, opts)) {
-          if (op.id !== ctx.operation.id) await s.operationStorage.deleteOperation(scheduler.name, op.id, opts);
+        for (const op of await s.operationStorage.listOperations(name, stage, opts)) {
+          if (op.id !== ctx.operation.id) await s.operationStorage.deleteOperation(name, op.id, opts);
         }
       }
+      await failpoint("delete_scheduler/operations-cleared");
+      // Last: while the record exists its owner recovers this operation, so a crash before here only repeats steps.
+      await s.schedulers.deleteScheduler(name, opts).catch((err) => {
+        if (!isMaestroError(err, "not_found")) throw err;
+      });
     },
   };
 }

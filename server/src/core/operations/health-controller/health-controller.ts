@@ -1,6 +1,7 @@
 import type { RoomsCrashing, Scheduler } from "../../entities/scheduler.js";
 import { deepEqual } from "../../entities/scheduler-versioning.js";
 import { MaestroError } from "../../errors.js";
+import { failpoint } from "../../failpoints.js";
 import type { CallOptions } from "../../ports/call-options.js";
 import { ADD_ROOMS } from "../add-rooms/add-rooms.js";
 import type { OperationDefinition } from "../definition.js";
@@ -55,6 +56,7 @@ export function healthControllerOperation(
       for (const id of c.orphanInstanceIds) await s.roomManager.deleteRoom(name, id, "orphan_instance", opts);
       if (c.orphanRoomIds.length + c.orphanInstanceIds.length > 0) {
         actions.push(`cleaned ${c.orphanRoomIds.length + c.orphanInstanceIds.length} nonexistent rooms`);
+        await failpoint("health_controller/cleaned");
       }
       if (c.expired.length > 0) {
         const roomsIds = c.expired.map((r) => r.id);
@@ -145,6 +147,8 @@ export function healthControllerOperation(
         actions.push(`removing ${amount} rooms`);
       }
       if (actions.length === 0) ctx.markNoAction();
+      // Armed tests want the step after an enqueue, not every idle tick.
+      else await failpoint("health_controller/enqueued");
       const held = available > desired && !downscale.allowed ? ` (downscale held: ${downscale.heldBack})` : "";
       await ctx.history(
         `${available} available rooms, ${desired} desired${policyNote}${held}` +

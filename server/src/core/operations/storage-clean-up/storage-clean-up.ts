@@ -1,3 +1,4 @@
+import { failpoint } from "../../failpoints.js";
 import type { OperationDefinition } from "../definition.js";
 import { asObject } from "../input.js";
 import type { OperationServices } from "../services.js";
@@ -14,6 +15,7 @@ export function storageCleanUpOperation(s: OperationServices): OperationDefiniti
     shouldExecute: (_input, { pending }) => !pending.some((op) => op.definitionName === STORAGE_CLEAN_UP),
     async execute(ctx) {
       const removed = await s.operationStorage.cleanExpired(ctx.schedulerName, { signal: ctx.signal });
+      await failpoint("storage_clean_up/cleaned");
       if (removed === 0) ctx.markNoAction();
       await ctx.history(`removed ${removed} expired operations`);
     },

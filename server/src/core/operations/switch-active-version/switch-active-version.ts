@@ -1,4 +1,5 @@
 import { isMaestroError, MaestroError } from "../../errors.js";
+import { failpoint } from "../../failpoints.js";
 import type { OperationDefinition } from "../definition.js";
 import { asObject } from "../input.js";
 import type { OperationServices } from "../services.js";
@@ -39,6 +40,7 @@ export function switchActiveVersionOperation(s: OperationServices): OperationDef
         }
         throw err;
       }
+      await failpoint("switch_active_version/switched");
       s.onActiveVersionChanged?.(name);
       const active = await s.schedulers.getScheduler(name, opts);
       if (active.state !== "in-sync") await s.schedulers.updateScheduler({ ...active, state: "in-sync" }, opts);
