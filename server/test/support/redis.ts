@@ -21,15 +21,21 @@ export interface TestRedis {
  * Starts a throwaway redis-server from PATH: 127.0.0.1 on a free port (or `port`, to bring a stopped one back), no
  * persistence, its own temp dir. Resolves once it answers PING. Call once per test file (beforeAll), stop() in afterAll.
  */
-export async function startRedis(opts?: { port?: number; databases?: number }): Promise<TestRedis> {
+export async function startRedis(opts?: {
+  port?: number;
+  databases?: number;
+  /** Keep the data in this directory (the caller's: stop() leaves it), written on every command, to restart with it. */
+  persistIn?: string;
+}): Promise<TestRedis> {
   const bin = findRedisServer();
-  const dir = await mkdtemp(join(tmpdir(), "maestro-redis-"));
+  const dir = opts?.persistIn ?? (await mkdtemp(join(tmpdir(), "maestro-redis-")));
+  const persistence = opts?.persistIn ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
   for (let attempt = 0; ; attempt++) {
     const port = opts?.port ?? (await freePort());
     const child = spawn(
       bin,
       [
-        ...["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
+        ...["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence, "--dir", dir],
         ...(opts?.databases ? ["--databases", String(opts.databases)] : []),
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
@@ -51,7 +57,7 @@ export async function startRedis(opts?: { port?: number; databases?: number }): 
       await stopChild(child);
       // The port may have been taken between choosing and binding it; try another before giving up.
       if (attempt < 2 && opts?.port === undefined) continue;
-      await rm(dir, { recursive: true, force: true });
+      if (!opts?.persistIn) await rm(dir, { recursive: true, force: true });
       throw new Error(`redis-server did not start: ${e instanceof Error ? e.message : String(e)}\n${output}`);
     }
     let stopped = false;
@@ -66,7 +72,7 @@ export async function startRedis(opts?: { port?: number; databases?: number }): 
         child.kill("SIGCONT");
         process.removeListener("exit", killSync);
         await stopChild(child);
-        await rm(dir, { recursive: true, force: true });
+        if (!opts?.persistIn) await rm(dir, { recursive: true, force: true });
       },
     };
   }
