@@ -124,11 +124,22 @@ export async function checkInvariants(fleet: Fleet, e: Expectations): Promise<vo
   }
 
   // No operation stays stuck behind the fault either (and what a finished one queued, e.g. a switch, has run).
+  // Ticks keep queuing new ones (health checks, clean-ups): each one unfinished now must end, or go (no action).
+  const unfinished = new Set(
+    (await operations(M, S)).filter((op) => !finalStatuses.includes(op.status)).map((op) => op.id),
+  );
+  let stuck = "";
   await waitFor(
-    async () => (await operations(M, S)).every((op) => finalStatuses.includes(op.status)),
+    async () => {
+      const left = (await operations(M, S)).filter((op) => unfinished.has(op.id) && !finalStatuses.includes(op.status));
+      stuck = JSON.stringify(left);
+      return left.length === 0;
+    },
     "no operation left pending or active",
     bound,
-  );
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}: ${stuck}`);
+  });
   if (e.settled) Object.assign(e, await e.settled());
   if (e.deleted) {
     expect((await api(M, "GET", `/schedulers/${S}`)).status).toBe(404);

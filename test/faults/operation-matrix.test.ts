@@ -109,7 +109,8 @@ async function trigger(scenario: Scenario, M: string): Promise<string[]> {
   if (scenario === "patch_major") return call("PATCH", `/schedulers/${S}`, patchEnv("b"));
   if (scenario === "patch_minor") return call("PATCH", `/schedulers/${S}`, { maxSurge: "60%" });
   if (scenario === "delete") return call("DELETE", `/schedulers/${S}`);
-  return [];
+  // Its clean-up runs every second from the creation on: the failpoint fires on its own.
+  return call("POST", "/schedulers", schedulerBody(S, 1));
 }
 
 const triggered: Record<Scenario, string[]> = {
