@@ -35,6 +35,14 @@ export interface OperationLease {
   owner?: string | undefined;
 }
 
+/** The history event recovery writes when it re-queues a retryable operation whose worker stopped mid-way. */
+export const REQUEUED_EVENT = "Operation lease expired (its worker stopped); re-queued to run again";
+
+/** Whether this run repeats one a stopped worker left unfinished (what it did may already be there). */
+export function isRerun(op: Pick<Operation, "executionHistory">): boolean {
+  return op.executionHistory.some((e) => e.event === REQUEUED_EVENT);
+}
+
 export type OperationStage = "pending" | "active" | "final";
 
 export function operationStage(status: OperationStatusName): OperationStage {

@@ -1,4 +1,4 @@
-import type { Operation } from "../entities/operation.js";
+import { type Operation, REQUEUED_EVENT } from "../entities/operation.js";
 import { isMaestroError, MaestroError } from "../errors.js";
 import type { OperationContext, OperationRegistry } from "../operations/definition.js";
 import type { Clock } from "../ports/clock.js";
@@ -73,7 +73,7 @@ async function recoverOne(
   const definition = deps.registry.get(op.definitionName);
   if (definition?.retryable) {
     await deps.operations.updateStatus(schedulerName, op.id, "pending", { signal, fence, expected: "in_progress" });
-    await history("Operation lease expired (its worker stopped); re-queued to run again");
+    await history(REQUEUED_EVENT);
     // Released before it is queued: a worker picking it up must be able to take the lease.
     await deps.leases.revokeLease(schedulerName, op.id, { signal, token: fence });
     const queued = await deps.queue.pendingIds(schedulerName, { signal });

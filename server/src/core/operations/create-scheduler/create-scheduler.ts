@@ -1,3 +1,4 @@
+import { isRerun } from "../../entities/operation.js";
 import { isMaestroError } from "../../errors.js";
 import { failpoint } from "../../failpoints.js";
 import type { OperationDefinition } from "../definition.js";
@@ -20,8 +21,8 @@ export function createSchedulerOperation(s: OperationServices): OperationDefinit
         return;
       }
       await s.runtime.createScheduler(scheduler, { signal: ctx.signal }).catch((err: unknown) => {
-        // Prepared by an attempt that died before marking the scheduler in-sync.
-        if (!isMaestroError(err, "already_exists")) throw err;
+        // Prepared by the attempt that died before marking the scheduler in-sync; on a first run it is someone else's.
+        if (!(isRerun(ctx.operation) && isMaestroError(err, "already_exists"))) throw err;
       });
       await failpoint("create_scheduler/runtime-prepared");
       await s.schedulers.updateScheduler({ ...scheduler, state: "in-sync" }, { signal: ctx.signal });
