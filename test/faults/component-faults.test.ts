@@ -210,7 +210,7 @@ describe("fault matrix: stores stopped or frozen mid-operation", () => {
           operationIds: [op],
           probe,
           knownGoneAt: faultEnd,
-          ...(point.startsWith("validation/") ? { settled: () => versionOutcome(M, S, [op]) } : {}),
+          ...(point.startsWith("validation/") ? { settled: () => versionOutcome(M, S) } : {}),
         });
       } finally {
         await fleet.stop();

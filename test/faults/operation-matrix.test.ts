@@ -176,7 +176,7 @@ describe("fault matrix: every step of every operation type", () => {
           keptRooms: action === "stall" ? kept : [],
         };
         if (scenario === "patch_minor") Object.assign(e, { version: "v1.1.0", versions: 2 });
-        if (scenario === "patch_major") e.settled = () => versionOutcome(M, S, ids);
+        if (scenario === "patch_major") e.settled = () => versionOutcome(M, S);
         await checkInvariants(fleet, e);
       } finally {
         await fleet.stop();

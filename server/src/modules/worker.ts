@@ -107,11 +107,7 @@ export function workerModule(ctx: WorkerContext): MaestroModule {
           .then(() => recoverAbandonedOperations(schedulerName, recoveryDeps, owned))
           .catch((err) => owned.aborted || log.warn({ err }, "recovering operations with expired leases failed"));
       let recovering: Promise<unknown> | undefined;
-      const recovery = setInterval(() => {
-        recovering ??= recover().finally(() => {
-          recovering = undefined;
-        });
-      }, timings.leaseRecoveryIntervalMs);
+      let recovery: NodeJS.Timeout | undefined;
       try {
         if (await completeCreation()) {
           log.warn({}, "queued the create_scheduler operation its API call did not get to queue");
@@ -124,6 +120,13 @@ export function workerModule(ctx: WorkerContext): MaestroModule {
             if (!owned.aborted) log.warn({ err }, "could not reconcile the scheduler's rooms at takeover");
           });
         await recoverAbandonedOperations(schedulerName, recoveryDeps, owned);
+        // Started only now: two recoveries at once could each hold an operation's lease in turn, and a worker asking
+        // for it in between would fail the operation they had just re-queued.
+        recovery = setInterval(() => {
+          recovering ??= recover().finally(() => {
+            recovering = undefined;
+          });
+        }, timings.leaseRecoveryIntervalMs);
         const loop = runOwnedScheduler(ctx, schedulerName, owned, draining.signal);
         loops.add(loop);
         await loop.finally(() => loops.delete(loop));

@@ -54,11 +54,26 @@ export async function recoverAbandonedOperations(
       await deps.leases.revokeLease(schedulerName, op.id, { token: fence }).catch(() => undefined);
     }
   }
+  // A worker that died between taking an operation off the queue and starting it left it pending and unqueued: no
+  // worker would ever see it again. Young ones may be between their creation and their enqueue, so they are left.
+  const pending = await deps.operations.listOperations(schedulerName, "pending", { signal });
+  const stale = deps.clock.now().getTime() - UNQUEUED_AFTER_MS;
+  if (pending.some((op) => op.createdAt.getTime() < stale)) {
+    const queued = new Set(await deps.queue.pendingIds(schedulerName, { signal }));
+    for (const op of pending) {
+      if (op.createdAt.getTime() >= stale || queued.has(op.id)) continue;
+      await deps.queue.enqueue(schedulerName, op.id, { signal });
+      result.requeued.push(op.id);
+    }
+  }
   if (result.requeued.length + result.failed.length > 0) {
     deps.logger.warn({ scheduler: schedulerName, ...result }, "recovered operations abandoned by a stopped worker");
   }
   return result;
 }
+
+/** How old a pending operation missing from the queue must be before recovery queues it again. */
+const UNQUEUED_AFTER_MS = 10_000;
 
 /** True when re-queued, false when ended `error`. */
 async function recoverOne(

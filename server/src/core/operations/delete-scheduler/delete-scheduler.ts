@@ -25,7 +25,17 @@ export function deleteSchedulerOperation(s: OperationServices): OperationDefinit
         if (isMaestroError(err, "not_found")) return undefined;
         throw err;
       });
-      if (!scheduler) return;
+      // The scheduler's operation history goes with it (queued ones could never run anyway); this operation's own
+      // record stays so the caller can read how the deletion ended.
+      const clearOperations = async () => {
+        await s.queue.clear(name, opts);
+        for (const stage of ["pending", "active", "final"] as const) {
+          for (const op of await s.operationStorage.listOperations(name, stage, opts)) {
+            if (op.id !== ctx.operation.id) await s.operationStorage.deleteOperation(name, op.id, opts);
+          }
+        }
+      };
+      if (!scheduler) return clearOperations();
       if (scheduler.state !== "terminating") {
         await s.schedulers.updateScheduler({ ...scheduler, state: "terminating" }, opts);
       }
@@ -38,20 +48,15 @@ export function deleteSchedulerOperation(s: OperationServices): OperationDefinit
         await s.instances.deleteInstance(name, instance.id, opts);
       }
       await ctx.history(`stopped ${roomIds.length} rooms and removed the scheduler from runtime ${s.runtime.name}`);
-      await s.queue.clear(name, opts);
       await s.scalePoints?.deleteScheduler(name, opts);
-      // The scheduler's operation history goes with it (queued ones could never run anyway); this operation's own
-      // record stays so the caller can read how the deletion ended.
-      for (const stage of ["pending", "active", "final"] as const) {
-        for (const op of await s.operationStorage.listOperations(name, stage, opts)) {
-          if (op.id !== ctx.operation.id) await s.operationStorage.deleteOperation(name, op.id, opts);
-        }
-      }
+      await clearOperations();
       await failpoint("delete_scheduler/operations-cleared");
       // Last: while the record exists its owner recovers this operation, so a crash before here only repeats steps.
       await s.schedulers.deleteScheduler(name, opts).catch((err) => {
         if (!isMaestroError(err, "not_found")) throw err;
       });
+      // Ticks of the owner may have queued more (a health check) until the record went: nothing would ever run them.
+      await clearOperations();
     },
   };
 }
