@@ -40,6 +40,12 @@ export function deleteSchedulerOperation(s: OperationServices): OperationDefinit
         await s.schedulers.updateScheduler({ ...scheduler, state: "terminating" }, opts);
       }
       await failpoint("delete_scheduler/terminating");
+      // Out of allocation before their processes stop: a matchmaker must not get a room that is being killed.
+      for (const id of await s.rooms.listRoomIds(name, opts)) {
+        await s.rooms.claimForRemoval(name, id, { kind: "any" }, opts).catch((err: unknown) => {
+          if (!isMaestroError(err, "not_found")) throw err;
+        });
+      }
       await s.runtime.deleteScheduler(scheduler, opts);
       await failpoint("delete_scheduler/runtime-cleared");
       const roomIds = await s.rooms.listRoomIds(name, opts);
