@@ -36,6 +36,7 @@ async function newFleet(settings: Record<string, string | number> = {}): Promise
     redisUrl: `${redis.url}/${db}`,
     postgresUrl: await pg.createDatabase(`component${db}`),
     settings,
+    ports: { management: 23200 + 2 * db, rooms: 23201 + 2 * db },
   });
 }
 

@@ -31,6 +31,11 @@ export interface FleetOptions {
   /** Schedulers in this PostgreSQL; PGlite in the first process's data directory when omitted (one process only). */
   postgresUrl?: string | undefined;
   settings?: Record<string, string | number>;
+  /**
+   * Fixed ports below the ephemeral range: kept across restarts, a port chosen free once could be taken by another
+   * case's process (an ephemeral internal port) while this one's process is down.
+   */
+  ports?: { management: number; rooms: number };
 }
 
 /**
@@ -39,12 +44,15 @@ export interface FleetOptions {
  * a crashed predecessor left there), every module in one process unless told otherwise.
  */
 export class Fleet {
-  readonly management: Promise<number> = freePort();
-  readonly rooms: Promise<number> = freePort();
+  readonly management: Promise<number>;
+  readonly rooms: Promise<number>;
   readonly procs = new Map<string, Proc>();
   private readonly dirs = new Map<string, string>();
 
-  constructor(private readonly opts: FleetOptions) {}
+  constructor(private readonly opts: FleetOptions) {
+    this.management = opts.ports ? Promise.resolve(opts.ports.management) : freePort();
+    this.rooms = opts.ports ? Promise.resolve(opts.ports.rooms) : freePort();
+  }
 
   async urls(): Promise<{ M: string; R: string }> {
     return { M: `http://127.0.0.1:${await this.management}`, R: `http://127.0.0.1:${await this.rooms}` };
