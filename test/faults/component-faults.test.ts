@@ -31,12 +31,13 @@ afterAll(async () => {
 });
 
 async function newFleet(settings: Record<string, string | number> = {}): Promise<Fleet> {
-  db++;
+  // Taken before any await: cases start concurrently and each needs its own number.
+  const n = ++db;
   return new Fleet({
-    redisUrl: `${redis.url}/${db}`,
-    postgresUrl: await pg.createDatabase(`component${db}`),
+    redisUrl: `${redis.url}/${n}`,
+    postgresUrl: await pg.createDatabase(`component${n}`),
     settings,
-    ports: { management: 23200 + 2 * db, rooms: 23201 + 2 * db },
+    ports: { management: 23200 + 2 * n, rooms: 23201 + 2 * n },
   });
 }
 
