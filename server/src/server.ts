@@ -106,8 +106,10 @@ export async function startMaestro(
     await context.close();
   };
   try {
-    // The watcher starts before the worker so that rooms created by the first operations are observed.
-    const order: ModuleName[] = ["runtime-watcher", "worker", "metrics-reporter", "rooms-api", "management-api"];
+    // The watcher starts before the worker so that rooms created by the first operations are observed, and the rooms
+    // API before it so that those rooms are given the address it really got (port 0 is known only once listening)
+    // and can ping while the worker drains at stop.
+    const order: ModuleName[] = ["runtime-watcher", "rooms-api", "worker", "metrics-reporter", "management-api"];
     for (const name of order.filter((n) => names.includes(n))) {
       const mod = await factories[name]();
       await mod.start();

@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startedUrls } from "../../server/test/support/started-urls.js";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const cliPath = join(repoRoot, "server/bin/maestro.js"); // the command users run (npx maestro)
@@ -37,7 +38,6 @@ export interface MaestroProcess {
  */
 export async function startMaestroProcess(args: string[] = [], opts: { cwd?: string } = {}): Promise<MaestroProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), "maestro-e2e-"));
-  const [management, rooms, internal] = [await freePort(), await freePort(), await freePort()];
   let output = "";
   const child = spawn(
     process.execPath,
@@ -46,39 +46,48 @@ export async function startMaestroProcess(args: string[] = [], opts: { cwd?: str
       "start",
       "--data-dir",
       dataDir,
+      // Ports from the OS, read back from the start line (see startedUrls for why not picked beforehand).
       "--management-port",
-      String(management),
+      "0",
       "--rooms-port",
-      String(rooms),
+      "0",
       "--internal-port",
-      String(internal),
+      "0",
       ...args,
     ],
     {
       stdio: ["ignore", "pipe", "pipe"],
       // A test stopping Maestro mid-operation should not wait for the production drain budget (25 s).
-      env: { ...process.env, MAESTRO_LOG_LEVEL: "info", MAESTRO_SHUTDOWN_DRAINTIMEOUTMS: "2000" },
+      env: {
+        ...process.env,
+        MAESTRO_LOG_LEVEL: "info",
+        MAESTRO_LOG_FORMAT: "json",
+        MAESTRO_SHUTDOWN_DRAINTIMEOUTMS: "2000",
+      },
       cwd: opts.cwd,
     },
   );
   child.stdout?.on("data", (d) => (output += d));
   child.stderr?.on("data", (d) => (output += d));
-  const managementUrl = `http://127.0.0.1:${management}`;
   const deadline = Date.now() + 30_000;
+  let started: ReturnType<typeof startedUrls>;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`maestro exited with ${child.exitCode}:\n${output}`);
-    const ok = await fetch(`${managementUrl}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
+    started = startedUrls(output);
+    const ok =
+      started?.managementApi !== undefined &&
+      (await fetch(`${started.managementApi}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ));
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`maestro did not become ready:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
     child,
-    managementUrl,
-    roomsUrl: `http://127.0.0.1:${rooms}`,
+    managementUrl: started?.managementApi ?? "",
+    roomsUrl: started?.roomsApi ?? "",
     dataDir,
     output: () => output,
     async stop() {

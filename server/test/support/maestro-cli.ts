@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "./free-port.js";
+import { startedUrls } from "./started-urls.js";
 import { eventually } from "./test-maestro.js";
 
 export { freePort };
@@ -21,8 +22,9 @@ export interface MaestroCli {
 }
 
 /**
- * Runs `maestro start <modules>` as its own process on free ports with `--set` settings, and waits until its internal
- * API answers /readyz. Ports may be given to make other processes point at this one before it starts.
+ * Runs `maestro start <modules>` as its own process with `--set` settings, on ports the OS gives it (read back from its
+ * start line), and waits until its internal API answers /readyz. Ports may be given to make other processes point at
+ * this one before it starts.
  */
 export async function startMaestroCli(
   modules: string[],
@@ -31,9 +33,8 @@ export async function startMaestroCli(
 ): Promise<MaestroCli> {
   // A given data directory is the caller's (e.g. to restart on it): stop() leaves it.
   const dataDir = ports.dataDir ?? (await mkdtemp(join(tmpdir(), "maestro-cli-")));
-  const management = ports.management ?? (await freePort());
-  const rooms = ports.rooms ?? (await freePort());
-  const internal = await freePort();
+  const management = ports.management ?? 0;
+  const rooms = ports.rooms ?? 0;
   // A test stopping Maestro mid-operation should not wait for the production drain budget.
   const sets = Object.entries({ "shutdown.drainTimeoutMs": 2_000, ...settings }).flatMap(([k, v]) => [
     "--set",
@@ -53,30 +54,34 @@ export async function startMaestroCli(
       "--rooms-port",
       `${rooms}`,
       "--internal-port",
-      `${internal}`,
+      "0",
       ...sets,
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, MAESTRO_LOG_FORMAT: "json" } },
   );
   child.stdout?.on("data", (d) => (output += d));
   child.stderr?.on("data", (d) => (output += d));
-  const internalUrl = `http://127.0.0.1:${internal}`;
-  await eventually(
-    async () =>
-      child.exitCode === null &&
-      (await fetch(`${internalUrl}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      )),
+  const urls = await eventually(
+    async () => {
+      const started = child.exitCode === null ? startedUrls(output) : undefined;
+      const ready = started?.internalApi
+        ? await fetch(`${started.internalApi}/readyz`).then(
+            (r) => r.ok,
+            () => false,
+          )
+        : false;
+      return ready ? started : undefined;
+    },
     { what: `maestro start ${modules.join(" ")}`, timeoutMs: 30_000 },
   ).catch((err) => {
     throw new Error(`${(err as Error).message}\n${output}`);
   });
+  // A module the process does not run has no address of its own; the port asked for is the best answer then.
   return {
     child,
-    managementUrl: `http://127.0.0.1:${management}`,
-    roomsUrl: `http://127.0.0.1:${rooms}`,
-    internalUrl,
+    managementUrl: urls.managementApi ?? `http://127.0.0.1:${management}`,
+    roomsUrl: urls.roomsApi ?? `http://127.0.0.1:${rooms}`,
+    internalUrl: urls.internalApi ?? "",
     output: () => output,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
