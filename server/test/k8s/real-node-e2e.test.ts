@@ -102,10 +102,10 @@ describe.skipIf(!MAESTRO)("Maestro on a real node: rooms are pods of the game-ro
       await eventually(
         async () => {
           const all = await rooms(name);
-          return !all.some((r) => r.id === victim?.id && live(r) && r.status !== "error") &&
+          return (
+            !all.some((r) => r.id === victim?.id && live(r) && r.status !== "error") &&
             all.filter((r) => r.status === "ready" && r.id !== victim?.id).length === 2
-            ? true
-            : false;
+          );
         },
         { ...WAIT, what: "the killed room replaced by a new ready one" },
       );
