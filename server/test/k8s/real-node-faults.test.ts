@@ -4,7 +4,7 @@ import { eventually } from "../support/test-maestro.js";
 import { api, env, LONG, MAESTRO, readyRooms, rooms, scheduler, WAIT } from "./real-node.js";
 
 /**
- * The fault matrix's core case on the real node (test/faults/crash-matrix.test.ts does every step on processes): the
+ * The fault matrix's core case on the real node (test/faults/operation-matrix.test.ts does every step of every operation on processes): the
  * worker pod is stalled at a failpoint in the middle of add_rooms (MAESTRO_FAILPOINTS on its Deployment, set for this
  * test only, as every other test's add_rooms would stall too) and killed there (pod deleted, no grace). The worker
  * pod that replaces it, without the failpoint, takes over: the operation is final exactly once, the room count
