@@ -5,15 +5,11 @@
 // worker through Redis pub/sub, as between production replicas).
 // Usage: node bench/run.mjs autoscaler-reaction [-- --reps 5 --redis]
 import "../support/require-shim.js";
-import { mkdtempSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { loadavg } from "node:os";
 import { loadConfig } from "../../server/src/config/load-config.js";
 import type { Operation } from "../../server/src/core/entities/operation.js";
-import { silentLogger } from "../../server/src/core/ports/logger.js";
-import { startMaestro } from "../../server/src/server.js";
 import { startRedis } from "../../server/test/support/redis.js";
-import { eventually, http, schedulerBody } from "../../server/test/support/test-maestro.js";
+import { eventually, http, schedulerBody, startTestMaestro } from "../../server/test/support/test-maestro.js";
 import { ensureMigrationsNextToBundle, machine, numberArg } from "../support/rooms-api-bench.js";
 
 const reps = numberArg("reps", 5);
@@ -22,24 +18,16 @@ const ROOMS = 2;
 
 ensureMigrationsNextToBundle();
 const redis = onRedis ? await startRedis() : undefined;
-const dataDir = mkdtempSync(join(tmpdir(), "maestro-bench-react-"));
-const config = loadConfig({
-  env: {},
-  overrides: {
-    dataDir,
-    "managementApi.port": 0,
-    "roomsApi.port": 0,
-    "internalApi.port": 0,
-    "log.level": "warn",
-    ...(redis && {
-      "storage.state.kind": "redis",
-      "storage.state.url": redis.url,
-      "storage.operations.kind": "redis",
-      "storage.operations.url": redis.url,
-    }),
-  },
+const maestro = await startTestMaestro({
+  // The production interval: what is measured must not come from a test's faster health checks.
+  "workers.healthControllerIntervalMs": loadConfig({ env: {} }).workers.healthControllerIntervalMs,
+  ...(redis && {
+    "storage.state.kind": "redis",
+    "storage.state.url": redis.url,
+    "storage.operations.kind": "redis",
+    "storage.operations.url": redis.url,
+  }),
 });
-const maestro = await startMaestro(config, ["all"], silentLogger);
 const ctx = maestro.context;
 const managementUrl = maestro.urls.managementApi!;
 const roomsUrl = maestro.urls.roomsApi!;
@@ -120,7 +108,6 @@ try {
 } finally {
   await maestro.stop();
   await redis?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 }
 
 const sorted = [...samples].sort((a, b) => a - b);

@@ -3,15 +3,11 @@
 // from a load generator in a separate process on loopback. Server CPU per request is this process's CPU over the
 // measured window. Usage: node bench/run.mjs management-reads [-- --levels 16,64 --seconds 10 --schedulers 20]
 import "../support/require-shim.js";
-import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
-import { loadConfig } from "../../server/src/config/load-config.js";
-import { silentLogger } from "../../server/src/core/ports/logger.js";
-import { startMaestro } from "../../server/src/server.js";
+import { cpus, loadavg } from "node:os";
 import { validScheduler } from "../../server/test/support/fixtures.js";
 import { startPostgres } from "../../server/test/support/postgres.js";
 import { startRedis } from "../../server/test/support/redis.js";
+import { startTestMaestro } from "../../server/test/support/test-maestro.js";
 import { levelsFromArgs, numberArg, runAsLoadChild, runLoadChild } from "../support/rooms-api-bench.js";
 
 if (!(await runAsLoadChild())) await main();
@@ -21,23 +17,16 @@ async function main() {
   const count = numberArg("schedulers", 20);
   const levels = levelsFromArgs([16, 64]);
   const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-  const dataDir = mkdtempSync(join(tmpdir(), "maestro-bench-"));
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      dataDir,
-      "managementApi.port": 0,
-      "roomsApi.port": 0,
-      "internalApi.port": 0,
+  const maestro = await startTestMaestro(
+    {
       "storage.schedulers.kind": "postgres",
       "storage.schedulers.url": pg.url,
       "storage.operations.kind": "redis",
       "storage.operations.url": redis.url,
       "storage.state.kind": "redis",
-      "log.level": "warn",
     },
-  });
-  const maestro = await startMaestro(config, ["management-api"], silentLogger);
+    ["management-api"],
+  );
   const rows: Record<string, unknown>[] = [];
   try {
     const names = Array.from({ length: count }, (_, i) => `bench-${String(i).padStart(3, "0")}`);
@@ -78,6 +67,5 @@ async function main() {
   } finally {
     await maestro.stop();
     await Promise.all([pg.stop(), redis.stop()]);
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }

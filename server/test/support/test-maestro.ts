@@ -11,8 +11,14 @@ export interface TestMaestro extends RunningMaestro {
   dataDir: string;
 }
 
-/** A whole Maestro (embedded default: PGlite, memory, process runtime) in this process on free ports. */
-export async function startTestMaestro(overrides: Record<string, unknown> = {}): Promise<TestMaestro> {
+/**
+ * A Maestro in this process on free ports: the embedded default (PGlite, memory, process runtime) and every module
+ * unless `overrides` and `modules` say otherwise. stop() also removes its data directory.
+ */
+export async function startTestMaestro(
+  overrides: Record<string, unknown> = {},
+  modules: readonly string[] = ["all"],
+): Promise<TestMaestro> {
   const dataDir = await mkdtemp(join(tmpdir(), "maestro-test-"));
   const config = loadConfig({
     env: {},
@@ -28,7 +34,7 @@ export async function startTestMaestro(overrides: Record<string, unknown> = {}):
       ...overrides,
     },
   });
-  const running = await startMaestro(config, ["all"], silentLogger);
+  const running = await startMaestro(config, modules, silentLogger);
   return {
     ...running,
     managementUrl: running.urls.managementApi!,
