@@ -2,6 +2,7 @@ import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisClient, waitUntilReady } from "../../src/adapters/storage/redis/index.js";
+import { cpuAutoscaling } from "../support/fixtures.js";
 import { startRedis, type TestRedis } from "../support/redis.js";
 import { eventually, http, schedulerBody, startTestMaestro, type TestMaestro } from "../support/test-maestro.js";
 
@@ -72,22 +73,7 @@ describe.each(["memory", "redis"] as const)("metricsTriggers cpu trigger on proc
 
   it("scales up to max while a room burns CPU, then back to min once it is idle", async () => {
     const body = schedulerBody(NAME, {
-      autoscaling: {
-        enabled: true,
-        min: 1,
-        max: 3,
-        cooldown: 0,
-        policy: {
-          type: "metricsTriggers",
-          parameters: {
-            metricsTriggers: {
-              // usage over requests (100m per room): one room at 30% of a core is 300%.
-              up: { cooldown: 1, triggers: [{ type: "cpu", usage: 50, threshold: 50, time: 2, limit: 1000 }] },
-              down: { cooldown: 1, triggers: [{ type: "cpu", usage: 20, threshold: 50, time: 2 }] },
-            },
-          },
-        },
-      },
+      autoscaling: cpuAutoscaling(2, 1),
     });
     const container = (body.spec as { containers: Record<string, unknown>[] }).containers[0] as Record<string, unknown>;
     container.command = ["node", gameRoom];

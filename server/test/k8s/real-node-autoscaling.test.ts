@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { cpuAutoscaling } from "../support/fixtures.js";
 import { eventually } from "../support/test-maestro.js";
 import { api, Client, LONG, live, MAESTRO, type Room, readyRooms, rooms, scheduler, WAIT } from "./real-node.js";
 
@@ -31,22 +32,8 @@ describe.skipIf(!MAESTRO)("metricsTriggers cpu on a real node (test/k8s/up.sh)",
       const body = scheduler(name, 1, {}) as ReturnType<typeof scheduler> & { autoscaling?: unknown };
       const container = body.spec.containers[0] as { requests: Record<string, string> };
       container.requests = { memory: "32Mi", cpu: "100m" };
-      body.autoscaling = {
-        enabled: true,
-        min: 1,
-        max: 3,
-        cooldown: 0,
-        policy: {
-          type: "metricsTriggers",
-          parameters: {
-            metricsTriggers: {
-              // Usage over requests (100m a room): a room burning half a core is 500%, an idle one a few percent.
-              up: { cooldown: 5, triggers: [{ type: "cpu", usage: 50, threshold: 50, time: 30, limit: 1000 }] },
-              down: { cooldown: 5, triggers: [{ type: "cpu", usage: 20, threshold: 50, time: 30 }] },
-            },
-          },
-        },
-      };
+      // Kubelet samples usage every ~10 s: windows of 30 s hold a few points.
+      body.autoscaling = cpuAutoscaling(30, 5);
       const created = await api("POST", "/schedulers", body);
       expect(created.status, JSON.stringify(created.json)).toBe(200);
       const [first] = await readyRooms(name, 1);

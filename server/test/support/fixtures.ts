@@ -90,3 +90,28 @@ export function gameRoom(overrides: Partial<GameRoom> & { id: string }, now: Dat
 export function instanceOf(id: string, type: InstanceStatusType, schedulerName = "test-scheduler"): Instance {
   return { id, schedulerName, status: { type, description: type } };
 }
+
+/**
+ * REST `autoscaling` of a fleet of 1–3 rooms scaled on CPU usage over requests (a room at half a core with 100m
+ * requested is 500%): up above 50%, down below 20%, each for half of `timeSeconds`, `cooldownSeconds` apart.
+ */
+export function cpuAutoscaling(timeSeconds: number, cooldownSeconds: number): Record<string, unknown> {
+  return {
+    enabled: true,
+    min: 1,
+    max: 3,
+    cooldown: 0,
+    policy: {
+      type: "metricsTriggers",
+      parameters: {
+        metricsTriggers: {
+          up: {
+            cooldown: cooldownSeconds,
+            triggers: [{ type: "cpu", usage: 50, threshold: 50, time: timeSeconds, limit: 1000 }],
+          },
+          down: { cooldown: cooldownSeconds, triggers: [{ type: "cpu", usage: 20, threshold: 50, time: timeSeconds }] },
+        },
+      },
+    },
+  };
+}
