@@ -37,7 +37,6 @@ async function newFleet(settings: Record<string, string | number> = {}): Promise
     redisUrl: `${redis.url}/${n}`,
     postgresUrl: await pg.createDatabase(`component${n}`),
     settings,
-    ports: { management: 23200 + 2 * n, rooms: 23201 + 2 * n },
   });
 }
 

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { api, cliPath, freePort, gameRoomPath, waitFor } from "../support/maestro-process.js";
+import { api, cliPath, freeStablePort, gameRoomPath, waitFor } from "../support/maestro-process.js";
 import { pidsWithEnv } from "../support/processes.js";
 
 /** Settings that make recovery fast enough for a matrix: short leases, ticks and drains, a shared room-token secret. */
@@ -31,16 +31,11 @@ export interface FleetOptions {
   /** Schedulers in this PostgreSQL; PGlite in the first process's data directory when omitted (one process only). */
   postgresUrl?: string | undefined;
   settings?: Record<string, string | number>;
-  /**
-   * Fixed ports below the ephemeral range: kept across restarts, a port chosen free once could be taken by another
-   * case's process (an ephemeral internal port) while this one's process is down.
-   */
-  ports?: { management: number; rooms: number };
 }
 
 /**
- * The Maestro processes of one fault case: fixed management and rooms ports (so a restart is the same deployment to
- * clients and rooms), one data directory per process name (kept across its restarts: the process runtime reaps what
+ * The Maestro processes of one fault case: management and rooms ports kept for the fleet's life (so a restart is the
+ * same deployment to clients and rooms; below the ephemeral range, see freeStablePort), one data directory per process name (kept across its restarts: the process runtime reaps what
  * a crashed predecessor left there), every module in one process unless told otherwise.
  */
 export class Fleet {
@@ -50,8 +45,8 @@ export class Fleet {
   private readonly dirs = new Map<string, string>();
 
   constructor(private readonly opts: FleetOptions) {
-    this.management = opts.ports ? Promise.resolve(opts.ports.management) : freePort();
-    this.rooms = opts.ports ? Promise.resolve(opts.ports.rooms) : freePort();
+    this.management = freeStablePort();
+    this.rooms = freeStablePort();
   }
 
   async urls(): Promise<{ M: string; R: string }> {
@@ -66,7 +61,7 @@ export class Fleet {
       this.dirs.set(name, dataDir);
     }
     const { R } = await this.urls();
-    const internal = await freePort();
+    const internal = await freeStablePort();
     const settings: Record<string, string | number> = {
       ...fastSettings,
       "storage.operations.kind": "redis",

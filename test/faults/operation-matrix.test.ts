@@ -132,7 +132,6 @@ describe("fault matrix: every step of every operation type", () => {
       const fleet = new Fleet({
         redisUrl: `${redis.url}/${db}`,
         postgresUrl: await pg.createDatabase(`case${db}`),
-        ports: { management: 23000 + 2 * db, rooms: 23001 + 2 * db },
         settings: {
           ...(scenario === "storage_clean_up" ? { "workers.storageCleanupIntervalMs": 1000 } : {}),
           // The room allocated before a scale-down must stay allocated through it.

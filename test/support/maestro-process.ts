@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,16 +11,7 @@ export const gameRoomPath = join(repoRoot, "examples/game-room/dist/main.js");
 export const maestroctlPath = join(repoRoot, "sdk-management/bin/maestroctl.js");
 export const matchmakerPath = join(repoRoot, "examples/matchmaker/dist/main.js");
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort, freeStablePort } from "../../server/test/support/free-port.js";
 
 export interface MaestroProcess {
   child: ChildProcess;
