@@ -1,6 +1,6 @@
 import { workerTimingProblems, workerTimings } from "../config/worker-timings.js";
 import { delay } from "../core/delay.js";
-import { MaestroError } from "../core/errors.js";
+import { isMaestroError, MaestroError } from "../core/errors.js";
 import { OperationCanceled } from "../core/services/operation-manager.js";
 import { recoverAbandonedOperations } from "../core/services/operation-recovery.js";
 import { OperationWorker } from "../core/services/operation-worker.js";
@@ -244,6 +244,34 @@ async function runOwnedScheduler(
     ctx.events.off("room-changed", onRoomChanged);
     watchStop.abort();
     await statusWatch;
+    if (!draining.aborted) await dropTicksOfGoneScheduler(ctx, schedulerName, log);
+  }
+}
+
+/** The operations this loop queues by itself, with nobody asking: a deleted scheduler has no use for them. */
+const TICKS = new Set(["health_controller", "storage_clean_up"]);
+
+/**
+ * A tick can queue a health check after delete_scheduler cleared the scheduler's operations and before this loop
+ * heard the scheduler was gone; with no owner left it would stay pending for ever. Only the loop's own kinds go, so a
+ * scheduler created again under the name meanwhile keeps its create_scheduler.
+ */
+async function dropTicksOfGoneScheduler(
+  ctx: WorkerContext,
+  schedulerName: string,
+  log: WorkerContext["logger"],
+): Promise<void> {
+  try {
+    const gone = await ctx.schedulerStorage.getScheduler(schedulerName).then(
+      () => false,
+      (err: unknown) => isMaestroError(err, "not_found"),
+    );
+    if (!gone) return;
+    for (const op of await ctx.operationStorage.listOperations(schedulerName, "pending")) {
+      if (TICKS.has(op.definitionName)) await ctx.operationStorage.deleteOperation(schedulerName, op.id);
+    }
+  } catch (err) {
+    log.warn({ err }, "could not drop the health checks queued for a deleted scheduler");
   }
 }
 
