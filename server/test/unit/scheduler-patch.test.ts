@@ -15,8 +15,12 @@ const autoscaling: Autoscaling = {
   policy: { type: "roomOccupancy", parameters: { roomOccupancy: { readyTarget: 0.5, downThreshold: 0.9 } } },
 };
 
+// One instant for every copy: two calls a millisecond apart must still compare equal.
+const CREATED_AT = new Date("2026-01-01T00:00:00Z");
+
 function current() {
   return validScheduler({
+    createdAt: CREATED_AT,
     state: "in-sync",
     spec: {
       containers: [
