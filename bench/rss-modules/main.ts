@@ -1,7 +1,9 @@
 // Server RSS per module (the split extension of bench/rss): each module as its own `maestro start` process on
 // PostgreSQL (schedulers) and Redis (rooms, operations), with 10,000 occupied rooms stored, then all modules in one
 // process. RSS is read from /proc/<pid>/status after the process has sat idle; the rooms API is also measured under
-// ping load (peak RSS sampled every 100 ms). Usage: node bench/run.mjs rss-modules [-- --rooms 10000 --seconds 10]
+// ping load (peak RSS sampled every 100 ms). Processes run as deploy/Dockerfile and `npm start` run them
+// (`node --max-semi-space-size=8`); `--plain-node` runs them without the flag.
+// Usage: node bench/run.mjs rss-modules [-- --rooms 10000 --seconds 10 --plain-node]
 import "../support/require-shim.js";
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -25,6 +27,10 @@ if (!(await runAsLoadChild())) await main();
 async function main() {
   const ROOMS = numberArg("rooms", 10_000);
   const SECONDS = numberArg("seconds", 10);
+  const nodeArgs = process.argv.includes("--plain-node") ? [] : ["--max-semi-space-size=8"];
+  // Idle means settled: V8's memory reducer gives back the young generation start-up grew about 8 s after the
+  // allocation stops (--gc-memory-reducer-start-delay-ms); at 5 s a rooms API still held 20 – 30 MiB more.
+  const IDLE_MS = 12_000;
   const S = "bench-rss-modules";
   const SECRET = "bench-rss-modules-secret";
   const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
@@ -88,11 +94,11 @@ async function main() {
       modules: string[],
       use?: (p: Awaited<ReturnType<typeof startMaestroProcess>>) => Promise<void>,
     ) => {
-      const p = await startMaestroProcess(settings, modules);
+      const p = await startMaestroProcess(settings, modules, { nodeArgs });
       try {
         const pid = p.child.pid!;
         await use?.(p);
-        await new Promise((r) => setTimeout(r, 5_000));
+        await new Promise((r) => setTimeout(r, IDLE_MS));
         return { p, pid, rss: rssMiB(pid), heap: await heapUsedMiB(p.internalUrl) };
       } catch (err) {
         await p.stop();
@@ -171,7 +177,7 @@ async function main() {
     console.log(
       `BENCH_RESULT ${JSON.stringify({
         scenario: "rss-modules",
-        notes: `${ROOMS} occupied rooms in Redis, schedulers in PostgreSQL; load average ${load}`,
+        notes: `${ROOMS} occupied rooms in Redis, schedulers in PostgreSQL; node ${nodeArgs.join(" ") || "without flags"}; load average ${load}`,
         rows,
       })}`,
     );

@@ -9,6 +9,7 @@ import { createLogger } from "./logging.js";
 import { moduleNames } from "./modules/module.js";
 import { startMaestro } from "./server.js";
 import { armFailpointsFromEnv } from "./wiring/failpoints.js";
+import { applyHeapTuning } from "./wiring/heap-tuning.js";
 
 interface CommonOptions {
   config?: string;
@@ -70,6 +71,7 @@ withCommon(
   const config = configFrom(opts, extra);
   const logger = createLogger(config.log.level, config.log.format);
   armFailpointsFromEnv(process.env.MAESTRO_FAILPOINTS);
+  applyHeapTuning(config.memory);
   const running = await startMaestro(config, modules, logger);
   logger.info({ modules: running.modules, ...running.urls, dataDir: resolve(config.dataDir) }, "maestro started");
   let stopping = false;

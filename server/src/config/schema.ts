@@ -34,6 +34,17 @@ export const schema = {
       "on SIGTERM, how long the operation in flight and HTTP requests in flight may take before they are cut",
     ),
   },
+  memory: {
+    heapGrowingPercent: {
+      type: "int",
+      default: 50,
+      min: 0,
+      max: 400,
+      help:
+        "how far the V8 old generation may grow past the live data before a full collection, in percent (0: V8's own " +
+        "adaptive factor, up to 300); under ping load V8's factor let a rooms API hold 60 MiB of dead objects",
+    },
+  },
   managementApi: {
     host: { type: "string", default: "127.0.0.1", help: "management API bind address" },
     port: port(8080, "management API port (REST, Connect, gRPC-Web and gRPC on one port)"),
