@@ -28,6 +28,11 @@ function readScript(name: string): string {
   }
 }
 
+/** What runs for `scripts/<name>.lua`: its libs' text, then its own. */
+export function scriptText(name: string, libs: readonly string[] = []): string {
+  return [...libs, name].map((script) => luaSource(script)).join("\n");
+}
+
 /** Runs one Lua script with its keys (KEYS) and arguments (ARGV). */
 export type LuaScript = (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>;
 
@@ -42,7 +47,7 @@ export function defineLuaScript(client: Redis | Cluster, name: string, libs: rea
   const command = `maestro_${name.replaceAll("-", "_")}`;
   const registry = client as unknown as Record<string, DynamicCommand | undefined>;
   if (registry[command] === undefined) {
-    client.defineCommand(command, { lua: [...libs, name].map((script) => luaSource(script)).join("\n") });
+    client.defineCommand(command, { lua: scriptText(name, libs) });
   }
   const run = registry[command] as DynamicCommand;
   return (keys, args) => run.call(client, keys.length, ...keys, ...args);

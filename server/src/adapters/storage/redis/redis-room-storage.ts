@@ -18,7 +18,8 @@ import type {
   RoomStatusEvent,
   RoomStorage,
 } from "../../../core/ports/room-storage.js";
-import { defineLuaScript, type LuaScript } from "./lua-scripts.js";
+import { defineLuaScript, type LuaScript, scriptText } from "./lua-scripts.js";
+import { pingChannelOf } from "./ping-channel.js";
 import { redisCall } from "./redis-errors.js";
 import {
   instanceMapKey,
@@ -79,7 +80,9 @@ export class RedisRoomStorage implements RoomStorage {
     this.remove = defineLuaScript(client, "delete-room", roomLibs);
     this.candidates = defineLuaScript(client, "allocation-candidates");
     this.allocate = defineLuaScript(client, "allocate-room", roomLibs);
-    this.ping = defineLuaScript(client, "apply-ping", roomLibs);
+    // Pings are most of the traffic: on a single Redis they go over a connection of their own (ping-channel.ts).
+    this.ping =
+      pingChannelOf(client, scriptText("apply-ping", roomLibs)) ?? defineLuaScript(client, "apply-ping", roomLibs);
     this.instance = defineLuaScript(client, "apply-instance", roomLibs);
     this.claim = defineLuaScript(client, "claim-room-removal", roomLibs);
   }
