@@ -15,6 +15,8 @@ export interface TestRedis {
   /** SIGCONT after freeze(). */
   thaw(): void;
   stop(): Promise<void>;
+  /** SIGKILL, even while frozen: every connection drops at once with nothing answered (a crashed Redis). */
+  kill(): Promise<void>;
 }
 
 /**
@@ -72,6 +74,17 @@ export async function startRedis(opts?: {
         child.kill("SIGCONT");
         process.removeListener("exit", killSync);
         await stopChild(child);
+        if (!opts?.persistIn) await rm(dir, { recursive: true, force: true });
+      },
+      async kill() {
+        if (stopped) return;
+        stopped = true;
+        process.removeListener("exit", killSync);
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill("SIGKILL");
+          await exited;
+        }
         if (!opts?.persistIn) await rm(dir, { recursive: true, force: true });
       },
     };
