@@ -78,24 +78,30 @@ export class PingChannel {
     socket.on("data", (chunk: Buffer) => this.onData(socket, chunk));
     socket.on("error", (err: Error) => this.drop(socket, err.message));
     socket.on("close", () => this.drop(socket, "connection is closed"));
-    // Written before any call (the socket buffers until connected); a refusal closes the connection and fails the
-    // calls queued behind it as unavailable.
-    // ioredis leaves absent credentials null.
+    // Written before any call (the socket buffers until connected). A refused AUTH or SELECT closes the connection and
+    // fails the calls queued behind it as unavailable; CLIENT SETNAME and SCRIPT LOAD may be refused to a restricted
+    // user, as ioredis tolerates for the name (EVAL then sends the script).
     if (password) {
-      this.handshake(username ? ["AUTH", username, password] : ["AUTH", password], socket);
+      this.handshake(username ? ["AUTH", username, password] : ["AUTH", password], socket, true);
     }
-    if (db) this.handshake(["SELECT", String(db)], socket);
-    if (name) this.handshake(["CLIENT", "SETNAME", name], socket);
-    this.handshake(["SCRIPT", "LOAD", this.opts.script], socket, () => {
+    if (db) this.handshake(["SELECT", String(db)], socket, true);
+    if (name) this.handshake(["CLIENT", "SETNAME", name], socket, false);
+    this.handshake(["SCRIPT", "LOAD", this.opts.script], socket, false, () => {
       this.failures = 0;
     });
   }
 
-  private handshake(args: string[], socket: Socket, ready?: () => void): void {
+  private handshake(args: string[], socket: Socket, required: boolean, done?: () => void): void {
     this.out += `*${args.length}\r\n${args.map(bulk).join("")}`;
     this.push({
-      resolve: () => ready?.(),
-      reject: (err) => this.drop(socket, `${args[0]} failed: ${err instanceof Error ? err.message : String(err)}`),
+      resolve: () => done?.(),
+      reject: (err) => {
+        if (!required) {
+          done?.();
+          return;
+        }
+        this.drop(socket, `${args[0]} failed: ${err instanceof Error ? err.message : String(err)}`);
+      },
       tail: undefined,
       argc: args.length,
       sentAt: Date.now(),
