@@ -156,6 +156,7 @@ try {
         "RSS idle MiB": Math.round(idleRss),
         "RSS loaded MiB": Math.round(loadedRss),
         "delete s": Number((deleteMs / 1000).toFixed(2)),
+        errors: failures,
       },
     ],
   };

@@ -10,6 +10,7 @@ import {
   RedisOperationStorage,
   RedisSchedulerOwnership,
 } from "../../server/src/adapters/storage/redis/index.js";
+import { finalOperationStatuses } from "../../server/src/core/entities/operation.js";
 import { OperationRegistry } from "../../server/src/core/operations/definition.js";
 import { testOperation } from "../../server/src/core/operations/test-operation/test-operation.js";
 import { systemClock } from "../../server/src/core/ports/clock.js";
@@ -74,11 +75,14 @@ try {
   while ((await (await fetch(`${a.url}/schedulers/bench`)).json()).scheduler?.state !== "in-sync") await sleep(20);
 
   const t0 = performance.now();
-  let last = "";
-  for (let n = 0; n < OPS; n++) last = (await manager.enqueue("bench", "test_operation", { sleepSeconds: 0 })).id;
+  const ids: string[] = [];
+  for (let n = 0; n < OPS; n++) ids.push((await manager.enqueue("bench", "test_operation", { sleepSeconds: 0 })).id);
   const enqueued = performance.now() - t0;
-  await until(last, ["finished"]);
+  await until(ids.at(-1) as string, [...finalOperationStatuses]);
   const total = performance.now() - t0;
+  // Operations run in order: every one before the last has ended; count those that did not finish well.
+  let errors = 0;
+  for (const id of ids) if ((await storage.getOperation("bench", id))?.status !== "finished") errors++;
 
   const b = await replica("bench-b");
   const ownership = new RedisSchedulerOwnership(client);
@@ -95,7 +99,7 @@ try {
     `machine: ${cpus().length} cores, node ${process.version}; operations on Redis, schedulers on PostgreSQL`,
   );
   console.log(
-    `no-op operations: ${OPS} enqueued in ${(enqueued / 1000).toFixed(2)} s, all finished after ${(total / 1000).toFixed(2)} s → ${(OPS / (total / 1000)).toFixed(0)} ops/s through one replica`,
+    `no-op operations: ${OPS} enqueued in ${(enqueued / 1000).toFixed(2)} s, all finished after ${(total / 1000).toFixed(2)} s → ${(OPS / (total / 1000)).toFixed(0)} ops/s through one replica, ${errors} not finished`,
   );
   console.log(
     `takeover: SIGKILL of the owning replica → next operation started on the other in ${(takeover / 1000).toFixed(2)} s (ownership TTL ${OWNERSHIP_TTL_MS} ms)`,
@@ -103,7 +107,7 @@ try {
   result = {
     scenario: "operations",
     rows: [
-      { case: `${OPS} no-op test_operations, Redis`, "operations/s": Math.round(OPS / (total / 1000)) },
+      { case: `${OPS} no-op test_operations, Redis`, "operations/s": Math.round(OPS / (total / 1000)), errors },
       { case: `takeover after SIGKILL (TTL ${OWNERSHIP_TTL_MS} ms)`, seconds: Number((takeover / 1000).toFixed(2)) },
     ],
   };

@@ -92,6 +92,8 @@ try {
           "RSS rooms stored MiB": stored,
           "RSS after list+scrape MiB": afterUse,
           "heap KiB per room": heapPerRoomKiB,
+          // Rooms the list did not return (the figures would then describe fewer rooms than claimed).
+          errors: ROOMS - listed,
         },
       ],
     })}`,
