@@ -203,6 +203,40 @@ describe("the ping channel", () => {
     }
   }, 60_000);
 
+  it("fails pings at once while it reconnects to a Redis that does not answer, instead of queueing them", async () => {
+    // A command timeout far beyond the test's: only failing fast answers in time.
+    const rooms = await storage(redis.url, { commandTimeoutMs: 120_000 });
+    const s = uniqueScheduler();
+    await rooms.add(s, "r1");
+    expect(await rooms.recordPing(s, "r1", ping("ready"))).toBe("ready");
+    const list = (await raw.client("LIST")) as string;
+    const id = /id=(\d+) [^\n]* name=ping-channel-test-ping /.exec(list)?.[1];
+    expect(id).toBeDefined();
+    await raw.client("KILL", "ID", id as string);
+    // Frozen, the server still accepts connections (the kernel's backlog) but answers nothing.
+    redis.freeze();
+    try {
+      await waitFor(
+        () =>
+          rooms.recordPing(s, "r1", ping("ready")).then(
+            () => false,
+            (e: unknown) => isMaestroError(e, "unavailable") && /connection is closed|ECONNRESET/.test(e.message),
+          ),
+        "the lost connection to be noticed",
+      );
+      // Past the backoff: a new connection is opened, and pings are refused while it gets no answer.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      for (let i = 0; i < 3; i++) await expectCode(rooms.recordPing(s, "r1", ping("ready")), "unavailable");
+    } finally {
+      redis.thaw();
+    }
+    const status = await waitFor(
+      () => rooms.recordPing(s, "r1", ping("occupied")).catch(() => undefined),
+      "a ping once Redis answers",
+    );
+    expect(status).toBe("occupied");
+  }, 30_000);
+
   it("fails a ping as unavailable after the command timeout while Redis is frozen, then answers the next one rightly", async () => {
     const rooms = await storage(redis.url, { commandTimeoutMs: 300 });
     const s = uniqueScheduler();

@@ -29,6 +29,9 @@ export class PingChannel {
   /** The unparsed end of the last chunk (a reply split across reads). */
   private rest: Buffer | undefined;
   private pos = 0;
+  /** The connection answered its handshake: calls may queue behind it. */
+  private established = false;
+  /** Connections lost or refused since the last established one. */
   private failures = 0;
   private retryAt = 0;
   private lastError = "connection is closed";
@@ -49,6 +52,8 @@ export class PingChannel {
       if (Date.now() < this.retryAt) return Promise.reject(unavailable(this.lastError));
       this.open();
     }
+    // Only the first connection is waited for; a reconnect may take the whole connect timeout (an unreachable host).
+    if (!this.established && this.failures > 0) return Promise.reject(unavailable(this.lastError));
     let tail = bulk(String(keys.length));
     for (const key of keys) tail += bulk(key);
     // As ioredis sends them: null and undefined as empty strings.
@@ -87,6 +92,7 @@ export class PingChannel {
     if (db) this.handshake(["SELECT", String(db)], socket, true);
     if (name) this.handshake(["CLIENT", "SETNAME", name], socket, false);
     this.handshake(["SCRIPT", "LOAD", this.opts.script], socket, false, () => {
+      this.established = true;
       this.failures = 0;
     });
   }
@@ -142,6 +148,11 @@ export class PingChannel {
       if (call.expired) continue;
       if (call.sentAt > due) {
         this.commandTimer = setTimeout(this.expire, call.sentAt - due);
+        return;
+      }
+      if (call.tail === undefined) {
+        // A connection that does not answer its own handshake is no connection.
+        if (this.socket !== undefined) this.drop(this.socket, "Command timed out");
         return;
       }
       call.expired = true;
@@ -210,6 +221,7 @@ export class PingChannel {
   private drop(socket: Socket, reason: string): void {
     if (socket !== this.socket) return;
     this.socket = undefined;
+    this.established = false;
     socket.destroy();
     clearTimeout(this.connectTimer);
     clearTimeout(this.commandTimer);
