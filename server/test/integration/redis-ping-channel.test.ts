@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import { type AddressInfo, createConnection, createServer } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -122,6 +123,47 @@ describe("the ping channel", () => {
     expect(outcomes).toEqual(expected);
     // They went over the channel, not the shared client.
     expect(await channelConnections(raw)).toBe(1);
+  });
+
+  it("reads replies that arrive a few bytes at a time", async () => {
+    // Between the channel and Redis, a relay that hands Redis' replies on in 1–3 byte pieces, one per turn.
+    const relay = createServer((inbound) => {
+      const outbound = createConnection({ host: "127.0.0.1", port: redis.port });
+      inbound.pipe(outbound);
+      let queue = Promise.resolve();
+      outbound.on("data", (chunk: Buffer) => {
+        queue = queue.then(async () => {
+          for (let at = 0; at < chunk.length; at += 1 + (at % 3)) {
+            if (inbound.destroyed) return;
+            inbound.write(chunk.subarray(at, at + 1 + (at % 3)));
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        });
+      });
+      inbound.on("close", () => outbound.destroy());
+      outbound.on("close", () => inbound.destroy());
+      inbound.on("error", () => outbound.destroy());
+      outbound.on("error", () => inbound.destroy());
+    });
+    relay.listen(0, "127.0.0.1");
+    await once(relay, "listening");
+    try {
+      const rooms = await storage(`redis://127.0.0.1:${(relay.address() as AddressInfo).port}`);
+      const s = uniqueScheduler();
+      await rooms.add(s, "r1");
+      await rooms.add(s, "r2");
+      const [first, second, missing] = await Promise.all([
+        rooms.applyPing(s, "r1", ping("occupied", { who: "ü€ 漢字", n: 1 })),
+        rooms.recordPing(s, "r2", ping("occupied")),
+        rooms.recordPing(s, "r3", ping("ready")).catch((e: unknown) => (isMaestroError(e) ? e.code : e)),
+      ]);
+      expect(first).toMatchObject({ id: "r1", status: "occupied", metadata: { who: "ü€ 漢字", n: 1 } });
+      expect(second).toBe("occupied");
+      expect(missing).toBe("not_found");
+    } finally {
+      for (const client of clients.splice(0)) client.disconnect();
+      relay.close();
+    }
   });
 
   it("runs the script again after SCRIPT FLUSH", async () => {
