@@ -2,6 +2,7 @@ import type { Transport } from "@connectrpc/connect";
 import { type UniversalClientFn, universalClientResponseFromFetch } from "@connectrpc/connect/protocol";
 import { createTransport } from "@connectrpc/connect/protocol-connect";
 import { authInterceptors, type MaestroClientOptions } from "./client.js";
+import { conditionalGets } from "./conditional-gets.js";
 
 /**
  * A Connect HTTP client over a caller's fetch. Connect's own createFetchClient streams the request body, which
@@ -32,8 +33,9 @@ export function fetchTransport(url: string, o: MaestroClientOptions, fetchFn: ty
     baseUrl: url,
     interceptors: authInterceptors(o),
     defaultTimeoutMs: o.timeoutMs,
-    httpClient: fetchHttpClient(fetchFn),
+    httpClient: conditionalGets(fetchHttpClient(fetchFn)),
     useBinaryFormat: true,
+    useHttpGet: true,
     readMaxBytes: 0xffffffff,
     writeMaxBytes: 0xffffffff,
     compressMinBytes: 1024,

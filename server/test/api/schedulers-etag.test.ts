@@ -59,3 +59,75 @@ describe("management reads with ETag / If-None-Match over REST", () => {
     expect(res.status).toBe(404);
   });
 });
+
+describe("management reads with ETag / If-None-Match over Connect GET", () => {
+  // Connect's GET form of a unary call (what the SDK sends for reads): the message travels in the query.
+  const connectGet = (rpc: string, message: unknown, headers: Record<string, string> = {}) =>
+    get(`/maestro.v1.${rpc}?connect=v1&encoding=json&message=${encodeURIComponent(JSON.stringify(message))}`, headers);
+
+  it("answers a read RPC's GET with an ETag, then 304 while unchanged and 200 once the scheduler changes", async () => {
+    const name = "etag-connect";
+    expect((await http(maestro.managementUrl, "POST", "/schedulers", schedulerBody(name))).status).toBe(200);
+    await eventually(
+      async () => (await http(maestro.managementUrl, "GET", `/schedulers/${name}`)).json.scheduler?.state === "in-sync",
+    );
+    const first = await connectGet("SchedulersService/GetScheduler", { schedulerName: name });
+    expect(first.status).toBe(200);
+    const etag = first.headers.get("etag");
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    expect(((await first.json()) as { scheduler: { name: string } }).scheduler.name).toBe(name);
+
+    const same = await connectGet(
+      "SchedulersService/GetScheduler",
+      { schedulerName: name },
+      { "if-none-match": etag! },
+    );
+    expect(same.status).toBe(304);
+    expect(await same.text()).toBe("");
+    // Another request is another answer: its own ETag.
+    const list = await connectGet("SchedulersService/ListSchedulers", {}, { "if-none-match": etag! });
+    expect(list.status).toBe(200);
+    expect(list.headers.get("etag")).not.toBe(etag);
+    await list.text();
+
+    expect((await http(maestro.managementUrl, "PATCH", `/schedulers/${name}`, { maxSurge: "40%" })).status).toBe(200);
+    await eventually(
+      async () => (await http(maestro.managementUrl, "GET", `/schedulers/${name}`)).json.scheduler?.maxSurge === "40%",
+    );
+    const changed = await connectGet(
+      "SchedulersService/GetScheduler",
+      { schedulerName: name },
+      { "if-none-match": etag! },
+    );
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get("etag")).not.toBe(etag);
+    expect(((await changed.json()) as { scheduler: { maxSurge: string } }).scheduler.maxSurge).toBe("40%");
+  });
+
+  it("keeps errors as Connect errors, POST reads unconditional, and writes off GET", async () => {
+    const missing = await connectGet(
+      "SchedulersService/GetScheduler",
+      { schedulerName: "no-such-connect" },
+      {
+        "if-none-match": "*",
+      },
+    );
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { code: string }).code).toBe("not_found");
+
+    const post = await fetch(`${maestro.managementUrl}/maestro.v1.SchedulersService/ListSchedulers`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "if-none-match": "*" },
+      body: "{}",
+    });
+    expect(post.status).toBe(200);
+    expect(post.headers.get("etag")).toBeNull();
+    await post.text();
+
+    // A write has side effects: Connect offers it over POST only.
+    const write = await connectGet("SchedulersService/DeleteScheduler", { schedulerName: "etag-connect" });
+    expect(write.status).toBe(405);
+    await write.text();
+    expect((await http(maestro.managementUrl, "GET", "/schedulers/etag-connect")).status).toBe(200);
+  });
+});

@@ -1,4 +1,3 @@
-import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import { registerHttpMetrics } from "../../adapters/metrics/http-metrics.js";
 import type { HttpRecorder, MaestroMetrics } from "../../adapters/metrics/maestro-metrics.js";
@@ -10,6 +9,7 @@ import { refuseNulBytes } from "../limits/nul-bytes.js";
 import type { FastRoute } from "../rest/fast-ping-route.js";
 import { type RestRoute, registerRestRoutes } from "../rest/transcoder.js";
 import type { ServiceBinding } from "../service-binding.js";
+import { registerConnectRoutes } from "./connect-routes.js";
 import { type ConnectionTimeouts, dualProtocolServer } from "./dual-server.js";
 
 /** Request size and connection time bounds (the `limits.*` settings). */
@@ -73,26 +73,27 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Fastif
     opts.bindings.flatMap((b) => b.service.methods.map((m) => `/${b.service.typeName}/${m.name}`)),
   );
   registerBodyLimits(app, limits, connectPaths);
-  await app.register(fastifyConnectPlugin, {
-    // Bodies with no declared length are cut while read; the largest per-protocol limit bounds them all.
-    readMaxBytes: Math.max(limits.connectBodyBytes, limits.grpcWebBodyBytes, limits.grpcBodyBytes),
-    routes: (router) => {
-      for (const b of opts.bindings) router.service(b.service, b.impl);
-    },
-    interceptors: [
-      (next) => async (req) => {
-        try {
-          opts.authorizer?.check(req.method, req.header.get("authorization"), req.stream ? undefined : req.message);
-          if (!req.stream) refuseNulBytes(req.message);
-          return await next(req);
-        } catch (err) {
-          const e = toConnectError(err);
-          if (e.code === 13 /* Internal */) opts.logger.error({ err, rpc: req.url }, "request failed");
-          throw e;
-        }
-      },
-    ],
-  });
+  await app.register(async (scope) =>
+    registerConnectRoutes(scope, {
+      bindings: opts.bindings,
+      logger: opts.logger,
+      // Bodies with no declared length are cut while read; the largest per-protocol limit bounds them all.
+      readMaxBytes: Math.max(limits.connectBodyBytes, limits.grpcWebBodyBytes, limits.grpcBodyBytes),
+      interceptors: [
+        (next) => async (req) => {
+          try {
+            opts.authorizer?.check(req.method, req.header.get("authorization"), req.stream ? undefined : req.message);
+            if (!req.stream) refuseNulBytes(req.message);
+            return await next(req);
+          } catch (err) {
+            const e = toConnectError(err);
+            if (e.code === 13 /* Internal */) opts.logger.error({ err, rpc: req.url }, "request failed");
+            throw e;
+          }
+        },
+      ],
+    }),
+  );
   app.get("/healthz", async () => "OK");
   app.get("/health", async () => "OK");
   app.get("/readyz", async (_req, reply) => {

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import {
   create,
   type DescMessage,
@@ -16,6 +15,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "../../core/ports/logger.js";
 import type { RpcAuthorizer } from "../auth/rpc-authorizer.js";
 import { httpStatusOf, toConnectError } from "../errors.js";
+import { etagOf, matchesIfNoneMatch } from "../http/etag.js";
 import { refuseNulBytes } from "../limits/nul-bytes.js";
 import type { ServiceBinding } from "../service-binding.js";
 import { normalizeDurations } from "./json-input.js";
@@ -175,21 +175,6 @@ export function routeSpecOf(
     hasDurations: hasDurationField(method.input),
     hasQueryFields: method.input.fields.length > 0,
   };
-}
-
-/** A strong validator of a GET answer: the hash of its exact JSON text. */
-function etagOf(body: string): string {
-  return `"${createHash("sha1").update(body).digest("base64url")}"`;
-}
-
-/** If-None-Match uses the weak comparison (RFC 9110 §13.1.2): `W/` is ignored, `*` matches any current answer. */
-function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
-  if (header === undefined) return false;
-  for (const raw of header.split(",")) {
-    const tag = raw.trim();
-    if (tag === "*" || (tag.startsWith("W/") ? tag.slice(2) : tag) === etag) return true;
-  }
-  return false;
 }
 
 /** Whether a message (or one nested in it) has a Duration field; walked once per route. */
