@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, http, schedulerBody, startTestMaestro, type TestMaestro } from "../support/test-maestro.js";
 
@@ -140,5 +141,63 @@ describe("the fast ping route", () => {
     const { generic, fast } = await both(S, roomId, huge, { authorization: `Bearer ${token}` });
     expect(fast).toEqual(generic);
     expect(fast.status).toBe(200);
+  });
+
+  it("reads headers as Node does: any case, the first Authorization of duplicates", async () => {
+    /** A PUT with this exact header list (names as written, duplicates kept), as a proxy might forward it. */
+    const rawPut = (path: string, body: string, headers: string[]) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        // A raw list replaces every default header, Host included (which HTTP/1.1 requires).
+        const req = request(
+          maestro.roomsUrl + path,
+          { method: "PUT", headers: ["Host", "maestro", ...headers] },
+          (res) => {
+            let text = "";
+            res.setEncoding("utf8");
+            res.on("data", (c: string) => {
+              text += c;
+            });
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+          },
+        );
+        req.on("error", reject);
+        req.end(body);
+      });
+    const body = '{"status":"ready"}';
+    const good = `Bearer ${token}`;
+    const bad = `Bearer ${maestro.context.tokens.tokenFor(S, "someone-else")}`;
+    for (const [headers, status] of [
+      [
+        [
+          "CONTENT-LENGTH",
+          String(body.length),
+          "content-type",
+          "application/json",
+          "AUTHORIZATION",
+          good,
+          "authorization",
+          bad,
+        ],
+        200,
+      ],
+      [
+        [
+          "Content-Length",
+          String(body.length),
+          "Content-Type",
+          "application/json",
+          "Authorization",
+          bad,
+          "Authorization",
+          good,
+        ],
+        401,
+      ],
+    ] as const) {
+      const fast = await rawPut(`/scheduler/${S}/rooms/${roomId}/ping`, body, [...headers]);
+      const generic = await rawPut(`/scheduler/${escaped(S)}/rooms/${escaped(roomId)}/ping`, body, [...headers]);
+      expect(fast).toEqual(generic);
+      expect(fast.status).toBe(status);
+    }
   });
 });

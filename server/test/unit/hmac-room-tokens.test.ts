@@ -15,6 +15,16 @@ describe("HmacRoomTokens", () => {
     }
   });
 
+  it("refuses a token of the right length that differs in any one character, non-ASCII included", () => {
+    const mine = tokens.tokenFor("sch", "room-c");
+    expect(tokens.verify("sch", "room-c", mine)).toBe(true);
+    for (let i = 0; i < mine.length; i++) {
+      for (const c of [mine[i] === "A" ? "B" : "A", "é", "\u{1F600}".slice(0, 1)]) {
+        expect(tokens.verify("sch", "room-c", mine.slice(0, i) + c + mine.slice(i + 1))).toBe(false);
+      }
+    }
+  });
+
   it("gives tokens that another secret does not accept", () => {
     const other = new HmacRoomTokens("another-secret-0123456789");
     expect(other.verify("sch", "room-a", tokens.tokenFor("sch", "room-a"))).toBe(false);
