@@ -1,4 +1,5 @@
-// Management API scheduler reads (not a test): `GET /schedulers/{name}` and `GET /schedulers` (REST) against a
+// Management API scheduler reads (not a test): `GET /schedulers/{name}` and `GET /schedulers` (REST), plain and
+// conditional (If-None-Match with the current ETag: what the SDK's and the dashboard's polls cost), against a
 // management API started in this process through the server's own wiring, schedulers in PostgreSQL and state in Redis,
 // from a load generator in a separate process on loopback. Server CPU per request is this process's CPU over the
 // measured window. Usage: node bench/run.mjs management-reads [-- --levels 16,64 --seconds 10 --schedulers 20]
@@ -34,16 +35,26 @@ async function main() {
       await maestro.context.schedulerStorage.createScheduler(validScheduler({ name, state: "in-sync" }));
     }
     const origin = maestro.urls.managementApi!;
+    // A poller holding the current answer (the SDK, the dashboard) sends its ETag back and gets an empty 304.
+    const etagOf = async (path: string) => (await fetch(origin + path)).headers.get("etag") ?? "";
+    const conditional = await Promise.all(
+      names.map(async (n) => ({ path: `/schedulers/${n}`, ifNoneMatch: await etagOf(`/schedulers/${n}`) })),
+    );
     const cases = [
-      { case: "GET /schedulers/{name}", paths: names.map((n) => `/schedulers/${n}`) },
-      { case: `GET /schedulers (${count} schedulers)`, paths: ["/schedulers"] },
+      { case: "GET /schedulers/{name}", requests: names.map((n) => ({ path: `/schedulers/${n}` })) },
+      { case: `GET /schedulers (${count} schedulers)`, requests: [{ path: "/schedulers" }] },
+      { case: "GET /schedulers/{name}, If-None-Match current (304)", requests: conditional },
+      {
+        case: `GET /schedulers (${count}), If-None-Match current (304)`,
+        requests: [{ path: "/schedulers", ifNoneMatch: await etagOf("/schedulers") }],
+      },
     ];
     for (const c of cases) {
       for (const concurrency of levels) {
         const r = await runLoadChild({
           origin,
           method: "GET",
-          requests: c.paths.map((path) => ({ path, authorization: "", body: "" })),
+          requests: c.requests.map((r) => ({ authorization: "", body: "", ...r })),
           concurrency,
           warmupMs: 1_000,
           durationMs: seconds * 1000,

@@ -6,8 +6,11 @@ import { Pool } from "undici";
 export interface LoadPlan {
   origin: string;
   method: "PUT" | "POST" | "GET";
-  /** Requests cycle through these (path, authorization header or "", body). */
-  requests: { path: string; authorization: string; body: string }[];
+  /**
+   * Requests cycle through these (path, authorization header or "", body). With `ifNoneMatch` the request is
+   * conditional and an empty 304 is the success expected (a poller whose copy is current).
+   */
+  requests: { path: string; authorization: string; body: string; ifNoneMatch?: string }[];
   concurrency: number;
   warmupMs: number;
   durationMs: number;
@@ -51,6 +54,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     const r = plan.requests[next++ % plan.requests.length]!;
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (r.authorization) headers.authorization = r.authorization;
+    if (r.ifNoneMatch) headers["if-none-match"] = r.ifNoneMatch;
     const start = process.hrtime.bigint();
     const body = plan.method === "GET" ? undefined : r.body;
     const res = await pool.request({ path: r.path, method: plan.method, headers, body });
@@ -58,7 +62,8 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     answered += 1;
     if (!measuring) return;
-    if (res.statusCode >= 300) errors[res.statusCode] = (errors[res.statusCode] ?? 0) + 1;
+    if (res.statusCode === 304 && r.ifNoneMatch) succeeded += 1;
+    else if (res.statusCode >= 300) errors[res.statusCode] = (errors[res.statusCode] ?? 0) + 1;
     // Maestro's ping and forwarding answers say `success`; a 200 saying false is not a ping that counted.
     else if (text.includes('"success":false')) errors["success:false"] = (errors["success:false"] ?? 0) + 1;
     else succeeded += 1;
