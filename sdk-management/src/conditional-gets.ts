@@ -45,8 +45,12 @@ export function conditionalGets(next: UniversalClientFn, maxAnswers = 256): Univ
 async function collect(res: UniversalClientResponse): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of res.body) chunks.push(chunk);
+  return concat(chunks);
+}
+
+/** One array of the chunks' bytes. Not Buffer.concat: this file also runs in browsers. */
+export function concat(chunks: Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0] as Uint8Array;
-  // Not Buffer.concat: this file also runs in browsers.
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
   for (const c of chunks) {

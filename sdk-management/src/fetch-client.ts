@@ -2,7 +2,7 @@ import type { Transport } from "@connectrpc/connect";
 import { type UniversalClientFn, universalClientResponseFromFetch } from "@connectrpc/connect/protocol";
 import { createTransport } from "@connectrpc/connect/protocol-connect";
 import { authInterceptors, type MaestroClientOptions } from "./client.js";
-import { conditionalGets } from "./conditional-gets.js";
+import { concat, conditionalGets } from "./conditional-gets.js";
 
 /**
  * A Connect HTTP client over a caller's fetch. Connect's own createFetchClient streams the request body, which
@@ -42,16 +42,4 @@ export function fetchTransport(url: string, o: MaestroClientOptions, fetchFn: ty
     sendCompression: null,
     acceptCompression: [],
   });
-}
-
-// Not Buffer.concat: this file also runs in browsers.
-function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
