@@ -143,7 +143,7 @@ describe("the fast ping route", () => {
     expect(fast.status).toBe(200);
   });
 
-  it("reads headers as Node does: any case, the first Authorization of duplicates", async () => {
+  it("answers header case and duplicate Authorization headers as the generic route does", async () => {
     /** A PUT with this exact header list (names as written, duplicates kept), as a proxy might forward it. */
     const rawPut = (path: string, body: string, headers: string[]) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {

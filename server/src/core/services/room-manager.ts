@@ -196,7 +196,7 @@ export class RoomManager {
   }
 
   /** updateRoomWithPing for callers that need only the room's new status (no forwarder sees the ping). */
-  recordPing(scheduler: Scheduler, roomId: string, ping: Ping, opts: CallOptions = {}): Promise<RoomStatusName> {
+  async recordPing(scheduler: Scheduler, roomId: string, ping: Ping, opts: CallOptions = {}): Promise<RoomStatusName> {
     return this.deps.rooms.recordPing(scheduler.name, roomId, this.pingUpdate(scheduler, ping), opts);
   }
 

@@ -20,7 +20,7 @@ import type {
 } from "../../../core/ports/room-storage.js";
 import { defineLuaScript, type LuaScript, scriptText } from "./lua-scripts.js";
 import { pingChannelOf } from "./ping-channel.js";
-import { redisCall, toMaestroError } from "./redis-errors.js";
+import { redisCall } from "./redis-errors.js";
 import {
   instanceMapKey,
   roomAllocationKey,
@@ -117,48 +117,28 @@ export class RedisRoomStorage implements RoomStorage {
     if (deleted === 0) throw MaestroError.notFound(`room ${roomId}`);
   }
 
-  applyPing(schedulerName: string, roomId: string, ping: PingUpdate, opts?: CallOptions): Promise<GameRoom> {
-    return this.runPing(schedulerName, roomId, ping, false, opts).then((reply) =>
-      roomOf(schedulerName, roomId, reply.slice(1)),
-    );
+  async applyPing(schedulerName: string, roomId: string, ping: PingUpdate, opts?: CallOptions): Promise<GameRoom> {
+    const reply = await this.runPing(schedulerName, roomId, ping, false, opts);
+    return roomOf(schedulerName, roomId, reply.slice(1));
   }
 
-  recordPing(schedulerName: string, roomId: string, ping: PingUpdate, opts?: CallOptions): Promise<RoomStatusName> {
-    return this.runPing(schedulerName, roomId, ping, true, opts).then((reply) => statusByScoreText(reply[1]));
+  async recordPing(
+    schedulerName: string,
+    roomId: string,
+    ping: PingUpdate,
+    opts?: CallOptions,
+  ): Promise<RoomStatusName> {
+    const reply = await this.runPing(schedulerName, roomId, ping, true, opts);
+    return statusByScoreText(reply[1]);
   }
 
-  // Promise chains rather than async layers that only forward: this runs for every ping (issue 17).
-  private runPing(
+  private async runPing(
     schedulerName: string,
     roomId: string,
     ping: PingUpdate,
     statusOnly: boolean,
     opts: CallOptions | undefined,
   ): Promise<unknown[]> {
-    let sent: Promise<unknown>;
-    try {
-      sent = this.sendPing(schedulerName, roomId, ping, statusOnly, opts);
-    } catch (e) {
-      // As from the async method this was: a rejection, never a throw.
-      return Promise.reject(toMaestroError(e));
-    }
-    return sent.then((result) => {
-      const reply = result as unknown[];
-      if (reply[0] === "not_found") throw MaestroError.notFound(`room ${roomId} of scheduler ${schedulerName}`);
-      if (reply[0] === "refused") {
-        throw pingTransitionRefused(roomId, statusByScoreText(reply[1]), statusByScoreText(reply[2]), ping.status);
-      }
-      return reply;
-    }, rethrowMapped);
-  }
-
-  private sendPing(
-    schedulerName: string,
-    roomId: string,
-    ping: PingUpdate,
-    statusOnly: boolean,
-    opts: CallOptions | undefined,
-  ): Promise<unknown> {
     const args = [
       roomId,
       pingStatuses.indexOf(ping.status),
@@ -171,10 +151,12 @@ export class RedisRoomStorage implements RoomStorage {
       ping.metadata === undefined ? "" : encodeMetaPairs(ping.metadata),
       statusOnly ? "1" : "",
     ];
-    const keys = roomKeys(schedulerName, roomId);
-    // Without a signal there is nothing to race; runPing maps the failure.
-    if (opts?.signal === undefined) return this.ping(keys, args);
-    return redisCall(opts, () => this.ping(keys, args));
+    const reply = (await redisCall(opts, () => this.ping(roomKeys(schedulerName, roomId), args))) as unknown[];
+    if (reply[0] === "not_found") throw MaestroError.notFound(`room ${roomId} of scheduler ${schedulerName}`);
+    if (reply[0] === "refused") {
+      throw pingTransitionRefused(roomId, statusByScoreText(reply[1]), statusByScoreText(reply[2]), ping.status);
+    }
+    return reply;
   }
 
   async applyInstanceStatus(
@@ -355,10 +337,6 @@ export class RedisRoomStorage implements RoomStorage {
   watchRoomStatus(schedulerName: string, opts: Required<CallOptions>): AsyncIterable<RoomStatusEvent> {
     return new RoomStatusWatch(this.client, schedulerName, opts.signal, this.logger);
   }
-}
-
-function rethrowMapped(e: unknown): never {
-  throw toMaestroError(e);
 }
 
 /** KEYS of every per-room script (room-lib.lua's layout). */
