@@ -1,8 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Operation } from "../../src/core/entities/operation.js";
 import { installFailpoints } from "../../src/core/failpoints.js";
 import { ADD_ROOMS } from "../../src/core/operations/add-rooms/add-rooms.js";
-import type { OperationContext } from "../../src/core/operations/definition.js";
 import { CoreHarness, deferred, waitFor } from "../support/core-harness.js";
 import { validScheduler } from "../support/fixtures.js";
 
@@ -35,28 +33,7 @@ describe("add_rooms keeps addBatchSize creations in flight", () => {
       if (name === "room/spawned" && spawned++ === 0) await gate.promise;
       if (name === "add_rooms/room-created") created++;
     });
-    const definition = h.registry.get(ADD_ROOMS)!;
-    const input = { amount: 6 };
-    const operation: Operation = {
-      id: "add",
-      schedulerName: S,
-      definitionName: ADD_ROOMS,
-      status: "in_progress",
-      input,
-      createdAt: h.clock.now(),
-      executionHistory: [],
-    };
-    const history: string[] = [];
-    const ctx: OperationContext = {
-      operation,
-      schedulerName: S,
-      signal: new AbortController().signal,
-      history: async (event) => {
-        history.push(event);
-      },
-      markNoAction: () => {},
-    };
-    const done = definition.execute(ctx, definition.parseInput(input));
+    const { done, history } = h.runOperation(S, ADD_ROOMS, { amount: 6 }, "add");
     // With batches, only the stalled room's batch partner got through (1); the other creator carries on alone (5).
     await waitFor(() => created === 5, "the 5 rooms not stalled to be created", 10_000);
     gate.resolve();

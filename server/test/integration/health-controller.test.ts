@@ -1,8 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { GameRoom, InstanceStatusType, RoomStatusName } from "../../src/core/entities/game-room.js";
-import type { Operation } from "../../src/core/entities/operation.js";
 import type { Scheduler } from "../../src/core/entities/scheduler.js";
-import type { OperationContext } from "../../src/core/operations/definition.js";
 import { HEALTH_CONTROLLER } from "../../src/core/operations/health-controller/health-controller.js";
 import { CoreHarness, gameRoom, instanceOf, waitFor } from "../support/core-harness.js";
 import { validScheduler } from "../support/fixtures.js";
@@ -52,30 +50,10 @@ describe("health_controller", () => {
   /** Runs one health-controller cycle directly, as the worker would. */
   let noAction = false;
   async function runHealthController(): Promise<void> {
-    noAction = false;
-    const definition = h.registry.get(HEALTH_CONTROLLER)!;
-    const now = h.clock.now();
-    const operation: Operation = {
-      id: "hc",
-      schedulerName: S,
-      definitionName: HEALTH_CONTROLLER,
-      status: "in_progress",
-      input: {},
-      createdAt: now,
-      executionHistory: [],
-    };
-    const ctx: OperationContext = {
-      operation,
-      schedulerName: S,
-      signal: new AbortController().signal,
-      history: async (event) => {
-        history.push(event);
-      },
-      markNoAction: () => {
-        noAction = true;
-      },
-    };
-    await definition.execute(ctx, definition.parseInput({}));
+    const run = h.runOperation(S, HEALTH_CONTROLLER, {}, "hc");
+    await run.done;
+    history.push(...run.history);
+    noAction = run.noAction();
   }
 
   const queued = async () =>

@@ -1,7 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Operation } from "../../src/core/entities/operation.js";
 import type { Scheduler } from "../../src/core/entities/scheduler.js";
-import type { OperationContext } from "../../src/core/operations/definition.js";
 import { REMOVE_ROOMS } from "../../src/core/operations/remove-rooms/remove-rooms.js";
 import { CoreHarness, gameRoom, instanceOf } from "../support/core-harness.js";
 import { validScheduler } from "../support/fixtures.js";
@@ -35,28 +33,9 @@ describe("room writes racing other writers", () => {
   }
 
   async function runRemoveRooms(input: Record<string, unknown>): Promise<string[]> {
-    const definition = h.registry.get(REMOVE_ROOMS)!;
-    const history: string[] = [];
-    const operation: Operation = {
-      id: "rm",
-      schedulerName: S,
-      definitionName: REMOVE_ROOMS,
-      status: "in_progress",
-      input,
-      createdAt: h.clock.now(),
-      executionHistory: [],
-    };
-    const ctx: OperationContext = {
-      operation,
-      schedulerName: S,
-      signal: new AbortController().signal,
-      history: async (event) => {
-        history.push(event);
-      },
-      markNoAction: () => {},
-    };
-    await definition.execute(ctx, definition.parseInput(input));
-    return history;
+    const run = h.runOperation(S, REMOVE_ROOMS, input, "rm");
+    await run.done;
+    return run.history;
   }
 
   it("scale-down never removes a room a matchmaker allocated after the rooms were listed", async () => {

@@ -234,6 +234,46 @@ export class CoreHarness {
     };
   }
 
+  /**
+   * Runs one operation definition directly, as a worker would (no queue, no lease): `done` settles when it returns,
+   * `history` gathers its history lines as they come, `noAction()` says whether it marked itself a no-op.
+   */
+  runOperation(
+    schedulerName: string,
+    definitionName: string,
+    input: Record<string, unknown> = {},
+    id = definitionName,
+  ): { done: Promise<void>; history: string[]; noAction(): boolean } {
+    const definition = this.registry.get(definitionName);
+    if (definition === undefined) throw new Error(`no operation definition ${definitionName}`);
+    const history: string[] = [];
+    let noAction = false;
+    const operation: Operation = {
+      id,
+      schedulerName,
+      definitionName,
+      status: "in_progress",
+      input,
+      createdAt: this.clock.now(),
+      executionHistory: [],
+    };
+    const done = definition.execute(
+      {
+        operation,
+        schedulerName,
+        signal: new AbortController().signal,
+        history: async (event) => {
+          history.push(event);
+        },
+        markNoAction: () => {
+          noAction = true;
+        },
+      },
+      definition.parseInput(input),
+    );
+    return { done, history, noAction: () => noAction };
+  }
+
   /** Waits until the operation reaches a final status and returns it. */
   waitForFinal(schedulerName: string, id: string): Promise<Operation> {
     return waitFor(async () => {

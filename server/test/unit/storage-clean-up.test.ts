@@ -30,21 +30,10 @@ describe("storage clean-up", () => {
   it("runs as the storage_clean_up operation, recorded only when it removed something", async () => {
     const h = await CoreHarness.create();
     try {
-      const definition = h.registry.get(STORAGE_CLEAN_UP)!;
-      const history: string[] = [];
-      let noAction = false;
-      const ctx = {
-        operation: op("cleanup", STORAGE_CLEAN_UP, h.clock.now()),
-        schedulerName: "s",
-        signal: new AbortController().signal,
-        history: async (e: string) => void history.push(e),
-        markNoAction: () => {
-          noAction = true;
-        },
-      };
-      await definition.execute(ctx, {});
-      expect(history).toEqual(["removed 0 expired operations"]);
-      expect(noAction).toBe(true);
+      const run = h.runOperation("s", STORAGE_CLEAN_UP, {}, "cleanup");
+      await run.done;
+      expect(run.history).toEqual(["removed 0 expired operations"]);
+      expect(run.noAction()).toBe(true);
     } finally {
       await h.close();
     }
