@@ -8,6 +8,7 @@ import { cpus, loadavg } from "node:os";
 import { validScheduler } from "../../server/test/support/fixtures.js";
 import { startPostgres } from "../../server/test/support/postgres.js";
 import { startRedis } from "../../server/test/support/redis.js";
+import { sharedStoreSettings } from "../../server/test/support/shared-store-settings.js";
 import { startTestMaestro } from "../../server/test/support/test-maestro.js";
 import { levelsFromArgs, numberArg, runAsLoadChild, runLoadChild } from "../support/rooms-api-bench.js";
 
@@ -20,11 +21,7 @@ async function main() {
   const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
   const maestro = await startTestMaestro(
     {
-      "storage.schedulers.kind": "postgres",
-      "storage.schedulers.url": pg.url,
-      "storage.operations.kind": "redis",
-      "storage.operations.url": redis.url,
-      "storage.state.kind": "redis",
+      ...sharedStoreSettings(pg, redis),
     },
     ["management-api"],
   );

@@ -19,6 +19,7 @@ import { silentLogger } from "../../server/src/core/ports/logger.js";
 import { gameRoom, validScheduler } from "../../server/test/support/fixtures.js";
 import { startPostgres } from "../../server/test/support/postgres.js";
 import { startRedis } from "../../server/test/support/redis.js";
+import { sharedStoreSettings } from "../../server/test/support/shared-store-settings.js";
 import { startMaestroProcess } from "../support/maestro-process.js";
 import { numberArg, runAsLoadChild, runLoadChild } from "../support/rooms-api-bench.js";
 
@@ -80,11 +81,7 @@ async function main() {
     client.disconnect();
 
     const settings = {
-      "storage.schedulers.kind": "postgres",
-      "storage.schedulers.url": pg.url,
-      "storage.operations.kind": "redis",
-      "storage.operations.url": redis.url,
-      "storage.state.kind": "redis",
+      ...sharedStoreSettings(pg, redis),
       "roomsApi.tokenSecret": SECRET,
       // The stored rooms have no process behind them: the periodic health controller must leave them be.
       "workers.healthControllerIntervalMs": 3_600_000,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { metricValue, scrape } from "../../server/test/support/prometheus.js";
 import {
   eventually,
   schedulerBody,
@@ -23,17 +24,9 @@ afterAll(async () => {
 
 /** How many GETs of an RPC the server answered with `code`, from its own request counter. */
 async function answered(rpc: string, code: number): Promise<number> {
-  const text = await (await fetch(`${maestro.urls.internalApi}/metrics`)).text();
-  const line = text
-    .split("\n")
-    .find(
-      (l) =>
-        l.startsWith("maestro_http_requests_total{") &&
-        l.includes('method="GET"') &&
-        l.includes(`route="/maestro.v1.${rpc}"`) &&
-        l.includes(`code="${code}"`),
-    );
-  return line === undefined ? 0 : Number(line.split(" ").at(-1));
+  const samples = await scrape(maestro.urls.internalApi);
+  const labels = { method: "GET", route: `/maestro.v1.${rpc}`, code: String(code) };
+  return metricValue(samples, "maestro_http_requests_total", labels) ?? 0;
 }
 
 describe("reads as conditional GETs", () => {

@@ -11,6 +11,7 @@ import {
 import { type MaestroCli, startMaestroCli } from "../support/maestro-cli.js";
 import { startPostgres, type TestPostgres } from "../support/postgres.js";
 import { startRedis, type TestRedis } from "../support/redis.js";
+import { sharedStoreSettings } from "../support/shared-store-settings.js";
 import { eventually, http, pingingSchedulerBody } from "../support/test-maestro.js";
 
 /**
@@ -32,11 +33,7 @@ describe("rooms whose processes are gone", () => {
     const maestro = await startMaestroCli(
       ["all"],
       {
-        "storage.schedulers.kind": "postgres",
-        "storage.schedulers.url": pg.url,
-        "storage.state.kind": "redis",
-        "storage.operations.kind": "redis",
-        "storage.operations.url": redis.url,
+        ...sharedStoreSettings(pg, redis),
         "workers.replicaId": replicaId,
         "workers.ownershipTtlMs": 1500,
         "workers.syncIntervalMs": 500,

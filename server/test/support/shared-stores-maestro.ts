@@ -7,6 +7,7 @@ import { silentLogger } from "../../src/core/ports/logger.js";
 import { type RunningMaestro, startMaestro } from "../../src/server.js";
 import { startPostgres, type TestPostgres } from "./postgres.js";
 import { startRedis, type TestRedis } from "./redis.js";
+import { sharedStoreSettings } from "./shared-store-settings.js";
 
 /**
  * Registers the file's hooks for several Maestros in this test process sharing one PostgreSQL (schedulers) and one
@@ -42,11 +43,7 @@ export function useSharedStoresMaestros(): {
           "managementApi.port": 0,
           "roomsApi.port": 0,
           "internalApi.port": 0,
-          "storage.schedulers.kind": "postgres",
-          "storage.schedulers.url": pg.url,
-          "storage.operations.kind": "redis",
-          "storage.operations.url": redis.url,
-          "storage.state.kind": "redis",
+          ...sharedStoreSettings(pg, redis),
           // Every process must agree on room tokens: the worker issues them, the rooms API checks them.
           "roomsApi.tokenSecret": "shared-stores-test-secret",
           "workers.syncIntervalMs": 300,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll } from "vitest";
 import { freePort, type MaestroCli, startMaestroCli } from "./maestro-cli.js";
 import { startPostgres, type TestPostgres } from "./postgres.js";
 import { startRedis } from "./redis.js";
+import { sharedStoreSettings } from "./shared-store-settings.js";
 
 export interface SplitDeployment {
   /** The APIs in one process, the worker and runtime watcher in another, pointed at the first one's rooms API. */
@@ -34,11 +35,7 @@ export function useSplitDeployment(tokenSecret: string): SplitDeployment {
   ): Promise<MaestroCli> => {
     if (!pg || !redis) throw new Error("the split deployment's stores are not started yet");
     const settings = {
-      "storage.schedulers.kind": "postgres",
-      "storage.schedulers.url": pg.url,
-      "storage.operations.kind": "redis",
-      "storage.operations.url": redis.url,
-      "storage.state.kind": "redis",
+      ...sharedStoreSettings(pg, redis),
       // Every process must agree on room tokens: the worker issues them, the rooms API checks them.
       "roomsApi.tokenSecret": tokenSecret,
       "workers.syncIntervalMs": 300,
