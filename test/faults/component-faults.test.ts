@@ -130,6 +130,13 @@ describe("fault matrix: processes other than the worker step", () => {
 });
 
 describe("fault matrix: stores stopped or frozen mid-operation", () => {
+  /** A spec change: create_new_scheduler_version, which validates a room of the new version before switching. */
+  const patchNewVersion = async (M: string): Promise<string> =>
+    (
+      await api(M, "PATCH", `/schedulers/${S}`, {
+        spec: { containers: [{ environment: [{ name: "FAULT_VARIANT", value: "b" }] }] },
+      })
+    ).json.operationId;
   const storeFaults: {
     name: string;
     point: string;
@@ -140,12 +147,7 @@ describe("fault matrix: stores stopped or frozen mid-operation", () => {
     {
       name: "PostgreSQL stopped mid new version",
       point: "validation/room-settled=sleep(3000)",
-      trigger: async (M) =>
-        (
-          await api(M, "PATCH", `/schedulers/${S}`, {
-            spec: { containers: [{ environment: [{ name: "FAULT_VARIANT", value: "b" }] }] },
-          })
-        ).json.operationId,
+      trigger: patchNewVersion,
       fault: async () => {
         await pg.halt();
         await sleep(5000);
@@ -155,12 +157,7 @@ describe("fault matrix: stores stopped or frozen mid-operation", () => {
     {
       name: "PostgreSQL frozen mid new version",
       point: "validation/room-settled=sleep(3000)",
-      trigger: async (M) =>
-        (
-          await api(M, "PATCH", `/schedulers/${S}`, {
-            spec: { containers: [{ environment: [{ name: "FAULT_VARIANT", value: "b" }] }] },
-          })
-        ).json.operationId,
+      trigger: patchNewVersion,
       fault: async () => {
         pg.freeze();
         await sleep(5000);
