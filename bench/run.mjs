@@ -60,7 +60,10 @@ const own = dash === -1 ? argv : argv.slice(0, dash);
 const timeoutFlag = own.find((a) => a.startsWith("--timeout="));
 const requested = own.filter((a) => !a.startsWith("--"));
 const present = readdirSync(benchDir).filter((d) => statSync(join(benchDir, d)).isDirectory() && entryOf(d));
-const names = requested.length > 0 ? requested : [...new Set([...known, ...present])];
+/** Run only when named: they need something from outside the repository (vs-maestro: the Go Maestro's binary). */
+const namedOnly = ["vs-maestro"];
+const names =
+  requested.length > 0 ? requested : [...new Set([...known, ...present])].filter((n) => !namedOnly.includes(n));
 
 function entryOf(name) {
   for (const file of ["main.ts", "main.mjs"]) {

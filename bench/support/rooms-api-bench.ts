@@ -2,7 +2,7 @@
 // the server's own wiring (startMaestro with storage on Redis), 10,000 registered rooms, and a load generator in a
 // separate child process on loopback.
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -109,8 +109,25 @@ function readyInstance(id: string, port: number): Instance {
   };
 }
 
-/** Runs one load plan in a child process (this same bundle with `--load`) and returns its figures. */
-export async function runLoadChild(plan: LoadPlan): Promise<LoadResult> {
+/**
+ * CPU time (user + system) of another process from /proc/<pid>/stat, in microseconds: a server running as a child
+ * process (ours as `maestro start`, or another program) rather than in the bench's own process.
+ */
+export function processCpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces): state is field 3, utime 14 and stime 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ, 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * Runs one load plan in a child process (this same bundle with `--load`) and returns its figures. The server CPU
+ * figure is this process's unless `serverPid` names the server process.
+ */
+export async function runLoadChild(plan: LoadPlan, opts: { serverPid?: number } = {}): Promise<LoadResult> {
   const dir = mkdtempSync(join(tmpdir(), "maestro-bench-plan-"));
   const file = join(dir, "plan.json");
   writeFileSync(file, JSON.stringify(plan));
@@ -118,18 +135,23 @@ export async function runLoadChild(plan: LoadPlan): Promise<LoadResult> {
     const child = spawn(process.execPath, [process.argv[1]!, "--load", file], { stdio: ["ignore", "pipe", "inherit"] });
     // CPU of this process (the server) between the child's marks, i.e. over the measured window only: not the
     // warm-up, the child's start or its pool closing.
-    let cpuAtStart: NodeJS.CpuUsage | undefined;
-    let used: NodeJS.CpuUsage | undefined;
+    const cpuMicros = () => {
+      if (opts.serverPid !== undefined) return processCpuMicros(opts.serverPid);
+      const u = process.cpuUsage();
+      return u.user + u.system;
+    };
+    let cpuAtStart: number | undefined;
+    let used: number | undefined;
     let last = "";
     createInterface({ input: child.stdout }).on("line", (line) => {
-      if (line === MEASURE_START) cpuAtStart = process.cpuUsage();
-      else if (line === MEASURE_END && cpuAtStart) used = process.cpuUsage(cpuAtStart);
+      if (line === MEASURE_START) cpuAtStart = cpuMicros();
+      else if (line === MEASURE_END && cpuAtStart !== undefined) used = cpuMicros() - cpuAtStart;
       else if (line.trim() !== "") last = line;
     });
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     if (code !== 0) throw new Error(`load generator exited with ${code}`);
     const result = JSON.parse(last) as LoadResult;
-    if (used) result.serverCpuUsPerRequest = Math.round((used.user + used.system) / Math.max(result.succeeded, 1));
+    if (used !== undefined) result.serverCpuUsPerRequest = Math.round(used / Math.max(result.succeeded, 1));
     return result;
   } finally {
     rmSync(dir, { recursive: true, force: true });
