@@ -13,7 +13,10 @@ export interface MaestroGoInstall {
   src: string;
 }
 
-/** `--maestro-bin` (else MAESTRO_GO_BIN) and `--maestro-src` (else MAESTRO_GO_SRC, else `src` next to the binary). */
+/**
+ * `--maestro-bin` (else MAESTRO_GO_BIN) and `--maestro-src` (else MAESTRO_GO_SRC, else `src` next to the binary, else
+ * the binary's own directory: built inside its checkout).
+ */
 export function maestroGoInstall(argv: string[]): MaestroGoInstall | undefined {
   const arg = (name: string) => {
     const i = argv.indexOf(`--${name}`);
@@ -21,11 +24,12 @@ export function maestroGoInstall(argv: string[]): MaestroGoInstall | undefined {
   };
   const bin = arg("maestro-bin") ?? process.env["MAESTRO_GO_BIN"];
   if (bin === undefined || !existsSync(bin)) return undefined;
-  const src = arg("maestro-src") ?? process.env["MAESTRO_GO_SRC"] ?? join(dirname(resolve(bin)), "src");
-  if (!existsSync(join(src, "config/config.yaml")) || !existsSync(join(src, "internal/service/migrations"))) {
-    return undefined;
-  }
-  return { bin: resolve(bin), src: resolve(src) };
+  const given = arg("maestro-src") ?? process.env["MAESTRO_GO_SRC"];
+  const near = dirname(resolve(bin));
+  const src = (given === undefined ? [join(near, "src"), near] : [given]).find(
+    (dir) => existsSync(join(dir, "config/config.yaml")) && existsSync(join(dir, "internal/service/migrations")),
+  );
+  return src === undefined ? undefined : { bin: resolve(bin), src: resolve(src) };
 }
 
 export const BUILD_HELP = `vs-maestro needs the original Maestro (Go) built from source; its module is not on the Go proxy:
@@ -33,7 +37,8 @@ export const BUILD_HELP = `vs-maestro needs the original Maestro (Go) built from
   git -C /work/maestro-go/src checkout fa972c6
   (cd /work/maestro-go/src && go build -o ../maestro .)
 then pass --maestro-bin /work/maestro-go/maestro (or set MAESTRO_GO_BIN); its checkout (config/config.yaml and
-internal/service/migrations) is taken from --maestro-src / MAESTRO_GO_SRC, else from "src" next to the binary.`;
+internal/service/migrations) is taken from --maestro-src / MAESTRO_GO_SRC, else from "src" next to the binary or
+the binary's own directory.`;
 
 export interface GoComponent {
   name: string;

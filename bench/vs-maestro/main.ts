@@ -25,16 +25,17 @@ import { startRedis, type TestRedis } from "../../server/test/support/redis.js";
 import { sharedStoreSettings } from "../../server/test/support/shared-store-settings.js";
 import type { LoadPlan, LoadResult } from "../support/load.js";
 import { type MaestroProcess, startMaestroProcess } from "../support/maestro-process.js";
-import { machine, numberArg, runAsLoadChild, runLoadChild } from "../support/rooms-api-bench.js";
+import { machine, numberArg, processCpuMicros, runAsLoadChild, runLoadChild } from "../support/rooms-api-bench.js";
 import { BUILD_HELP, maestroGoInstall, seedMaestroGoRooms, startMaestroGo } from "./maestro-go.js";
-
-if (!(await runAsLoadChild())) await main();
 
 type System = "ours" | "maestro";
 const SCHEDULER = "bench";
 const SECRET = "bench-vs-maestro-secret";
 /** A run with more failed requests than this share is not a figure. */
 const MAX_ERROR_RATE = 0.01;
+
+// After the constants: main() runs at the top level and reads them.
+if (!(await runAsLoadChild())) await main();
 
 async function main() {
   const install = maestroGoInstall(process.argv);
@@ -95,11 +96,18 @@ async function main() {
 
     // Idle: both systems seeded and quiet for 12 s (V8's memory reducer gives back start-up's young generation ~8 s
     // after allocation stops; see bench/rss-modules).
+    const perProcess = (f: (pid: number, system: System, component: "rooms" | "management") => number): Memory => ({
+      ours: { rooms: f(pids.ours.rooms, "ours", "rooms"), management: f(pids.ours.management, "ours", "management") },
+      maestro: {
+        rooms: f(pids.maestro.rooms, "maestro", "rooms"),
+        management: f(pids.maestro.management, "maestro", "management"),
+      },
+    });
+    const cpuBefore = perProcess(processCpuMicros);
     await new Promise((r) => setTimeout(r, 12_000));
-    const idle = {
-      ours: { rooms: status(pids.ours.rooms, "VmRSS"), management: status(pids.ours.management, "VmRSS") },
-      maestro: { rooms: status(pids.maestro.rooms, "VmRSS"), management: status(pids.maestro.management, "VmRSS") },
-    };
+    const idle = perProcess((pid) => status(pid, "VmRSS"));
+    // What each process burns with no request (timers, pools, GC): part of every figure measured on it.
+    const idleCpu = perProcess((pid, s, c) => Math.round((processCpuMicros(pid) - cpuBefore[s][c]) / 1_200) / 10);
 
     const cases: {
       name: string;
@@ -153,14 +161,14 @@ async function main() {
     const bad = runs.filter((r) => r.errors > MAX_ERROR_RATE * Math.max(r.requests, 1) || r.requests === 0);
     const rows = summary(runs);
     printSummary(rows, seconds, repetitions);
-    printMemory(idle, peaks);
+    printMemory(idle, idleCpu, peaks);
     if (bad.length > 0) {
       failed = true;
       console.error(`\n!!! ${bad.length} run(s) with errors above ${MAX_ERROR_RATE * 100} %: NOT A RESULT`);
       for (const r of bad) console.error(`!!! ${JSON.stringify(r)}`);
     } else {
       console.log(
-        `BENCH_RESULT ${JSON.stringify({ scenario: "vs-maestro", rows: [...rows, ...memoryRows(idle, peaks)] })}`,
+        `BENCH_RESULT ${JSON.stringify({ scenario: "vs-maestro", rows: [...rows, ...memoryRows(idle, idleCpu, peaks)] })}`,
       );
     }
   } catch (err) {
@@ -316,53 +324,61 @@ async function request(url: string, method = "GET", body?: string, authorization
 }
 
 /**
- * The same requests to both, printed side by side: status and the JSON fields each answer holds (a difference here is
- * an API difference a client would notice, not a figure).
+ * The same requests to both, compared: status, and the JSON fields one answer has and the other lacks or holds with
+ * another value (a difference here is one a client would notice, not a figure; creation times always differ).
  */
 async function compareAnswers(servers: Servers, tokens: HmacRoomTokens): Promise<void> {
-  const probes: { what: string; component: "rooms" | "management"; path: string; method?: string; body?: string }[] = [
-    { what: "ping", component: "rooms", path: `/scheduler/${SCHEDULER}/rooms/room-00001/ping`, method: "PUT" },
+  const body = (status: string) =>
+    JSON.stringify({ status, timestamp: Math.floor(Date.now() / 1000), runningMatches: 0 });
+  const probes: { component: "rooms" | "management"; path: string; method?: string; body?: string }[] = [
+    { component: "rooms", path: `/scheduler/${SCHEDULER}/rooms/room-00001/ping`, method: "PUT", body: body("ready") },
+    { component: "rooms", path: `/scheduler/${SCHEDULER}/rooms/no-such-room/ping`, method: "PUT", body: body("ready") },
     {
-      what: "ping, unknown room",
       component: "rooms",
-      path: `/scheduler/${SCHEDULER}/rooms/no-such-room/ping`,
+      path: "/scheduler/no-such-scheduler/rooms/room-00001/ping",
       method: "PUT",
+      body: body("ready"),
     },
-    { what: "get scheduler", component: "management", path: `/schedulers/${SCHEDULER}` },
-    { what: "get unknown scheduler", component: "management", path: "/schedulers/no-such-scheduler" },
-    { what: "list schedulers", component: "management", path: "/schedulers" },
+    { component: "rooms", path: `/scheduler/${SCHEDULER}/rooms/room-00002/ping`, method: "PUT", body: body("dancing") },
+    { component: "management", path: `/schedulers/${SCHEDULER}` },
+    { component: "management", path: "/schedulers/no-such-scheduler" },
+    { component: "management", path: "/schedulers" },
   ];
-  console.log("\nsame request, both systems (status; JSON fields):");
+  console.log("\nsame request to both systems (ours | Maestro):");
   for (const p of probes) {
-    const line: string[] = [];
-    for (const system of ["ours", "maestro"] as const) {
-      const room = p.path.split("/")[4] ?? "";
-      const auth = system === "ours" && p.component === "rooms" ? `Bearer ${tokens.tokenFor(SCHEDULER, room)}` : "";
-      const body =
-        p.method === "PUT"
-          ? JSON.stringify({ status: "ready", timestamp: Math.floor(Date.now() / 1000), runningMatches: 0 })
-          : undefined;
-      const a = await request(servers[system][p.component] + p.path, p.method ?? "GET", body, auth);
-      line.push(`${system} ${a.status} ${shape(a)}`);
-    }
-    console.log(`  ${p.method ?? "GET"} ${p.path}: ${line.join(" | ")}`);
+    const [scheduler, room] = [p.path.split("/")[2] ?? "", p.path.split("/")[4] ?? ""];
+    const answer = (system: System) =>
+      request(
+        servers[system][p.component] + p.path,
+        p.method ?? "GET",
+        p.body,
+        system === "ours" && p.component === "rooms" ? `Bearer ${tokens.tokenFor(scheduler, room)}` : "",
+      );
+    const [ours, go] = [await answer("ours"), await answer("maestro")];
+    const [a, b] = [flatten(ours.json ?? ours.text), flatten(go.json ?? go.text)];
+    const differences = [...new Set([...a.keys(), ...b.keys()])]
+      .filter((k) => a.get(k) !== b.get(k) && !k.endsWith("createdAt"))
+      .map((k) => `${k}: ${a.get(k) ?? "(none)"} | ${b.get(k) ?? "(none)"}`);
+    const statuses = `${ours.status} | ${go.status}`;
+    const same = differences.length === 0 && ours.status === go.status;
+    console.log(`  ${p.method ?? "GET"} ${p.path}: ${same ? `same (${ours.status}, ${a.size} fields)` : statuses}`);
+    for (const d of differences) console.log(`      ${d}`);
   }
 }
 
-/** Field paths of a JSON answer down to the first element of lists (values left out), or its first bytes. */
-function shape(a: Answer): string {
-  if (a.json === undefined) return JSON.stringify(a.text.slice(0, 80));
-  const paths: string[] = [];
-  const walk = (v: unknown, at: string, depth: number) => {
+/** Field path → JSON value of the leaves of an answer (a list contributes its length and its first element). */
+function flatten(value: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (v: unknown, at: string) => {
     if (Array.isArray(v)) {
-      if (v.length > 0) walk(v[0], `${at}[]`, depth);
-      else paths.push(`${at}[]`);
-    } else if (v !== null && typeof v === "object" && depth < 3) {
-      for (const [k, child] of Object.entries(v)) walk(child, at ? `${at}.${k}` : k, depth + 1);
-    } else paths.push(`${at}=${typeof v === "string" ? JSON.stringify(v.slice(0, 40)) : JSON.stringify(v)}`);
+      out.set(`${at}.length`, String(v.length));
+      if (v.length > 0) walk(v[0], `${at}[0]`);
+    } else if (v !== null && typeof v === "object") {
+      for (const [k, child] of Object.entries(v)) walk(child, at ? `${at}.${k}` : k);
+    } else out.set(at || "(body)", JSON.stringify(typeof v === "string" ? v.slice(0, 100) : v));
   };
-  walk(a.json, "", 0);
-  return `{${paths.join(", ")}}`;
+  walk(value, "");
+  return out;
 }
 
 interface Run {
@@ -450,21 +466,22 @@ function printSummary(rows: Record<string, unknown>[], seconds: number, repetiti
 
 type Memory = Record<System, { rooms: number; management: number }>;
 
-function memoryRows(idle: Memory, peaks: Record<string, number>): Record<string, unknown>[] {
+function memoryRows(idle: Memory, idleCpu: Memory, peaks: Record<string, number>): Record<string, unknown>[] {
   return (["ours", "maestro"] as const).flatMap((system) =>
     (["rooms", "management"] as const).map((component) => ({
       case: `RSS ${component === "rooms" ? "rooms API" : "management API"}`,
       system: system === "ours" ? "ours" : "Maestro",
       "idle VmRSS MiB": idle[system][component],
+      "idle CPU ms/s": idleCpu[system][component],
       "peak VmHWM MiB": peaks[`${system} ${component}`],
       load: Math.round(loadavg()[0]! * 10) / 10,
     })),
   );
 }
 
-function printMemory(idle: Memory, peaks: Record<string, number>): void {
-  console.log("\nmemory per server process (idle: 12 s after seeding, quiet; peak: VmHWM after its cases):\n");
-  printTable(memoryRows(idle, peaks));
+function printMemory(idle: Memory, idleCpu: Memory, peaks: Record<string, number>): void {
+  console.log("\nper server process: idle = the 12 s after seeding with no requests; peak = VmHWM after its cases\n");
+  printTable(memoryRows(idle, idleCpu, peaks));
 }
 
 /** A `VmRSS` / `VmHWM` line of /proc/<pid>/status, in MiB. */
