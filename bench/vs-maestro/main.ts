@@ -91,7 +91,7 @@ async function main() {
         authorization: system === "ours" ? `Bearer ${tokens.tokenFor(SCHEDULER, id)}` : "",
         body: pingBody,
       }));
-    await verify(servers, pingRequests("ours")[0]!, pingRequests("maestro")[0]!, names.length);
+    await verify(servers, pingRequests("ours")[0]!, pingRequests("maestro")[0]!, names.length, roomCount);
     await compareAnswers(servers, tokens);
 
     // Idle: both systems seeded and quiet for 12 s (V8's memory reducer gives back start-up's young generation ~8 s
@@ -271,12 +271,16 @@ async function seedOurRooms(redis: TestRedis, roomIds: string[]): Promise<void> 
 
 type Servers = Record<System, { rooms: string; management: string }>;
 
-/** One ping answering `"success":true` and the scheduler readable on each system, or no figures at all. */
+/**
+ * On each system, or no figures at all: one ping answering `"success":true`, the seeded rooms counted ready, the
+ * scheduler and the list readable.
+ */
 async function verify(
   servers: Servers,
   oursPing: LoadPlan["requests"][number],
   goPing: LoadPlan["requests"][number],
   schedulers: number,
+  rooms: number,
 ): Promise<void> {
   const problems: string[] = [];
   for (const [system, ping] of [
@@ -290,6 +294,15 @@ async function verify(
     const g = await request(`${servers[system].management}/schedulers/${SCHEDULER}`);
     if (g.status !== 200 || (g.json as { scheduler?: { name?: string } })?.scheduler?.name !== SCHEDULER) {
       problems.push(`${system} GET /schedulers/${SCHEDULER}: ${g.status} ${g.text.slice(0, 300)}`);
+    }
+    // Each system's own reader of its room state counts the seeded rooms as ready (the status set, in Maestro's
+    // format, is read back by Maestro itself).
+    const info = await request(`${servers[system].management}/schedulers/info?game=bench-game`);
+    const ready = (info.json as { schedulers?: { name?: string; roomsReady?: number }[] })?.schedulers?.find(
+      (s) => s.name === SCHEDULER,
+    )?.roomsReady;
+    if (info.status !== 200 || ready !== rooms) {
+      problems.push(`${system} GET /schedulers/info: ${info.status}, ${ready} rooms ready, ${rooms} expected`);
     }
     const l = await request(`${servers[system].management}/schedulers`);
     const listed = (l.json as { schedulers?: unknown[] })?.schedulers?.length;
@@ -343,6 +356,7 @@ async function compareAnswers(servers: Servers, tokens: HmacRoomTokens): Promise
     { component: "management", path: `/schedulers/${SCHEDULER}` },
     { component: "management", path: "/schedulers/no-such-scheduler" },
     { component: "management", path: "/schedulers" },
+    { component: "management", path: "/schedulers/info?game=bench-game" },
   ];
   console.log("\nsame request to both systems (ours | Maestro):");
   for (const p of probes) {
@@ -441,7 +455,8 @@ function summary(runs: Run[]): Record<string, unknown>[] {
       "Maestro CPU µs/req": m("maestro", "server CPU µs/req"),
       "ours errors": errors("ours"),
       "Maestro errors": errors("maestro"),
-      load: median(runs.filter((r) => `${r.case}\u0000${r.concurrency}` === key).map((r) => r.load)),
+      load:
+        Math.round(median(runs.filter((r) => `${r.case}\u0000${r.concurrency}` === key).map((r) => r.load)) * 10) / 10,
     });
   }
   return rows;
