@@ -164,6 +164,84 @@ describe("RedisRoomStorage keys", () => {
     expect(await keysOf(s)).toEqual([]);
   });
 
+  it("writes only the room hash and the ping set for a ping that repeats the last one; relists a room that changes", async () => {
+    const conn = await client("steady-ping");
+    const storage = new RedisRoomStorage(conn);
+    const s = uniqueScheduler();
+    await storage.createRoom({ ...room(s, "r1", "ready"), pingStatus: "ready", metadata: { map: "moon" } });
+    await new RedisInstanceStorage(conn).upsertInstance({
+      id: "r1",
+      schedulerName: s,
+      status: { type: "ready", description: "" },
+      address: { host: "10.0.0.1", ports: [{ name: "game", port: 7000, protocol: "udp" }] },
+    });
+    // Every write to one of the scheduler's keys, as keyspace notifications name them (command, key).
+    await raw.config("SET", "notify-keyspace-events", "Khz");
+    const subscriber = new Redis(redis.url);
+    clients.push(subscriber);
+    const writes: string[] = [];
+    const prefix = `__keyspace@0__:scheduler:{${s}}:`;
+    subscriber.on("pmessage", (_p: string, channel: string, event: string) =>
+      writes.push(`${event} ${channel.slice(prefix.length)}`),
+    );
+    await subscriber.psubscribe(`${prefix}*`);
+    const writesOf = async (step: () => Promise<unknown>) => {
+      writes.length = 0;
+      await step();
+      // Notifications arrive in order on the one subscriber: the marker's means all of the step's have.
+      await raw.hset(`scheduler:{${s}}:marker`, "at", "1");
+      await waitFor(() => writes.includes("hset marker"), "the marker's notification");
+      return writes.filter((w) => w !== "hset marker");
+    };
+    const ping = (status: "ready" | "occupied", at: number, metadata?: Record<string, unknown>) =>
+      storage.recordPing(s, "r1", {
+        status,
+        runningMatches: status === "occupied" ? 1 : 0,
+        metadata,
+        now: new Date(base + at),
+        maxMatches: 1,
+        allocationTtlMs: 1_000,
+      });
+    try {
+      expect(await writesOf(() => ping("ready", 10_000))).toEqual(["hset rooms:r1", "hincrby rooms:r1", "zadd ping"]);
+      // Occupied: out of both allocation indexes, new status and occupancy scores.
+      expect(await writesOf(() => ping("occupied", 20_000))).toEqual([
+        "zrem free",
+        "zrem free:metadata",
+        "hset rooms:r1",
+        "hset rooms:r1",
+        "hincrby rooms:r1",
+        "zadd status",
+        "zadd ping",
+        "zadd occupancy",
+      ]);
+      // Ready again with new metadata: back in the indexes under the new pair.
+      expect(await writesOf(() => ping("ready", 30_000, { map: "sun" }))).toEqual([
+        "hset rooms:r1",
+        "hset rooms:r1",
+        "hdel rooms:r1",
+        "hincrby rooms:r1",
+        "zadd status",
+        "zadd ping",
+        "zadd occupancy",
+        "zadd free",
+        "zadd free:metadata",
+      ]);
+      expect(await raw.zrange(`scheduler:{${s}}:free:metadata`, 0, "-1")).toEqual([
+        "3:map3:sun\u00001000000000\u0000r1",
+      ]);
+      // The same metadata again changes nothing in the indexes.
+      expect(await writesOf(() => ping("ready", 40_000, { map: "sun" }))).toEqual([
+        "hset rooms:r1",
+        "hset rooms:r1",
+        "hincrby rooms:r1",
+        "zadd ping",
+      ]);
+    } finally {
+      await raw.config("SET", "notify-keyspace-events", "");
+    }
+  });
+
   it("keeps instances as JSON in the podMap hash", async () => {
     const storage = new RedisInstanceStorage(await client("instances"));
     const s = uniqueScheduler();

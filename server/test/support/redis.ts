@@ -10,6 +10,8 @@ export interface TestRedis {
   /** `redis://127.0.0.1:PORT`, no auth. */
   url: string;
   port: number;
+  /** The redis-server process (benches read its CPU time). */
+  pid: number;
   /** SIGSTOP: the server keeps its connections open and answers nothing (a frozen Redis). */
   freeze(): void;
   /** SIGCONT after freeze(). */
@@ -66,6 +68,7 @@ export async function startRedis(opts?: {
     return {
       url: `redis://127.0.0.1:${port}`,
       port,
+      pid: child.pid ?? 0,
       freeze: () => child.kill("SIGSTOP"),
       thaw: () => child.kill("SIGCONT"),
       async stop() {

@@ -8,7 +8,10 @@
 -- ARGV[9] the metadata's selector pairs as a JSON array ('' keeps them), ARGV[10] '1' = answer only the new status
 -- Returns {'not_found'}, {'refused', from score, to score}, {'ok', to score} (ARGV[10] '1'), or
 -- {'ok', field, value, …} (the room's HGETALL).
-local fields = redis.call('HMGET', KEYS[1], 'status', 'allocated_at', 'running_matches', 'removing')
+local fields = redis.call(
+  'HMGET', KEYS[1], 'status', 'allocated_at', 'running_matches', 'removing', 'is_validation_room', 'meta_pairs',
+  'occupied_at'
+)
 if not fields[1] then
   return { 'not_found' }
 end
@@ -19,12 +22,12 @@ local now = tonumber(ARGV[5])
 local maxMatches = tonumber(ARGV[6])
 local ttl = tonumber(ARGV[7])
 local allocatedAt = tonumber(fields[2])
+local storedRunning = tonumber(fields[3]) or 0
 
 -- A multi-match allocation's slot outlives pings reporting fewer matches until the allocation TTL passes.
 if maxMatches > 1 and allocatedAt and now - allocatedAt <= ttl then
-  local stored = tonumber(fields[3]) or 0
-  if stored > running then
-    running = stored
+  if storedRunning > running then
+    running = storedRunning
   end
 end
 
@@ -34,22 +37,41 @@ if not validTransition(from, to) then
   return { 'refused', from, to }
 end
 
-reindex(KEYS[1], KEYS[5], KEYS[6], ARGV[1], false)
+-- Most pings repeat the last one: the room keeps its place in the allocation indexes, its status and its matches, so
+-- only the hash and the ping time are written (the status and occupancy sets always hold the hash's values).
+local pairsBefore = fields[6] or ''
+local pairsAfter = pairsBefore
+if ARGV[4] ~= '' then
+  pairsAfter = ARGV[9]
+end
+local relist = pairsBefore ~= pairsAfter
+  or heldMatches(from, storedRunning, fields[5], fields[4]) ~= heldMatches(to, running, fields[5], fields[4])
+if relist then
+  reindex(KEYS[1], KEYS[5], KEYS[6], ARGV[1], false)
+end
 redis.call('HSET', KEYS[1], 'status', to, 'ping_status', ARGV[2], 'running_matches', running, 'last_ping_at', ARGV[5])
 if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[1], 'metadata', ARGV[4], 'meta_pairs', ARGV[9])
 end
 -- occupiedAt: set on entering occupied, kept while occupied, cleared otherwise.
 if to ~= OCCUPIED then
-  redis.call('HDEL', KEYS[1], 'occupied_at')
+  if fields[7] then
+    redis.call('HDEL', KEYS[1], 'occupied_at')
+  end
 elseif from ~= OCCUPIED then
   redis.call('HSET', KEYS[1], 'occupied_at', ARGV[5])
 end
 redis.call('HINCRBY', KEYS[1], 'revision', 1)
-redis.call('ZADD', KEYS[2], to, ARGV[1])
+if from ~= to then
+  redis.call('ZADD', KEYS[2], to, ARGV[1])
+end
 redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
-redis.call('ZADD', KEYS[4], running, ARGV[1])
-reindex(KEYS[1], KEYS[5], KEYS[6], ARGV[1], true)
+if not fields[3] or storedRunning ~= running then
+  redis.call('ZADD', KEYS[4], running, ARGV[1])
+end
+if relist then
+  reindex(KEYS[1], KEYS[5], KEYS[6], ARGV[1], true)
+end
 if from ~= to then
   publishStatus(ARGV[8], ARGV[1], to)
 end
