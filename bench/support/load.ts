@@ -30,6 +30,8 @@ export interface LoadResult {
    * microseconds (set by the parent, which is the server process).
    */
   serverCpuUsPerRequest?: number;
+  /** redis-server's CPU time over the same window per succeeded request, in microseconds (when the bench has one). */
+  redisCpuUsPerRequest?: number;
   /** Measured answers that are not successes: by status, `success:false` for a 2xx saying it failed. */
   errors: Record<string, number>;
   seconds: number;

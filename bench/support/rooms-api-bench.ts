@@ -127,7 +127,10 @@ const CLOCK_TICKS_PER_SECOND = 100;
  * Runs one load plan in a child process (this same bundle with `--load`) and returns its figures. The server CPU
  * figure is this process's unless `serverPid` names the server process.
  */
-export async function runLoadChild(plan: LoadPlan, opts: { serverPid?: number } = {}): Promise<LoadResult> {
+export async function runLoadChild(
+  plan: LoadPlan,
+  opts: { serverPid?: number; redisPid?: number } = {},
+): Promise<LoadResult> {
   const dir = mkdtempSync(join(tmpdir(), "maestro-bench-plan-"));
   const file = join(dir, "plan.json");
   writeFileSync(file, JSON.stringify(plan));
@@ -140,18 +143,29 @@ export async function runLoadChild(plan: LoadPlan, opts: { serverPid?: number } 
       const u = process.cpuUsage();
       return u.user + u.system;
     };
+    // Redis's CPU over the same window: the ping's script runs there, on the one core all rooms share.
+    const redisMicros = () => (opts.redisPid === undefined ? 0 : processCpuMicros(opts.redisPid));
     let cpuAtStart: number | undefined;
     let used: number | undefined;
+    let redisAtStart = 0;
+    let redisUsed: number | undefined;
     let last = "";
     createInterface({ input: child.stdout }).on("line", (line) => {
-      if (line === MEASURE_START) cpuAtStart = cpuMicros();
-      else if (line === MEASURE_END && cpuAtStart !== undefined) used = cpuMicros() - cpuAtStart;
-      else if (line.trim() !== "") last = line;
+      if (line === MEASURE_START) {
+        cpuAtStart = cpuMicros();
+        redisAtStart = redisMicros();
+      } else if (line === MEASURE_END && cpuAtStart !== undefined) {
+        used = cpuMicros() - cpuAtStart;
+        redisUsed = redisMicros() - redisAtStart;
+      } else if (line.trim() !== "") last = line;
     });
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     if (code !== 0) throw new Error(`load generator exited with ${code}`);
     const result = JSON.parse(last) as LoadResult;
     if (used !== undefined) result.serverCpuUsPerRequest = Math.round(used / Math.max(result.succeeded, 1));
+    if (redisUsed !== undefined && opts.redisPid !== undefined) {
+      result.redisCpuUsPerRequest = Math.round(redisUsed / Math.max(result.succeeded, 1));
+    }
     return result;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -186,15 +200,15 @@ export function report(scenario: string, notes: string, rows: LoadResult[]): voi
       .join(" ")}\n`,
   );
   console.log(
-    "| concurrency | requests | succeeded/s | p50 ms | p99 ms | max ms | server CPU µs per success | errors |",
+    "| concurrency | requests | succeeded/s | p50 ms | p99 ms | max ms | server CPU µs per success | Redis CPU µs per success | errors |",
   );
-  console.log("|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|");
   for (const r of rows) {
     const errors = Object.entries(r.errors)
       .map(([status, n]) => `${n}×${status}`)
       .join(" ");
     console.log(
-      `| ${r.concurrency} | ${r.requests} | ${Math.round(r.succeeded / r.seconds).toLocaleString("en-US")} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.serverCpuUsPerRequest ?? "?"} | ${errors || "0"} |`,
+      `| ${r.concurrency} | ${r.requests} | ${Math.round(r.succeeded / r.seconds).toLocaleString("en-US")} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.serverCpuUsPerRequest ?? "?"} | ${r.redisCpuUsPerRequest ?? "?"} | ${errors || "0"} |`,
     );
   }
   console.log(`BENCH_RESULT ${JSON.stringify({ scenario, rows })}`);
@@ -229,7 +243,12 @@ export async function runRoomsApiBench(bench: RoomsApiBench): Promise<void> {
     idleCpuMsPerSecond = Math.round((idle.user + idle.system) / 3000);
     const rows: LoadResult[] = [];
     for (const concurrency of levelsFromArgs([16, 64, 256])) {
-      rows.push(await runLoadChild({ ...plan, origin, concurrency, durationMs: seconds * 1000 }));
+      rows.push(
+        await runLoadChild(
+          { ...plan, origin, concurrency, durationMs: seconds * 1000 },
+          { redisPid: server.redis.pid },
+        ),
+      );
       await bench.afterLevel?.(server);
     }
     report(bench.scenario, bench.notes(rooms), rows);

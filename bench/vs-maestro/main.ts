@@ -144,7 +144,7 @@ async function main() {
             const pid = pids[system][c.component];
             const r = await runLoadChild(
               { ...c.plan(system), concurrency, durationMs: seconds * 1000 },
-              { serverPid: pid },
+              { serverPid: pid, redisPid: (system === "ours" ? redisOurs : redisGo).pid },
             );
             const run = toRun(c.name, system, rep, r);
             runs.push(run);
@@ -405,6 +405,7 @@ interface Run {
   "p50 ms": number;
   "p99 ms": number;
   "server CPU µs/req": number | undefined;
+  "Redis CPU µs/req": number | undefined;
   errors: number;
   errorsBy: Record<string, number>;
   load: number;
@@ -421,6 +422,7 @@ function toRun(name: string, system: System, repetition: number, r: LoadResult):
     "p50 ms": r.p50Ms,
     "p99 ms": r.p99Ms,
     "server CPU µs/req": r.serverCpuUsPerRequest,
+    "Redis CPU µs/req": r.redisCpuUsPerRequest,
     errors: Object.values(r.errors).reduce((a, b) => a + b, 0),
     errorsBy: r.errors,
     load: Math.round(loadavg()[0]! * 10) / 10,
@@ -440,7 +442,7 @@ function summary(runs: Run[]): Record<string, unknown>[] {
   for (const key of keys) {
     const [name, concurrency] = key.split("\u0000");
     const of = (system: System) => runs.filter((r) => `${r.case}\u0000${r.concurrency}` === key && r.system === system);
-    const m = (system: System, field: "succeeded/s" | "p99 ms" | "server CPU µs/req") =>
+    const m = (system: System, field: "succeeded/s" | "p99 ms" | "server CPU µs/req" | "Redis CPU µs/req") =>
       Math.round(median(of(system).map((r) => r[field] ?? Number.NaN)) * 10) / 10;
     const errors = (system: System) => of(system).reduce((a, r) => a + r.errors, 0);
     rows.push({
@@ -453,6 +455,8 @@ function summary(runs: Run[]): Record<string, unknown>[] {
       "Maestro p99 ms": m("maestro", "p99 ms"),
       "ours CPU µs/req": m("ours", "server CPU µs/req"),
       "Maestro CPU µs/req": m("maestro", "server CPU µs/req"),
+      "ours Redis µs/req": m("ours", "Redis CPU µs/req"),
+      "Maestro Redis µs/req": m("maestro", "Redis CPU µs/req"),
       "ours errors": errors("ours"),
       "Maestro errors": errors("maestro"),
       load:
