@@ -65,17 +65,52 @@ export async function redisCall<T>(opts: CallOptions | undefined, work: () => Pr
   }
 }
 
+/**
+ * The calls in flight under one signal, woken by a single abort listener rather than one per call: a request fanning
+ * out to many calls (scheduler info over every scheduler) would pass Node's limit of 10 listeners and warn, and each
+ * listener added to or removed from an AbortSignal costs a few µs. The listener goes with the last call so that timeout
+ * and AbortSignal.any signals, which Node keeps alive while they have one, are held no longer than before.
+ */
+class CallsUnderSignal {
+  readonly aborts = new Set<() => void>();
+
+  constructor(private readonly signal: AbortSignal) {
+    signal.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  private readonly onAbort = () => {
+    inFlight.delete(this.signal);
+    for (const abort of this.aborts) abort();
+  };
+
+  remove(abort: () => void): void {
+    this.aborts.delete(abort);
+    if (this.aborts.size === 0 && inFlight.get(this.signal) === this) {
+      inFlight.delete(this.signal);
+      this.signal.removeEventListener("abort", this.onAbort);
+    }
+  }
+}
+
+const inFlight = new WeakMap<AbortSignal, CallsUnderSignal>();
+
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(canceled(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
+    let calls = inFlight.get(signal);
+    if (calls === undefined) {
+      calls = new CallsUnderSignal(signal);
+      inFlight.set(signal, calls);
+    }
+    const under = calls;
+    under.aborts.add(onAbort);
     promise.then(
       (value) => {
-        signal.removeEventListener("abort", onAbort);
+        under.remove(onAbort);
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
+        under.remove(onAbort);
         reject(error);
       },
     );
