@@ -123,19 +123,33 @@ async function invoke(
     const ctx = restHandlerContext(route, req, reply);
     const output = await handler(input, ctx);
     const message = isMessage(output, method.output) ? output : create(method.output, output as never);
-    const body = JSON.stringify(toJson(method.output, message, { alwaysEmitImplicit: true }));
     if (req.method === "GET") {
+      const { body, etag } = encodedGetAnswer(method, message);
       // Pollers (the dashboard, SDK clients) send back the ETag they hold and get an empty 304 when nothing changed.
-      const etag = etagOf(body);
       void reply.header("etag", etag);
       if (matchesIfNoneMatch(req.headers["if-none-match"], etag)) return reply.code(304).send();
+      return reply.code(200).type("application/json").send(body);
     }
+    const body = JSON.stringify(toJson(method.output, message, { alwaysEmitImplicit: true }));
     return reply.code(200).type("application/json").send(body);
   } catch (err) {
     const e = toConnectError(err);
     if (e.code === Code.Internal) logger.error({ err, route: req.routeOptions.url }, "request failed");
     return reply.code(httpStatusOf(e.code)).send({ code: e.code, message: e.rawMessage, details: [] });
   }
+}
+
+/** JSON text and ETag of GET answers, kept per answer message: a service answering from a cache hands out the same one. */
+const getAnswers = new WeakMap<Message, { body: string; etag: string }>();
+
+function encodedGetAnswer(method: DescMethod, message: Message): { body: string; etag: string } {
+  let encoded = getAnswers.get(message);
+  if (encoded === undefined) {
+    const body = JSON.stringify(toJson(method.output, message, { alwaysEmitImplicit: true }));
+    encoded = { body, etag: etagOf(body) };
+    getAnswers.set(message, encoded);
+  }
+  return encoded;
 }
 
 /**

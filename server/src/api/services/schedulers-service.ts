@@ -1,5 +1,13 @@
+import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { SchedulersService } from "@maestro/proto";
+import {
+  type GetSchedulerResponse,
+  GetSchedulerResponseSchema,
+  type ListSchedulersResponse,
+  ListSchedulersResponseSchema,
+  type SchedulersService,
+} from "@maestro/proto";
+import type { Scheduler } from "../../core/entities/scheduler.js";
 import type { Clock } from "../../core/ports/clock.js";
 import type { SchedulerManager } from "../../core/services/scheduler-manager.js";
 import {
@@ -22,6 +30,10 @@ export interface SchedulersServiceDeps {
 /** RPCs left out here are answered by Connect with Unimplemented. */
 export function schedulersService(d: SchedulersServiceDeps): Partial<ServiceImpl<typeof SchedulersService>> {
   const opts = (signal: AbortSignal) => ({ signal });
+  // The scheduler read cache hands out the same Scheduler and list objects until a scheduler changes anywhere, so an
+  // answer is built once per such object (and, being the same message, encoded once: see encodedGetAnswer in api/rest/transcoder.ts).
+  const gets = new WeakMap<Scheduler, GetSchedulerResponse>();
+  const lists = new WeakMap<Scheduler[], ListSchedulersResponse>();
   return {
     listSchedulers: (req, ctx) =>
       handle(async () => {
@@ -29,14 +41,27 @@ export function schedulersService(d: SchedulersServiceDeps): Partial<ServiceImpl
           { name: req.name || undefined, game: req.game || undefined, version: req.version || undefined },
           opts(ctx.signal),
         );
-        return { schedulers: list.map(schedulerWithoutSpecToPb) };
+        let answer = lists.get(list);
+        if (answer === undefined) {
+          answer = create(ListSchedulersResponseSchema, { schedulers: list.map(schedulerWithoutSpecToPb) });
+          lists.set(list, answer);
+        }
+        return answer;
       }),
     getScheduler: (req, ctx) =>
-      handle(async () => ({
-        scheduler: schedulerToPb(
-          await d.schedulers.getScheduler(req.schedulerName, req.version || undefined, opts(ctx.signal)),
-        ),
-      })),
+      handle(async () => {
+        const scheduler = await d.schedulers.getScheduler(
+          req.schedulerName,
+          req.version || undefined,
+          opts(ctx.signal),
+        );
+        let answer = gets.get(scheduler);
+        if (answer === undefined) {
+          answer = create(GetSchedulerResponseSchema, { scheduler: schedulerToPb(scheduler) });
+          gets.set(scheduler, answer);
+        }
+        return answer;
+      }),
     createScheduler: (req, ctx) =>
       handle(async () => {
         const created = await d.schedulers.createScheduler(schedulerFromRequest(req, d.clock.now()), opts(ctx.signal));
