@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { registerEventLoopLag } from "./event-loop-lag.js";
 
 /** Maestro's latency buckets (milliseconds) for operations, forwarders and HTTP. */
 export const latencyBucketsMs = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
@@ -16,6 +17,15 @@ export interface ForwardingStats {
 export type HttpRecorder = (method: string, route: string, code: number, durationMs: number) => void;
 
 type Child = { counter: Counter.Internal; histogram: Histogram.Internal<string> };
+
+/** How often the event-loop lag gauges sample the loop (see registerEventLoopLag): 10 wake-ups a second. */
+const EVENT_LOOP_SAMPLE_MS = 100;
+
+/**
+ * prom-client's own lag sampler is replaced by registerEventLoopLag's; it cannot be left out of the default metrics,
+ * so its period is made one that never comes (2^31 − 1 ms, about 24.8 days).
+ */
+const UNUSED_SAMPLER_MS = 2_147_483_647;
 
 /**
  * One Prometheus registry per process and the metrics every module reports into. Label children are cached by key so
@@ -91,7 +101,10 @@ export class MaestroMetrics implements ForwardingStats {
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     // Process figures (RSS, heap, event-loop lag, GC) under their usual names, for dashboards that expect them.
-    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (opts.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: UNUSED_SAMPLER_MS });
+      registerEventLoopLag(this.registry, EVENT_LOOP_SAMPLE_MS);
+    }
   }
 
   /** One answered HTTP request; `route` is the route template (bounded), never the raw URL. */

@@ -1,0 +1,139 @@
+// CPU an idle process burns (timers, pools, samplers, the GC they cause) and its idle RSS, per module: each module
+// as its own `maestro start` process on PostgreSQL (schedulers) and Redis (rooms, operations), as deployed and as
+// bench/vs-maestro runs them (`node --max-semi-space-size=8`). Each process first answers a few requests of its
+// kind (pings for the rooms API, reads for the management API and all modules: what a deployed process has done
+// before it idles; a worker would remove the seeded rooms, which have no process behind them),
+// settles 12 s (V8's memory reducer, see bench/rss-modules), then its CPU time is read from /proc over the window.
+// Usage: node bench/run.mjs idle-cpu [-- --seconds 30 --modules rooms-api,management-api --cpu-prof]
+import "../support/require-shim.js";
+import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { HmacRoomTokens } from "../../server/src/adapters/security/hmac-room-tokens.js";
+import {
+  createRedisClient,
+  RedisInstanceStorage,
+  RedisRoomStorage,
+  waitUntilReady,
+} from "../../server/src/adapters/storage/redis/index.js";
+import { openSchedulerStorage } from "../../server/src/adapters/storage/sql/open-scheduler-storage.js";
+import { silentLogger } from "../../server/src/core/ports/logger.js";
+import { gameRoom, validScheduler } from "../../server/test/support/fixtures.js";
+import { startPostgres } from "../../server/test/support/postgres.js";
+import { startRedis } from "../../server/test/support/redis.js";
+import { sharedStoreSettings } from "../../server/test/support/shared-store-settings.js";
+import { type MaestroProcess, startMaestroProcess } from "../support/maestro-process.js";
+import { machine, numberArg, processCpuMicros } from "../support/rooms-api-bench.js";
+
+const SECONDS = numberArg("seconds", 30);
+const SETTLE_MS = 12_000;
+const S = "bench-idle-cpu";
+const SECRET = "bench-idle-cpu-secret";
+const SCHEDULERS = 20;
+const ROOMS = 100;
+
+function stringArg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? fallback : (process.argv[i + 1] ?? fallback);
+}
+
+const cases = stringArg("modules", "rooms-api,management-api,all").split(",");
+// `--cpu-prof` writes each process's profile of its whole life (start, requests, idle) to .tmp/bench/idle-cpu/.
+const nodeArgs = [
+  "--max-semi-space-size=8",
+  ...(process.argv.includes("--cpu-prof") ? ["--cpu-prof", "--cpu-prof-dir=.tmp/bench/idle-cpu/profiles"] : []),
+];
+
+const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
+const rows: Record<string, unknown>[] = [];
+try {
+  const schedulers = await openSchedulerStorage({ kind: "postgres", url: pg.url });
+  for (let i = 0; i < SCHEDULERS; i++) {
+    await schedulers.createScheduler(validScheduler({ name: i === 0 ? S : `${S}-${i}`, state: "in-sync" }));
+  }
+  await schedulers.close();
+  const client = createRedisClient(redis.url, { name: "bench-seed" });
+  await waitUntilReady(client, { timeoutMs: 10_000 });
+  const rooms = new RedisRoomStorage(client, silentLogger);
+  const ids = Array.from({ length: ROOMS }, (_, i) => `room-${String(i).padStart(4, "0")}`);
+  const instances = new RedisInstanceStorage(client);
+  for (const [i, id] of ids.entries()) {
+    await rooms.createRoom(gameRoom({ id, schedulerName: S, status: "ready", pingStatus: "ready" }));
+    await instances.upsertInstance({
+      id,
+      schedulerName: S,
+      status: { type: "ready", description: "ready" },
+      address: { host: "127.0.0.1", ports: [{ name: "game", protocol: "tcp", port: 40_000 + i }] },
+    });
+  }
+  client.disconnect();
+
+  const settings = {
+    ...sharedStoreSettings(pg, redis),
+    "roomsApi.tokenSecret": SECRET,
+    // The stored rooms have no process behind them: a worker's health controller must leave them be.
+    "workers.healthControllerIntervalMs": 3_600_000,
+    "log.level": "warn",
+  };
+  const tokens = new HmacRoomTokens(SECRET);
+  const use = async (p: MaestroProcess, modules: string) => {
+    if (modules === "rooms-api") {
+      for (const id of ids) {
+        const res = await fetch(`${p.roomsUrl}/scheduler/${S}/rooms/${id}/ping`, {
+          method: "PUT",
+          headers: { authorization: `Bearer ${tokens.tokenFor(S, id)}`, "content-type": "application/json" },
+          body: JSON.stringify({ status: "ready", runningMatches: 0, timestamp: Math.floor(Date.now() / 1000) }),
+        });
+        if (!res.ok) throw new Error(`ping ${id}: ${res.status} ${await res.text()}`);
+        await res.arrayBuffer();
+      }
+    }
+    if (modules === "management-api" || modules === "all") {
+      for (const path of [`/schedulers/${S}/rooms`, "/schedulers", `/schedulers/${S}`, "/schedulers/info"]) {
+        const res = await fetch(p.managementUrl + path);
+        if (!res.ok) throw new Error(`${path}: ${res.status}`);
+        await res.arrayBuffer();
+      }
+    }
+  };
+
+  for (const modules of cases) {
+    const p = await startMaestroProcess(settings, modules.split("+"), { nodeArgs });
+    try {
+      const pid = p.child.pid!;
+      await use(p, modules);
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      const before = processCpuMicros(pid);
+      await new Promise((r) => setTimeout(r, SECONDS * 1000));
+      const used = processCpuMicros(pid) - before;
+      rows.push({
+        case: modules,
+        "idle CPU ms/s": Math.round(used / SECONDS / 100) / 10,
+        "RSS idle MiB": rssMiB(pid),
+        errors: 0,
+      });
+    } finally {
+      await p.stop();
+    }
+  }
+  const load = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
+  console.log(`machine: ${machine()}, load average ${load}`);
+  for (const r of rows) console.log(JSON.stringify(r));
+  console.log(
+    `BENCH_RESULT ${JSON.stringify({
+      scenario: "idle-cpu",
+      notes: `${SCHEDULERS} schedulers in PostgreSQL, ${ROOMS} rooms in Redis; ${SECONDS} s window after ${SETTLE_MS / 1000} s settling; node ${nodeArgs.join(" ")}; load average ${load}`,
+      rows,
+    })}`,
+  );
+} finally {
+  await Promise.all([pg.stop(), redis.stop()]);
+}
+
+function rssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("VmRSS:"));
+  return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024);
+}
