@@ -11,9 +11,30 @@ describe("modules split across processes", () => {
 
   it("serves the APIs from one process while another runs the rooms", async () => {
     const { apis } = await deployment.startApisAndWorker();
+    // A second management API: its read cache and the answers it encoded once must not outlive a write made elsewhere.
+    const reader = await deployment.start(["management-api"]);
+    const read = (path: string, etag = "") =>
+      fetch(reader.managementUrl + path, { headers: etag ? { "if-none-match": etag } : {} });
+    const emptyList = await read("/schedulers");
+    expect(((await emptyList.json()) as { schedulers: unknown[] }).schedulers).toEqual([]);
 
     const body = pingingSchedulerBody("split", { roomsReplicas: 2 });
     expect((await http(apis.managementUrl, "POST", "/schedulers", body)).status).toBe(200);
+    const listed = await read("/schedulers", emptyList.headers.get("etag")!);
+    expect(listed.status).toBe(200);
+    expect(((await listed.json()) as { schedulers: { name: string }[] }).schedulers.map((s) => s.name)).toEqual([
+      "split",
+    ]);
+    const seen = await read("/schedulers/split");
+    const seenState = ((await seen.json()) as { scheduler: { state: string } }).scheduler.state;
+    // The worker's write (creating -> in-sync) is visible to the reader as soon as the writer's own API shows it.
+    await eventually(
+      async () => (await http(apis.managementUrl, "GET", "/schedulers/split")).json.scheduler?.state === "in-sync",
+      { what: "in-sync through the first process", timeoutMs: 30_000 },
+    );
+    const again = await read("/schedulers/split", seen.headers.get("etag")!);
+    if (seenState === "in-sync") expect(again.status).toBe(304);
+    else expect(((await again.json()) as { scheduler: { state: string } }).scheduler.state).toBe("in-sync");
     const rooms = await eventually(
       async () => {
         const r = (await http(apis.managementUrl, "GET", "/schedulers/split/rooms")).json.rooms;

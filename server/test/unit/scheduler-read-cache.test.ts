@@ -39,6 +39,59 @@ describe("SchedulerReadCache", () => {
     expect((await cache.getScheduler("racy")).maxSurge).toBe("50%");
   });
 
+  it("shares one generation read among the reads of one turn, never with a read that starts after it was sent", async () => {
+    const inner = new MemorySchedulerChanges();
+    let sent = 0;
+    let hold: Promise<void> | undefined;
+    const changes: SchedulerChanges = {
+      // The generation is read when the request goes out; the answer may come back later (held by the test).
+      generation: async (o) => {
+        sent += 1;
+        const generation = await inner.generation(o);
+        await hold;
+        return generation;
+      },
+      announce: (o) => inner.announce(o),
+    };
+    const { storage, cache } = setup(changes);
+    const s = validScheduler({ name: "shared", maxSurge: "10%" });
+    await storage.createScheduler(s);
+    const reads = [
+      cache.getScheduler("shared"),
+      cache.getScheduler("shared"),
+      cache.listSchedulers(),
+      cache.listSchedulers(),
+    ];
+    expect((await Promise.all(reads)).map((r) => ("name" in r ? r.maxSurge : r.length))).toEqual(["10%", "10%", 1, 1]);
+    expect(sent).toBe(1);
+
+    let release: () => void = () => {};
+    hold = new Promise((r) => {
+      release = r;
+    });
+    const early = cache.getScheduler("shared");
+    while (sent < 2) await new Promise((r) => setImmediate(r));
+    // A write answers after the early read's generation went out, then a read starts: it must see the write.
+    await storage.updateScheduler({ ...s, maxSurge: "50%" } as Scheduler);
+    const late = cache.getScheduler("shared");
+    release();
+    hold = undefined;
+    expect((await early).maxSurge).toBe("10%");
+    expect((await late).maxSurge).toBe("50%");
+    expect(sent).toBe(3);
+  });
+
+  it("lets a read give up on its signal while the shared generation read goes on for the others", async () => {
+    const { storage, cache } = setup();
+    await storage.createScheduler(validScheduler({ name: "patient" }));
+    const controller = new AbortController();
+    const leaving = cache.getScheduler("patient", { signal: controller.signal });
+    const staying = cache.getScheduler("patient");
+    controller.abort(new Error("caller left"));
+    await expect(leaving).rejects.toThrow("caller left");
+    expect((await staying).name).toBe("patient");
+  });
+
   it("reads through to storage, keeping nothing, while the generation cannot be read", async () => {
     let down = false;
     const inner = new MemorySchedulerChanges();

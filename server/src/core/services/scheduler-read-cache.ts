@@ -1,3 +1,4 @@
+import { untilAborted } from "../delay.js";
 import type { Scheduler, SchedulerFilter, SchedulerVersion } from "../entities/scheduler.js";
 import type { CallOptions } from "../ports/call-options.js";
 import type { Clock } from "../ports/clock.js";
@@ -24,6 +25,8 @@ export class SchedulerReadCache {
   private generation: string | undefined;
   private readonly byName = new Map<string, { scheduler: Scheduler; at: number }>();
   private readonly lists = new Map<string, { schedulers: Scheduler[]; at: number }>();
+  /** The generation read not sent yet, shared by the reads that start before it goes out. */
+  private nextGeneration: Promise<string> | undefined;
 
   constructor(
     private readonly storage: Pick<SchedulerStorage, "getScheduler" | "listSchedulers">,
@@ -57,11 +60,29 @@ export class SchedulerReadCache {
     return schedulers;
   }
 
+  /**
+   * One generation read for all the reads that arrive in one event-loop turn: it is sent once the turn's I/O callbacks
+   * ran (setImmediate), so it still started after each of them did and none can miss a write answered before it.
+   */
+  private sharedGeneration(): Promise<string> {
+    if (this.nextGeneration !== undefined) return this.nextGeneration;
+    const next = new Promise<string>((resolve, reject) => {
+      setImmediate(() => {
+        this.nextGeneration = undefined;
+        this.changes.generation().then(resolve, reject);
+      });
+    });
+    // Each waiter handles the outcome; a read whose waiters all gave up must not become an unhandled rejection.
+    next.catch(() => undefined);
+    this.nextGeneration = next;
+    return next;
+  }
+
   /** The generation now, emptying the cache when it moved; undefined (and empty) when it cannot be read. */
   private async current(opts: CallOptions): Promise<string | undefined> {
     let generation: string | undefined;
     try {
-      generation = await this.changes.generation(opts);
+      generation = await untilAborted(this.sharedGeneration(), opts.signal);
     } catch (err) {
       if (opts.signal?.aborted) throw err;
       generation = undefined;
