@@ -86,6 +86,26 @@ try {
         if (!res.ok) throw new Error(`ping ${id}: ${res.status} ${await res.text()}`);
         await res.arrayBuffer();
       }
+      // And the refusals a deployed rooms API answers (bench/vs-maestro asks these): unknown room, unknown scheduler,
+      // a status that does not exist.
+      if (process.argv.includes("--refusals")) {
+        for (const [scheduler, room, status] of [
+          [S, "no-such-room", "ready"],
+          ["no-such-scheduler", ids[1]!, "ready"],
+          [S, ids[2]!, "dancing"],
+        ] as const) {
+          const res = await fetch(`${p.roomsUrl}/scheduler/${scheduler}/rooms/${room}/ping`, {
+            method: "PUT",
+            headers: {
+              authorization: `Bearer ${tokens.tokenFor(scheduler, room)}`,
+              "content-type": "application/json",
+            },
+            body: JSON.stringify({ status, runningMatches: 0, timestamp: Math.floor(Date.now() / 1000) }),
+          });
+          if (res.ok) throw new Error(`ping ${scheduler}/${room} (${status}) answered ${res.status}`);
+          await res.arrayBuffer();
+        }
+      }
     }
     if (modules === "management-api" || modules === "all") {
       for (const path of [`/schedulers/${S}/rooms`, "/schedulers", `/schedulers/${S}`, "/schedulers/info"]) {
@@ -109,6 +129,7 @@ try {
         case: modules,
         "idle CPU ms/s": Math.round(used / SECONDS / 100) / 10,
         "RSS idle MiB": rssMiB(pid),
+        "live heap idle MiB": await heapUsedMiB(p.internalUrl),
         errors: 0,
       });
     } finally {
@@ -136,4 +157,11 @@ function rssMiB(pid: number): number {
     .split("\n")
     .find((l) => l.startsWith("VmRSS:"));
   return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024);
+}
+
+/** The process's V8 heap in use, from its own /metrics (prom-client's default Node metrics). */
+async function heapUsedMiB(internalUrl: string): Promise<number> {
+  const text = await (await fetch(`${internalUrl}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith("nodejs_heap_size_used_bytes "));
+  return Math.round(Number(line?.split(" ")[1] ?? 0) / 2 ** 20);
 }
