@@ -8,6 +8,7 @@ import { bind } from "../api/service-binding.js";
 import { gameRoomsService } from "../api/services/game-rooms-service.js";
 import { operationsService } from "../api/services/operations-service.js";
 import { schedulersService } from "../api/services/schedulers-service.js";
+import type { Scheduler } from "../core/entities/scheduler.js";
 import { MaestroError } from "../core/errors.js";
 import type { MaestroContext } from "../wiring/maestro-context.js";
 import { readyOrThrow } from "../wiring/readiness.js";
@@ -88,15 +89,26 @@ export function managementApiModule(ctx: ManagementApiContext): MaestroModule & 
         }),
       );
       // The chart's usage comes from a runtime another module of this process opened; sampling never opens one.
+      // Schedulers are listed through the management API's read cache (a Redis GET while none changed anywhere,
+      // rather than a SQL list), and a sample's usage takes each scheduler from that list rather than a SQL get per
+      // scheduler: a sample every 10 s is most of what an idle management API does.
+      let listed = new Map<string, Scheduler>();
       const history = new RoomHistorySampler({
         rooms: ctx.rooms,
-        schedulers: ctx.schedulerStorage,
+        schedulers: {
+          listSchedulerNames: async (o) => {
+            const schedulers = await ctx.schedulerManager.listSchedulers({}, o);
+            listed = new Map(schedulers.map((s) => [s.name, s]));
+            return schedulers.map((s) => s.name);
+          },
+        },
         clock: ctx.clock,
         logger,
         usage: async (name, signal) => {
           const runtime = ctx.openedRuntime();
           if (!runtime?.roomUsage) return [];
-          return runtime.roomUsage(await ctx.schedulerStorage.getScheduler(name, { signal }), { signal });
+          const scheduler = listed.get(name) ?? (await ctx.schedulerManager.getScheduler(name, undefined, { signal }));
+          return runtime.roomUsage(scheduler, { signal });
         },
       });
       registerDashboardRoutes(app, { authorizer, history });

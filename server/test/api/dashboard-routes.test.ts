@@ -194,4 +194,23 @@ describe("dashboard routes", () => {
       { at: "2026-01-01T11:10:00.000Z", counts: { ready: 2 } },
     ]);
   });
+
+  it("samples every scheduler, each with its own rooms, however many there are (sampled a batch at a time)", async () => {
+    rooms = new MemoryRoomStorage();
+    names = Array.from({ length: 37 }, (_, i) => `s${String(i).padStart(2, "0")}`);
+    now = new Date("2026-01-01T10:00:00Z");
+    const { app, history } = appWith();
+    for (const [i, name] of names.entries()) {
+      for (let r = 0; r <= i % 3; r++)
+        await rooms.createRoom(gameRoom({ id: `r${r}`, schedulerName: name, status: "ready" }));
+    }
+    await history.sample();
+    for (const [i, name] of names.entries()) {
+      const samples = (await app.inject(`/ui/api/schedulers/${name}/room-history`)).json().samples;
+      expect(samples).toEqual([
+        { at: "2026-01-01T10:00:00.000Z", counts: { ready: (i % 3) + 1 } },
+        { at: "2026-01-01T10:00:00.000Z", counts: { ready: (i % 3) + 1 } },
+      ]);
+    }
+  });
 });

@@ -35,6 +35,9 @@ export interface RoomHistoryOptions {
   windowMs?: number;
 }
 
+/** Schedulers sampled at once. */
+const SAMPLE_CONCURRENCY = 16;
+
 /**
  * Rooms by status of every scheduler, sampled in this process for the dashboard's chart. Kept in memory on purpose:
  * the history is a view aid for the last hour, not data worth a storage schema; a restart starts it afresh.
@@ -75,13 +78,20 @@ export class RoomHistorySampler {
   async sample(signal?: AbortSignal): Promise<void> {
     const names = await this.opts.schedulers.listSchedulerNames({ signal });
     for (const name of this.samples.keys()) if (!names.includes(name)) this.samples.delete(name);
-    for (const name of names) {
-      const sample = await this.current(name, signal);
-      const list = this.samples.get(name) ?? [];
-      list.push(sample);
-      const oldest = Date.parse(sample.at) - this.windowMs;
-      while (list.length > 0 && Date.parse(list[0]!.at) < oldest) list.shift();
-      this.samples.set(name, list);
+    // A few schedulers at a time: their round trips share socket reads and wake-ups (a sample every 10 s over
+    // every scheduler is most of what an idle management API does), while thousands of schedulers do not put
+    // thousands of calls in flight at once.
+    for (let start = 0; start < names.length; start += SAMPLE_CONCURRENCY) {
+      const batch = names.slice(start, start + SAMPLE_CONCURRENCY);
+      const taken = await Promise.all(batch.map((name) => this.current(name, signal)));
+      for (const [i, sample] of taken.entries()) {
+        const name = batch[i]!;
+        const list = this.samples.get(name) ?? [];
+        list.push(sample);
+        const oldest = Date.parse(sample.at) - this.windowMs;
+        while (list.length > 0 && Date.parse(list[0]!.at) < oldest) list.shift();
+        this.samples.set(name, list);
+      }
     }
   }
 
