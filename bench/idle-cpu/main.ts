@@ -40,7 +40,9 @@ const cases = stringArg("modules", "rooms-api,management-api,all").split(",");
 // `--cpu-prof` writes each process's profile of its whole life (start, requests, idle) to .tmp/bench/idle-cpu/.
 const nodeArgs = [
   "--max-semi-space-size=8",
-  ...(process.argv.includes("--cpu-prof") ? ["--cpu-prof", "--cpu-prof-interval=2000", "--cpu-prof-dir=.tmp/bench/idle-cpu/profiles"] : []),
+  ...(process.argv.includes("--cpu-prof")
+    ? ["--cpu-prof", "--cpu-prof-interval=2000", "--cpu-prof-dir=.tmp/bench/idle-cpu/profiles"]
+    : []),
 ];
 
 const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
