@@ -36,6 +36,8 @@ export async function startMaestroProcess(
     [...(opts.nodeArgs ?? []), cli, "start", "--data-dir", dataDir, ...ports, ...flags, ...sets],
     {
       stdio: ["ignore", "inherit", "inherit"],
+      // As deploy/Dockerfile runs it (its RSS figures depend on it).
+      env: { ...process.env, MALLOC_ARENA_MAX: "2" },
     },
   );
   const internalUrl = `http://127.0.0.1:${i}`;
