@@ -115,19 +115,23 @@ async function main() {
         const timer = setInterval(() => {
           peak = Math.max(peak, rssMiB(pid));
         }, 100);
-        const load = await runLoadChild({
-          origin: url,
-          method: "PUT",
-          requests: ids.map((id) => ({
-            path: `/scheduler/${S}/rooms/${id}/ping`,
-            authorization: `Bearer ${tokens.tokenFor(S, id)}`,
-            body: JSON.stringify({ status: "occupied", runningMatches: 1, timestamp: Math.floor(Date.now() / 1000) }),
-          })),
-          concurrency: CONCURRENCY,
-          warmupMs: 1_000,
-          durationMs: SECONDS * 1000,
-          maxRequests: 5_000_000,
-        });
+        const load = await runLoadChild(
+          {
+            origin: url,
+            method: "PUT",
+            requests: ids.map((id) => ({
+              path: `/scheduler/${S}/rooms/${id}/ping`,
+              authorization: `Bearer ${tokens.tokenFor(S, id)}`,
+              body: JSON.stringify({ status: "occupied", runningMatches: 1, timestamp: Math.floor(Date.now() / 1000) }),
+            })),
+            concurrency: CONCURRENCY,
+            warmupMs: 1_000,
+            durationMs: SECONDS * 1000,
+            maxRequests: 5_000_000,
+            // The process as shipped: its own CPU per ping, next to its memory.
+          },
+          { serverPid: pid },
+        );
         clearInterval(timer);
         // The kernel's high-water mark catches the spikes between two samples (start-up included).
         const highWater = rssMiB(pid, "VmHWM");
@@ -139,6 +143,7 @@ async function main() {
           "RSS peak under load MiB": peak,
           "VmHWM MiB": highWater,
           [`pings/s (c=${CONCURRENCY})`]: load.perSecond,
+          "server CPU µs/ping": load.serverCpuUsPerRequest,
           errors,
         });
       } finally {
