@@ -4,7 +4,9 @@
 // kind (pings for the rooms API, reads for the management API and all modules: what a deployed process has done
 // before it idles; a worker would remove the seeded rooms, which have no process behind them),
 // settles 12 s (V8's memory reducer, see bench/rss-modules), then its CPU time is read from /proc over the window.
-// Usage: node bench/run.mjs idle-cpu [-- --seconds 30 --modules rooms-api,management-api --cpu-prof]
+// Usage: node bench/run.mjs idle-cpu [-- --seconds 30 --modules rooms-api,management-api,all --schedulers 20
+//   --refusals --no-rooms-list --cpu-prof]; --no-rooms-list leaves the management API's runtime unopened (the rooms
+//   list opens it, and the dashboard sampler then asks it for usage).
 import "../support/require-shim.js";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -28,7 +30,7 @@ const SECONDS = numberArg("seconds", 30);
 const SETTLE_MS = 12_000;
 const S = "bench-idle-cpu";
 const SECRET = "bench-idle-cpu-secret";
-const SCHEDULERS = 20;
+const SCHEDULERS = numberArg("schedulers", 20);
 const ROOMS = 100;
 
 function stringArg(name: string, fallback: string): string {
@@ -110,7 +112,12 @@ try {
       }
     }
     if (modules === "management-api" || modules === "all") {
-      for (const path of [`/schedulers/${S}/rooms`, "/schedulers", `/schedulers/${S}`, "/schedulers/info"]) {
+      for (const path of [
+        ...(process.argv.includes("--no-rooms-list") ? [] : [`/schedulers/${S}/rooms`]),
+        "/schedulers",
+        `/schedulers/${S}`,
+        "/schedulers/info",
+      ]) {
         const res = await fetch(p.managementUrl + path);
         if (!res.ok) throw new Error(`${path}: ${res.status}`);
         await res.arrayBuffer();
