@@ -155,6 +155,23 @@ export function roomStorageContract(name: string, factory: () => RoomStores | Pr
         expect(await storage.listRoomIds(uniqueScheduler())).toEqual([]);
       });
 
+      it("counts the rooms of several schedulers at once, in the order asked, as countByStatus counts each", async () => {
+        const [a, b, none] = [uniqueScheduler(), uniqueScheduler(), uniqueScheduler()];
+        for (const [i, status] of (["ready", "ready", "occupied"] as RoomStatusName[]).entries()) {
+          await storage.createRoom(room(a, `a${i}`, status));
+        }
+        await storage.createRoom(room(b, "b0", "pending"));
+        const counts = await storage.countByStatusOf([b, none, a]);
+        expect(counts).toEqual([
+          await storage.countByStatus(b),
+          await storage.countByStatus(none),
+          await storage.countByStatus(a),
+        ]);
+        expect(counts[2]).toEqual({ ...zeroCounts(), ready: 2, occupied: 1 });
+        expect(counts[1]).toEqual(zeroCounts());
+        expect(await storage.countByStatusOf([])).toEqual([]);
+      });
+
       it("counts rooms by status with every status present", async () => {
         const scheduler = uniqueScheduler();
         const empty = await storage.countByStatus(scheduler);

@@ -52,6 +52,11 @@ export interface RoomStorage {
   listRoomIds(schedulerName: string, opts?: CallOptions): Promise<string[]>;
   countByStatus(schedulerName: string, opts?: CallOptions): Promise<Record<RoomStatusName, number>>;
   /**
+   * countByStatus of each named scheduler, in the order given, in one round trip where the store allows: the
+   * dashboard's sampler and scheduler info ask for every scheduler at once.
+   */
+  countByStatusOf(schedulerNames: readonly string[], opts?: CallOptions): Promise<Record<RoomStatusName, number>[]>;
+  /**
    * Atomically hands out one match slot and returns its room; undefined when none qualifies. Candidates are never a
    * version's validation room nor claimed for removal, and their metadata has every key/value of `metadataSelector`
    * (scalar values, compared as String(value)). With `maxMatches` > 1, rooms already holding matches (`active` or

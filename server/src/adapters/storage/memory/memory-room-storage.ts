@@ -153,6 +153,14 @@ export class MemoryRoomStorage implements RoomStorage {
     return counts;
   }
 
+  async countByStatusOf(
+    schedulerNames: readonly string[],
+    opts?: CallOptions,
+  ): Promise<Record<RoomStatusName, number>[]> {
+    throwIfAborted(opts);
+    return Promise.all(schedulerNames.map((name) => this.countByStatus(name, opts)));
+  }
+
   async allocateRoom(
     schedulerName: string,
     request: AllocationRequest,

@@ -20,6 +20,7 @@ import type {
 } from "../../../core/ports/room-storage.js";
 import { defineLuaScript, type LuaScript, scriptText } from "./lua-scripts.js";
 import { pingChannelOf } from "./ping-channel.js";
+import { isClusterClient } from "./redis-client.js";
 import { redisCall } from "./redis-errors.js";
 import {
   instanceMapKey,
@@ -232,6 +233,31 @@ export class RedisRoomStorage implements RoomStorage {
       RoomStatusName,
       number
     >;
+  }
+
+  async countByStatusOf(
+    schedulerNames: readonly string[],
+    opts?: CallOptions,
+  ): Promise<Record<RoomStatusName, number>[]> {
+    // A cluster pipeline must stay within one slot, and each scheduler has its own: one pipeline per scheduler there.
+    if (isClusterClient(this.client)) return Promise.all(schedulerNames.map((name) => this.countByStatus(name, opts)));
+    if (schedulerNames.length === 0) return [];
+    const counts = await redisCall(opts, async () => {
+      const pipeline = this.client.pipeline();
+      for (const name of schedulerNames) {
+        const key = roomStatusKey(name);
+        for (const status of roomStatusNames) pipeline.zcount(key, RoomStatus[status], RoomStatus[status]);
+      }
+      return execPipeline(await pipeline.exec());
+    });
+    const n = roomStatusNames.length;
+    return schedulerNames.map(
+      (_, s) =>
+        Object.fromEntries(roomStatusNames.map((status, i) => [status, Number(counts[s * n + i])])) as Record<
+          RoomStatusName,
+          number
+        >,
+    );
   }
 
   /**
