@@ -7,19 +7,13 @@
 // Usage: node bench/run.mjs idle-cpu [-- --seconds 30 --modules rooms-api,management-api,all --schedulers 20
 //   --refusals --no-rooms-list --cpu-prof]; --no-rooms-list leaves the management API's runtime unopened (the rooms
 //   list opens it, and the dashboard sampler then asks it for usage).
+import { seedRooms } from "../support/seed-rooms.js";
 import "../support/require-shim.js";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { HmacRoomTokens } from "../../server/src/adapters/security/hmac-room-tokens.js";
-import {
-  createRedisClient,
-  RedisInstanceStorage,
-  RedisRoomStorage,
-  waitUntilReady,
-} from "../../server/src/adapters/storage/redis/index.js";
 import { openSchedulerStorage } from "../../server/src/adapters/storage/sql/open-scheduler-storage.js";
-import { silentLogger } from "../../server/src/core/ports/logger.js";
-import { gameRoom, validScheduler } from "../../server/test/support/fixtures.js";
+import { validScheduler } from "../../server/test/support/fixtures.js";
 import { startPostgres } from "../../server/test/support/postgres.js";
 import { startRedis } from "../../server/test/support/redis.js";
 import { sharedStoreSettings } from "../../server/test/support/shared-store-settings.js";
@@ -55,21 +49,8 @@ try {
     await schedulers.createScheduler(validScheduler({ name: i === 0 ? S : `${S}-${i}`, state: "in-sync" }));
   }
   await schedulers.close();
-  const client = createRedisClient(redis.url, { name: "bench-seed" });
-  await waitUntilReady(client, { timeoutMs: 10_000 });
-  const rooms = new RedisRoomStorage(client, silentLogger);
   const ids = Array.from({ length: ROOMS }, (_, i) => `room-${String(i).padStart(4, "0")}`);
-  const instances = new RedisInstanceStorage(client);
-  for (const [i, id] of ids.entries()) {
-    await rooms.createRoom(gameRoom({ id, schedulerName: S, status: "ready", pingStatus: "ready" }));
-    await instances.upsertInstance({
-      id,
-      schedulerName: S,
-      status: { type: "ready", description: "ready" },
-      address: { host: "127.0.0.1", ports: [{ name: "game", protocol: "tcp", port: 40_000 + i }] },
-    });
-  }
-  client.disconnect();
+  await seedRooms(redis.url, S, ids, { status: "ready", pingStatus: "ready" });
 
   const settings = {
     ...sharedStoreSettings(pg, redis),

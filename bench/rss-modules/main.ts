@@ -4,19 +4,13 @@
 // ping load (peak RSS sampled every 100 ms). Processes run as deploy/Dockerfile and `npm start` run them
 // (`node --max-semi-space-size=8`); `--plain-node` runs them without the flag.
 // Usage: node bench/run.mjs rss-modules [-- --rooms 10000 --seconds 10 --plain-node]
+import { seedRooms } from "../support/seed-rooms.js";
 import "../support/require-shim.js";
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { HmacRoomTokens } from "../../server/src/adapters/security/hmac-room-tokens.js";
-import {
-  createRedisClient,
-  RedisInstanceStorage,
-  RedisRoomStorage,
-  waitUntilReady,
-} from "../../server/src/adapters/storage/redis/index.js";
 import { openSchedulerStorage } from "../../server/src/adapters/storage/sql/open-scheduler-storage.js";
-import { silentLogger } from "../../server/src/core/ports/logger.js";
-import { gameRoom, validScheduler } from "../../server/test/support/fixtures.js";
+import { validScheduler } from "../../server/test/support/fixtures.js";
 import { startPostgres } from "../../server/test/support/postgres.js";
 import { startRedis } from "../../server/test/support/redis.js";
 import { sharedStoreSettings } from "../../server/test/support/shared-store-settings.js";
@@ -56,31 +50,8 @@ async function main() {
       } as never),
     );
     await schedulers.close();
-    const client = createRedisClient(redis.url, { name: "bench-seed" });
-    await waitUntilReady(client, { timeoutMs: 10_000 });
-    const rooms = new RedisRoomStorage(client, silentLogger);
-    const instances = new RedisInstanceStorage(client);
     const ids = Array.from({ length: ROOMS }, (_, i) => `room-${String(i).padStart(6, "0")}`);
-    const now = new Date();
-    for (let start = 0; start < ids.length; start += 500) {
-      await Promise.all(
-        ids.slice(start, start + 500).map(async (id, i) => {
-          await rooms.createRoom(
-            gameRoom({ id, schedulerName: S, status: "occupied", pingStatus: "occupied", runningMatches: 1 }, now),
-          );
-          await instances.upsertInstance({
-            id,
-            schedulerName: S,
-            status: { type: "ready", description: "ready" },
-            address: {
-              host: "127.0.0.1",
-              ports: [{ name: "game", protocol: "tcp", port: 40_000 + ((start + i) % 20_000) }],
-            },
-          });
-        }),
-      );
-    }
-    client.disconnect();
+    await seedRooms(redis.url, S, ids, { status: "occupied", pingStatus: "occupied", runningMatches: 1 });
 
     const settings = {
       ...sharedStoreSettings(pg, redis),

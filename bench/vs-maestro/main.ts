@@ -7,19 +7,13 @@
 // process over the load generator's measured window. Not in the default set of bench/run.mjs (needs the Go binary).
 // Usage: node bench/run.mjs vs-maestro -- --maestro-bin /work/maestro-go/maestro
 //   [--levels 16,64,256] [--seconds 10] [--repetitions 3] [--rooms 10000] [--maestro-src <checkout>]
+import { seedRooms } from "../support/seed-rooms.js";
 import "../support/require-shim.js";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { HmacRoomTokens } from "../../server/src/adapters/security/hmac-room-tokens.js";
-import {
-  createRedisClient,
-  RedisInstanceStorage,
-  RedisRoomStorage,
-  waitUntilReady,
-} from "../../server/src/adapters/storage/redis/index.js";
-import { silentLogger } from "../../server/src/core/ports/logger.js";
-import { gameRoom } from "../../server/test/support/fixtures.js";
+import { createRedisClient, waitUntilReady } from "../../server/src/adapters/storage/redis/index.js";
 import { startPostgres } from "../../server/test/support/postgres.js";
 import { startRedis, type TestRedis } from "../../server/test/support/redis.js";
 import { sharedStoreSettings } from "../../server/test/support/shared-store-settings.js";
@@ -76,7 +70,7 @@ async function main() {
       for (const name of names) await createScheduler(servers[system].management, name);
     }
     const roomIds = Array.from({ length: roomCount }, (_, i) => `room-${String(i).padStart(5, "0")}`);
-    await seedOurRooms(redisOurs, roomIds);
+    await seedRooms(redisOurs.url, SCHEDULER, roomIds);
     const goRedis = createRedisClient(redisGo.url, { name: "bench-seed" });
     await waitUntilReady(goRedis, { timeoutMs: 10_000 });
     await seedMaestroGoRooms(goRedis, SCHEDULER, roomIds, "v1");
@@ -242,31 +236,6 @@ async function createScheduler(managementUrl: string, name: string): Promise<voi
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`POST ${managementUrl}/schedulers (${name}): ${res.status} ${text}`);
-}
-
-async function seedOurRooms(redis: TestRedis, roomIds: string[]): Promise<void> {
-  const client = createRedisClient(redis.url, { name: "bench-seed" });
-  await waitUntilReady(client, { timeoutMs: 10_000 });
-  const rooms = new RedisRoomStorage(client, silentLogger);
-  const instances = new RedisInstanceStorage(client);
-  const now = new Date();
-  for (let start = 0; start < roomIds.length; start += 500) {
-    await Promise.all(
-      roomIds.slice(start, start + 500).map(async (id, i) => {
-        await rooms.createRoom(gameRoom({ id, schedulerName: SCHEDULER }, now));
-        await instances.upsertInstance({
-          id,
-          schedulerName: SCHEDULER,
-          status: { type: "ready", description: "" },
-          address: {
-            host: "127.0.0.1",
-            ports: [{ name: "game", port: 40_000 + ((start + i) % 20_000), protocol: "tcp" }],
-          },
-        });
-      }),
-    );
-  }
-  client.disconnect();
 }
 
 type Servers = Record<System, { rooms: string; management: string }>;
