@@ -2,8 +2,10 @@
 // PostgreSQL (schedulers) and Redis (rooms, operations), with 10,000 occupied rooms stored, then all modules in one
 // process. RSS is read from /proc/<pid>/status after the process has sat idle; the rooms API is also measured under
 // ping load (peak RSS sampled every 100 ms). Processes run as deploy/Dockerfile and `npm start` run them
-// (`node --max-semi-space-size=8`); `--plain-node` runs them without the flag.
-// Usage: node bench/run.mjs rss-modules [-- --rooms 10000 --seconds 10 --plain-node]
+// (`node --max-semi-space-size=8`); `--plain-node` runs them without the flag, `--node-args "<flags>"` with other
+// flags, `--cli <path>` another build's server/dist/cli.js (to compare two builds), `--only rooms-api` the rooms API
+// case alone. Each rooms API row also gives V8's heap spaces (committed MiB) idle and after the load.
+// Usage: node bench/run.mjs rss-modules [-- --rooms 10000 --seconds 10 --concurrency 64 --plain-node --only rooms-api]
 import { seedRooms } from "../support/seed-rooms.js";
 import "../support/require-shim.js";
 import { readFileSync } from "node:fs";
@@ -24,7 +26,11 @@ async function main() {
   const SECONDS = numberArg("seconds", 10);
   // The rooms API's ping load: 64 by default; the peak grows with the requests in flight (try 256).
   const CONCURRENCY = numberArg("concurrency", 64);
-  const nodeArgs = process.argv.includes("--plain-node") ? [] : ["--max-semi-space-size=8"];
+  const nodeArgs = process.argv.includes("--plain-node")
+    ? []
+    : (stringArg("node-args")?.split(/\s+/).filter(Boolean) ?? ["--max-semi-space-size=8"]);
+  const cli = stringArg("cli");
+  const only = stringArg("only");
   // Idle means settled: V8's memory reducer gives back the young generation start-up grew about 8 s after the
   // allocation stops (--gc-memory-reducer-start-delay-ms); at 5 s a rooms API still held 20 – 30 MiB more.
   const IDLE_MS = 12_000;
@@ -64,7 +70,7 @@ async function main() {
       modules: string[],
       use?: (p: Awaited<ReturnType<typeof startMaestroProcess>>) => Promise<void>,
     ) => {
-      const p = await startMaestroProcess(settings, modules, { nodeArgs });
+      const p = await startMaestroProcess(settings, modules, { nodeArgs, ...(cli ? { cli } : {}) });
       try {
         const pid = p.child.pid!;
         await use?.(p);
@@ -77,9 +83,10 @@ async function main() {
     };
 
     // Rooms API: idle, then under ping load (peak), each room pinging occupied with its token.
-    {
+    if (only === undefined || only === "rooms-api") {
       const { p, pid, rss, heap } = await idle(["rooms-api"]);
       try {
+        const spacesIdle = await heapSpacesMiB(p.internalUrl);
         const tokens = new HmacRoomTokens(SECRET);
         const url = p.roomsUrl;
         let peak = rss;
@@ -116,13 +123,15 @@ async function main() {
           [`pings/s (c=${CONCURRENCY})`]: load.perSecond,
           "server CPU µs/ping": load.serverCpuUsPerRequest,
           errors,
+          "heap spaces idle MiB": spacesIdle,
+          "heap spaces after load MiB": await heapSpacesMiB(p.internalUrl),
         });
       } finally {
         await p.stop();
       }
     }
     // Management API: idle, then after listing the rooms (10,000 through the API) and the schedulers.
-    {
+    if (only === undefined || only === "management-api") {
       const { p, rss, heap } = await idle(["management-api"]);
       try {
         for (const path of [`/schedulers/${S}/rooms`, "/schedulers", `/schedulers/${S}`, "/schedulers/info"]) {
@@ -142,7 +151,7 @@ async function main() {
         await p.stop();
       }
     }
-    for (const modules of [["worker", "runtime-watcher"], ["metrics-reporter"], ["all"]]) {
+    for (const modules of only === undefined ? [["worker", "runtime-watcher"], ["metrics-reporter"], ["all"]] : []) {
       const { p, rss, heap } = await idle(modules);
       rows.push({ case: `${modules.join(" + ")}`, "RSS idle MiB": rss, "live heap idle MiB": heap, errors: 0 });
       await p.stop();
@@ -155,7 +164,7 @@ async function main() {
     console.log(
       `BENCH_RESULT ${JSON.stringify({
         scenario: "rss-modules",
-        notes: `${ROOMS} occupied rooms in Redis, schedulers in PostgreSQL; node ${nodeArgs.join(" ") || "without flags"}; load average ${load}`,
+        notes: `${ROOMS} occupied rooms in Redis, schedulers in PostgreSQL; node ${nodeArgs.join(" ") || "without flags"}${cli ? `; ${cli}` : ""}; load average ${load}`,
         rows,
       })}`,
     );
@@ -176,4 +185,23 @@ async function heapUsedMiB(internalUrl: string): Promise<number> {
   const text = await (await fetch(`${internalUrl}/metrics`)).text();
   const line = text.split("\n").find((l) => l.startsWith("nodejs_heap_size_used_bytes "));
   return Math.round(Number(line?.split(" ")[1] ?? 0) / 2 ** 20);
+}
+
+function stringArg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? undefined : process.argv[i + 1];
+}
+
+/** V8's heap spaces as committed (size_total), from the process's /metrics, plus external memory (ArrayBuffers). */
+async function heapSpacesMiB(internalUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${internalUrl}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const line of text.split("\n")) {
+    const space = /^nodejs_heap_space_size_total_bytes\{space="(\w+)"\} (\S+)/.exec(line);
+    if (space) out[space[1]!] = Math.round((Number(space[2]) / 2 ** 20) * 10) / 10;
+    if (line.startsWith("nodejs_external_memory_bytes ")) {
+      out.external = Math.round((Number(line.split(" ")[1]) / 2 ** 20) * 10) / 10;
+    }
+  }
+  return out;
 }

@@ -19,7 +19,13 @@ export interface MaestroProcess {
 export async function startMaestroProcess(
   settings: Record<string, string | number>,
   flags: string[] = [],
-  opts: { dataDir?: string /** Node flags before the CLI (e.g. `--cpu-prof`). */; nodeArgs?: string[] } = {},
+  opts: {
+    dataDir?: string;
+    /** Node flags before the CLI (e.g. `--cpu-prof`). */
+    nodeArgs?: string[];
+    /** Another build's CLI (to compare two builds side by side), else server/dist/cli.js. */
+    cli?: string;
+  } = {},
 ): Promise<MaestroProcess> {
   // A given data directory is the caller's (to restart on it): stop() leaves it.
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "maestro-bench-"));
@@ -30,7 +36,7 @@ export async function startMaestroProcess(
     `${k}=${v}`,
   ]);
   const ports = ["--management-port", `${m}`, "--rooms-port", `${r}`, "--internal-port", `${i}`];
-  const cli = join(process.cwd(), "server/dist/cli.js");
+  const cli = opts.cli ?? join(process.cwd(), "server/dist/cli.js");
   const child = spawn(
     process.execPath,
     [...(opts.nodeArgs ?? []), cli, "start", "--data-dir", dataDir, ...ports, ...flags, ...sets],

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
+import { createRequire } from "node:module";
 import { MaestroError } from "../core/errors.js";
 import { isSetting, type MaestroConfig, type SchemaTree, type Setting, schema } from "./schema.js";
 import { workerTimingProblems } from "./worker-timings.js";
@@ -10,6 +10,15 @@ export interface ConfigSources {
   env?: NodeJS.ProcessEnv;
   /** Values from command-line flags, by dotted path (`managementApi.port`). Highest precedence. */
   overrides?: Record<string, unknown>;
+}
+
+/**
+ * The YAML parser, loaded only when a config file is given: deployments configure through MAESTRO_* variables, and a
+ * parser held for nothing is close to a MiB of every process's heap (bench/RESULTS.md, session 7).
+ */
+function parseYaml(text: string): unknown {
+  const { parse } = createRequire(import.meta.url)("yaml") as typeof import("yaml");
+  return parse(text);
 }
 
 /** Defaults < YAML file < MAESTRO_* environment < flags. Every value is checked; all problems are reported at once. */

@@ -29,7 +29,12 @@ export interface MaestroCli {
 export async function startMaestroCli(
   modules: string[],
   settings: Record<string, string | number>,
-  ports: { management?: number; rooms?: number; dataDir?: string } = {},
+  ports: {
+    management?: number;
+    rooms?: number;
+    dataDir?: string /** More environment (e.g. NODE_DEBUG). */;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<MaestroCli> {
   // A given data directory is the caller's (e.g. to restart on it): stop() leaves it.
   const dataDir = ports.dataDir ?? (await mkdtemp(join(tmpdir(), "maestro-cli-")));
@@ -57,7 +62,7 @@ export async function startMaestroCli(
       "0",
       ...sets,
     ],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, MAESTRO_LOG_FORMAT: "json" } },
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, MAESTRO_LOG_FORMAT: "json", ...ports.env } },
   );
   child.stdout?.on("data", (d) => (output += d));
   child.stderr?.on("data", (d) => (output += d));
