@@ -64,6 +64,7 @@ async function main() {
           "p50 ms": r.p50Ms,
           "p99 ms": r.p99Ms,
           "server CPU µs/req": r.serverCpuUsPerRequest,
+          "load generator CPU µs/req": r.loadCpuUsPerRequest,
           errors: Object.values(r.errors).reduce((a, b) => a + b, 0),
           load: loadavg()[0]!.toFixed(1),
         });

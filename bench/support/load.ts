@@ -1,7 +1,7 @@
 // The load generator of the rooms API benchmarks. It runs in a child process of its own (the same bundle started
 // with `--load <plan.json>`), so its CPU is not the server's event loop; it still shares the machine's cores.
 import { readFileSync } from "node:fs";
-import { Pool } from "undici";
+import { KeepAliveConnection, requestBytes } from "./keep-alive-client.js";
 
 export interface LoadPlan {
   origin: string;
@@ -30,6 +30,8 @@ export interface LoadResult {
    * microseconds (set by the parent, which is the server process).
    */
   serverCpuUsPerRequest?: number;
+  /** The load generator's own CPU time over the same window per succeeded request, in microseconds. */
+  loadCpuUsPerRequest?: number;
   /** redis-server's CPU time over the same window per succeeded request, in microseconds (when the bench has one). */
   redisCpuUsPerRequest?: number;
   /** Measured answers that are not successes: by status, `success:false` for a 2xx saying it failed. */
@@ -43,7 +45,16 @@ export interface LoadResult {
 
 /** Runs one plan on keep-alive connections (one per concurrent caller) and measures each answered request. */
 export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
-  const pool = new Pool(plan.origin, { connections: plan.concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
+  const origin = new URL(plan.origin);
+  const host = origin.hostname.replace(/^\[|\]$/g, "");
+  const port = Number(origin.port || 80);
+  // Each request's bytes are built once: the load generator's CPU is taken from the server being measured.
+  const encoded = plan.requests.map((r) => {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (r.authorization) headers.authorization = r.authorization;
+    if (r.ifNoneMatch) headers["if-none-match"] = r.ifNoneMatch;
+    return requestBytes(origin.host, plan.method, r.path, headers, plan.method === "GET" ? undefined : r.body);
+  });
   const latencies = new Float64Array(Math.max(plan.maxRequests, 1));
   const errors: Record<string, number> = {};
   let next = 0;
@@ -52,20 +63,17 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   let succeeded = 0;
   let measuring = false;
   let stop = false;
-  const one = async () => {
-    const r = plan.requests[next++ % plan.requests.length]!;
-    const headers: Record<string, string> = { "content-type": "application/json" };
-    if (r.authorization) headers.authorization = r.authorization;
-    if (r.ifNoneMatch) headers["if-none-match"] = r.ifNoneMatch;
+  const one = async (connection: KeepAliveConnection) => {
+    const i = next++ % plan.requests.length;
+    const r = plan.requests[i]!;
     const start = process.hrtime.bigint();
-    const body = plan.method === "GET" ? undefined : r.body;
-    const res = await pool.request({ path: r.path, method: plan.method, headers, body });
-    const text = await res.body.text();
+    const res = await connection.request(encoded[i]!);
+    const text = res.body;
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     answered += 1;
     if (!measuring) return;
-    if (res.statusCode === 304 && r.ifNoneMatch) succeeded += 1;
-    else if (res.statusCode >= 300) errors[res.statusCode] = (errors[res.statusCode] ?? 0) + 1;
+    if (res.status === 304 && r.ifNoneMatch) succeeded += 1;
+    else if (res.status >= 300) errors[res.status] = (errors[res.status] ?? 0) + 1;
     // Maestro's ping and forwarding answers say `success`; a 200 saying false is not a ping that counted.
     else if (text.includes('"success":false')) errors["success:false"] = (errors["success:false"] ?? 0) + 1;
     else succeeded += 1;
@@ -73,23 +81,26 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     measured += 1;
     if (measured >= plan.maxRequests) stop = true;
   };
-  const caller = async () => {
-    while (!stop) await one();
+  const connections = Array.from({ length: plan.concurrency }, () => new KeepAliveConnection(host, port));
+  const caller = async (connection: KeepAliveConnection) => {
+    while (!stop) await one(connection);
   };
-  const callers = Array.from({ length: plan.concurrency }, caller);
+  const callers = connections.map(caller);
   await new Promise((r) => setTimeout(r, plan.warmupMs));
   measuring = true;
   // The parent (the server process) reads its own CPU time when it sees these marks: only the measured window counts.
   mark(MEASURE_START);
+  const cpuFrom = process.cpuUsage();
   const started = process.hrtime.bigint();
   const timer = setTimeout(() => {
     stop = true;
   }, plan.durationMs);
   await Promise.all(callers);
   mark(MEASURE_END);
+  const cpu = process.cpuUsage(cpuFrom);
   clearTimeout(timer);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  await pool.close();
+  for (const c of connections) c.close();
   const sorted = latencies.slice(0, Math.min(measured, latencies.length)).sort();
   const pct = (p: number) => round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0);
   return {
@@ -98,6 +109,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     answered,
     succeeded,
     errors,
+    loadCpuUsPerRequest: Math.round((cpu.user + cpu.system) / Math.max(succeeded, 1)),
     seconds: round(seconds),
     perSecond: Math.round(measured / seconds),
     p50Ms: pct(50),

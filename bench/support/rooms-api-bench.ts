@@ -200,15 +200,15 @@ export function report(scenario: string, notes: string, rows: LoadResult[]): voi
       .join(" ")}\n`,
   );
   console.log(
-    "| concurrency | requests | succeeded/s | p50 ms | p99 ms | max ms | server CPU µs per success | Redis CPU µs per success | errors |",
+    "| concurrency | requests | succeeded/s | p50 ms | p99 ms | max ms | server CPU µs per success | Redis CPU µs per success | load generator CPU µs per success | errors |",
   );
-  console.log("|---|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|");
   for (const r of rows) {
     const errors = Object.entries(r.errors)
       .map(([status, n]) => `${n}×${status}`)
       .join(" ");
     console.log(
-      `| ${r.concurrency} | ${r.requests} | ${Math.round(r.succeeded / r.seconds).toLocaleString("en-US")} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.serverCpuUsPerRequest ?? "?"} | ${r.redisCpuUsPerRequest ?? "?"} | ${errors || "0"} |`,
+      `| ${r.concurrency} | ${r.requests} | ${Math.round(r.succeeded / r.seconds).toLocaleString("en-US")} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.serverCpuUsPerRequest ?? "?"} | ${r.redisCpuUsPerRequest ?? "?"} | ${r.loadCpuUsPerRequest ?? "?"} | ${errors || "0"} |`,
     );
   }
   console.log(`BENCH_RESULT ${JSON.stringify({ scenario, rows })}`);

@@ -375,6 +375,7 @@ interface Run {
   "p99 ms": number;
   "server CPU µs/req": number | undefined;
   "Redis CPU µs/req": number | undefined;
+  "load generator CPU µs/req": number | undefined;
   errors: number;
   errorsBy: Record<string, number>;
   load: number;
@@ -392,6 +393,7 @@ function toRun(name: string, system: System, repetition: number, r: LoadResult):
     "p99 ms": r.p99Ms,
     "server CPU µs/req": r.serverCpuUsPerRequest,
     "Redis CPU µs/req": r.redisCpuUsPerRequest,
+    "load generator CPU µs/req": r.loadCpuUsPerRequest,
     errors: Object.values(r.errors).reduce((a, b) => a + b, 0),
     errorsBy: r.errors,
     load: Math.round(loadavg()[0]! * 10) / 10,
@@ -411,7 +413,7 @@ function summary(runs: Run[]): Record<string, unknown>[] {
   for (const key of keys) {
     const [name, concurrency] = key.split("\u0000");
     const of = (system: System) => runs.filter((r) => `${r.case}\u0000${r.concurrency}` === key && r.system === system);
-    const m = (system: System, field: "succeeded/s" | "p99 ms" | "server CPU µs/req" | "Redis CPU µs/req") =>
+    const m = (system: System, field: Exclude<keyof Run, "case" | "system" | "errorsBy">) =>
       Math.round(median(of(system).map((r) => r[field] ?? Number.NaN)) * 10) / 10;
     const errors = (system: System) => of(system).reduce((a, r) => a + r.errors, 0);
     rows.push({
@@ -426,6 +428,7 @@ function summary(runs: Run[]): Record<string, unknown>[] {
       "Maestro CPU µs/req": m("maestro", "server CPU µs/req"),
       "ours Redis µs/req": m("ours", "Redis CPU µs/req"),
       "Maestro Redis µs/req": m("maestro", "Redis CPU µs/req"),
+      "load generator µs/req ours / Maestro": `${m("ours", "load generator CPU µs/req")} / ${m("maestro", "load generator CPU µs/req")}`,
       "ours errors": errors("ours"),
       "Maestro errors": errors("maestro"),
       load:
