@@ -81,6 +81,41 @@ describe("SchedulerReadCache", () => {
     expect(sent).toBe(3);
   });
 
+  it("sends one generation read for all the reads that start while one is out, once it is back", async () => {
+    const inner = new MemorySchedulerChanges();
+    let sent = 0;
+    let hold: Promise<void> | undefined;
+    const changes: SchedulerChanges = {
+      generation: async (o) => {
+        sent += 1;
+        const generation = await inner.generation(o);
+        await hold;
+        return generation;
+      },
+      announce: (o) => inner.announce(o),
+    };
+    const { storage, cache } = setup(changes);
+    await storage.createScheduler(validScheduler({ name: "busy" }));
+    let release: () => void = () => {};
+    hold = new Promise((r) => {
+      release = r;
+    });
+    const first = cache.getScheduler("busy");
+    while (sent < 1) await new Promise((r) => setImmediate(r));
+    // Reads in three later turns, all while the first generation read is out.
+    const later: Promise<Scheduler>[] = [];
+    for (let turn = 0; turn < 3; turn++) {
+      later.push(cache.getScheduler("busy"));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(sent).toBe(1);
+    hold = undefined;
+    release();
+    await first;
+    expect((await Promise.all(later)).map((s) => s.name)).toEqual(["busy", "busy", "busy"]);
+    expect(sent).toBe(2);
+  });
+
   it("lets a read give up on its signal while the shared generation read goes on for the others", async () => {
     const { storage, cache } = setup();
     await storage.createScheduler(validScheduler({ name: "patient" }));

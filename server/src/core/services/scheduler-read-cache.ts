@@ -5,6 +5,12 @@ import type { Clock } from "../ports/clock.js";
 import type { SchedulerChanges } from "../ports/scheduler-changes.js";
 import type { SchedulerStorage } from "../ports/scheduler-storage.js";
 
+interface WaitingRead {
+  promise: Promise<string>;
+  resolve(generation: string): void;
+  reject(err: unknown): void;
+}
+
 /** Lists kept per distinct filter; more filters than this and the oldest goes. */
 const MAX_CACHED_LISTS = 64;
 
@@ -26,7 +32,10 @@ export class SchedulerReadCache {
   private readonly byName = new Map<string, { scheduler: Scheduler; at: number }>();
   private readonly lists = new Map<string, { schedulers: Scheduler[]; at: number }>();
   /** The generation read not sent yet, shared by the reads that start before it goes out. */
-  private nextGeneration: Promise<string> | undefined;
+  private waiting: WaitingRead | undefined;
+  /** A generation read is out: the next one waits for it. */
+  private generationInFlight = false;
+  private sendScheduled = false;
 
   constructor(
     private readonly storage: Pick<SchedulerStorage, "getScheduler" | "listSchedulers">,
@@ -61,22 +70,52 @@ export class SchedulerReadCache {
   }
 
   /**
-   * One generation read for all the reads that arrive in one event-loop turn: it is sent once the turn's I/O callbacks
-   * ran (setImmediate), so it still started after each of them did and none can miss a write answered before it.
+   * One generation read for all the reads waiting for one. A read waits for the next read to be sent, never for one
+   * already out: that one may have reached Redis before a write answered just before this read began. The next read
+   * is sent once the turn's I/O callbacks ran (setImmediate), and not before the one in flight is back, so under load
+   * every read that arrives during a round trip shares the following one (one Redis command per round trip, not per
+   * request).
    */
   private sharedGeneration(): Promise<string> {
-    if (this.nextGeneration !== undefined) return this.nextGeneration;
-    const next = new Promise<string>((resolve, reject) => {
-      setImmediate(() => {
-        this.nextGeneration = undefined;
-        this.changes.generation().then(resolve, reject);
-      });
+    if (this.waiting !== undefined) return this.waiting.promise;
+    let settle!: Pick<WaitingRead, "resolve" | "reject">;
+    const promise = new Promise<string>((resolve, reject) => {
+      settle = { resolve, reject };
     });
     // Each waiter handles the outcome; a read whose waiters all gave up must not become an unhandled rejection.
-    next.catch(() => undefined);
-    this.nextGeneration = next;
-    return next;
+    promise.catch(() => undefined);
+    this.waiting = { promise, ...settle };
+    if (!this.generationInFlight) this.scheduleGenerationRead();
+    return promise;
   }
+
+  private scheduleGenerationRead(): void {
+    if (this.sendScheduled) return;
+    this.sendScheduled = true;
+    setImmediate(this.sendGenerationRead);
+  }
+
+  private readonly sendGenerationRead = () => {
+    this.sendScheduled = false;
+    const waiting = this.waiting;
+    if (waiting === undefined || this.generationInFlight) return;
+    this.waiting = undefined;
+    this.generationInFlight = true;
+    const back = () => {
+      this.generationInFlight = false;
+      if (this.waiting !== undefined) this.scheduleGenerationRead();
+    };
+    this.changes.generation().then(
+      (generation) => {
+        back();
+        waiting.resolve(generation);
+      },
+      (err: unknown) => {
+        back();
+        waiting.reject(err);
+      },
+    );
+  };
 
   /** The generation now, emptying the cache when it moved; undefined (and empty) when it cannot be read. */
   private async current(opts: CallOptions): Promise<string | undefined> {
