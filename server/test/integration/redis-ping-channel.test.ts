@@ -15,7 +15,7 @@ import { expectCode, uniqueScheduler } from "../support/contract-helpers.js";
 import { startRedis, type TestRedis } from "../support/redis.js";
 import { waitFor } from "../support/wait-for.js";
 
-// Pings on a single Redis go over a RESP connection of their own (adapters/storage/redis/ping-channel.ts, issue 17).
+// Pings on a single Redis go over a RESP connection of their own (adapters/storage/redis/script-channel.ts, issue 17).
 // These are its faults: replies matched to the right caller under load, a script the server lost, credentials and db
 // from the URL, a Redis killed and restarted under it, a frozen Redis, and closing with the client.
 

@@ -19,7 +19,6 @@ import type {
   RoomStorage,
 } from "../../../core/ports/room-storage.js";
 import { defineLuaScript, type LuaScript, scriptText } from "./lua-scripts.js";
-import { pingChannelOf } from "./ping-channel.js";
 import { isClusterClient } from "./redis-client.js";
 import { redisCall } from "./redis-errors.js";
 import {
@@ -43,6 +42,7 @@ import {
   statusScore,
 } from "./room-hash.js";
 import { RoomStatusWatch } from "./room-status-watch.js";
+import { scriptChannelOf } from "./script-channel.js";
 
 // Rooms per pipeline when listing, so one listing of a huge scheduler does not build one giant reply.
 const batchSize = 500;
@@ -81,9 +81,10 @@ export class RedisRoomStorage implements RoomStorage {
     this.remove = defineLuaScript(client, "delete-room", roomLibs);
     this.candidates = defineLuaScript(client, "allocation-candidates");
     this.allocate = defineLuaScript(client, "allocate-room", roomLibs);
-    // Pings are most of the traffic: on a single Redis they go over a connection of their own (ping-channel.ts).
+    // Pings are most of the traffic: on a single Redis they go over a connection of their own (script-channel.ts).
     this.ping =
-      pingChannelOf(client, scriptText("apply-ping", roomLibs)) ?? defineLuaScript(client, "apply-ping", roomLibs);
+      scriptChannelOf(client, "ping", scriptText("apply-ping", roomLibs)) ??
+      defineLuaScript(client, "apply-ping", roomLibs);
     this.instance = defineLuaScript(client, "apply-instance", roomLibs);
     this.claim = defineLuaScript(client, "claim-room-removal", roomLibs);
   }

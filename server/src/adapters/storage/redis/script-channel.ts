@@ -7,15 +7,16 @@ import { isClusterClient } from "./redis-client.js";
 import { toMaestroError } from "./redis-errors.js";
 
 /**
- * One Lua script (apply-ping) over a connection of its own, speaking RESP directly (issue 17: ioredis' per-command
- * objects, argument conversion, script wrapper and autopipelining batch were ~15 µs of a ~70 µs ping). Every call made
- * in one event-loop turn leaves in one write; replies are matched first in, first out. Semantics follow the ioredis
- * client it is derived from (`pingChannelOf`): AUTH and SELECT from its URL, a lost connection fails every call in
+ * One Lua script over a connection of its own, speaking RESP directly, for the calls made on every request: the ping
+ * (apply-ping) and the management reads' scheduler generation (issue 17: ioredis' per-command objects, argument
+ * conversion, script wrapper and autopipelining batch were ~15 µs of a ~70 µs ping, and a quarter of a cached read's
+ * CPU). Every call made in one event-loop turn leaves in one write; replies are matched first in, first out. Semantics
+ * follow the ioredis client it is derived from (`scriptChannelOf`): AUTH and SELECT from its URL, a lost connection fails every call in
  * flight as unavailable and the next call after a backoff reconnects (no offline queue, nothing retried behind the
  * caller's back), a reply slower than the command timeout fails its call as unavailable, and a script the server lost
  * (restart, SCRIPT FLUSH) is sent again with EVAL.
  */
-export class PingChannel {
+export class ScriptChannel {
   private readonly evalsha: string;
   private readonly evalScript: string;
   private socket: Socket | undefined;
@@ -38,7 +39,7 @@ export class PingChannel {
   private commandTimer: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly opts: PingChannelOptions) {
+  constructor(private readonly opts: ScriptChannelOptions) {
     const sha = createHash("sha1").update(opts.script).digest("hex");
     this.evalsha = `$7\r\nEVALSHA\r\n$40\r\n${sha}\r\n`;
     this.evalScript = `$4\r\nEVAL\r\n${bulk(opts.script)}`;
@@ -211,7 +212,12 @@ export class PingChannel {
       return;
     }
     if (call.tail !== undefined && !Array.isArray(reply)) {
-      call.reject(new MaestroError("internal", `the ping script answered ${String(reply)}, not an array`));
+      call.reject(
+        new MaestroError(
+          "internal",
+          `the ${this.opts.name ?? "channel's"} script answered ${String(reply)}, not an array`,
+        ),
+      );
       return;
     }
     call.resolve(reply as unknown[]);
@@ -291,7 +297,7 @@ export class PingChannel {
   }
 }
 
-export interface PingChannelOptions {
+export interface ScriptChannelOptions {
   host: string;
   port: number;
   family?: number | undefined;
@@ -348,33 +354,39 @@ function unavailable(reason: string): MaestroError {
   return new MaestroError("unavailable", `redis unavailable: ${reason}`);
 }
 
-const channels = new WeakMap<Redis, LuaScript>();
+const channels = new WeakMap<Redis, Map<string, LuaScript>>();
 
 /**
- * The channel for this client's Redis, running `script`, or undefined where the ioredis path stays: a Redis Cluster
- * (slots, redirections and failover are ioredis' job), TLS (`rediss://`), Sentinel, a Unix socket or a key prefix.
- * It lives as long as the client: when the client ends (disconnect, quit), the channel closes. One per client.
+ * The channel named `name` for this client's Redis, running `script`, or undefined where the ioredis path stays: a
+ * Redis Cluster (slots, redirections and failover are ioredis' job), TLS (`rediss://`), Sentinel, a Unix socket or a key
+ * prefix. It lives as long as the client: when the client ends (disconnect, quit), the channel closes. One per client
+ * and name; its connection is named `<client name>-<name>`.
  */
-export function pingChannelOf(client: Redis, script: string): LuaScript | undefined {
-  const existing = channels.get(client);
+export function scriptChannelOf(client: Redis, name: string, script: string): LuaScript | undefined {
+  let named = channels.get(client);
+  const existing = named?.get(name);
   if (existing !== undefined) return existing;
   if (isClusterClient(client) || client.status === "end") return undefined;
   const o = client.options;
   if (o.tls || o.sentinels || o.path || o.keyPrefix || o.host === undefined || o.port === undefined) return undefined;
-  const channel = new PingChannel({
+  const channel = new ScriptChannel({
     host: o.host,
     port: o.port,
     family: o.family,
     username: o.username ?? undefined,
     password: o.password ?? undefined,
     db: o.db,
-    name: o.connectionName === undefined ? "ping" : `${o.connectionName}-ping`,
+    name: o.connectionName === undefined ? name : `${o.connectionName}-${name}`,
     connectTimeoutMs: o.connectTimeout ?? 10_000,
     commandTimeoutMs: o.commandTimeout ?? 10_000,
     script,
   });
   client.once("end", () => channel.close());
   const run: LuaScript = (keys, args) => channel.run(keys, args);
-  channels.set(client, run);
+  if (named === undefined) {
+    named = new Map();
+    channels.set(client, named);
+  }
+  named.set(name, run);
   return run;
 }
