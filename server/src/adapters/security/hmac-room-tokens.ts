@@ -9,7 +9,9 @@ const VERIFY_CACHE_SIZE = 50_000;
 /** A room's token is an HMAC of its scheduler and id: nothing to store, and a token never works for another room. */
 export class HmacRoomTokens implements RoomTokens {
   // Every ping is verified: the HMAC was a visible share of a ping's CPU, and a room's expected token never changes.
-  private readonly expected = new Map<string, string>();
+  // Keyed by scheduler, then room: a joined key would be a new string to build and hash on every ping.
+  private readonly expected = new Map<string, Map<string, string>>();
+  private cached = 0;
 
   constructor(private readonly secret: string) {
     if (secret.length < 16) throw new Error("room token secret must be at least 16 characters");
@@ -20,12 +22,21 @@ export class HmacRoomTokens implements RoomTokens {
   }
 
   verify(schedulerName: string, roomId: string, token: string): boolean {
-    const key = `${schedulerName}\n${roomId}`;
-    let expected = this.expected.get(key);
+    let rooms = this.expected.get(schedulerName);
+    let expected = rooms?.get(roomId);
     if (expected === undefined) {
       expected = this.tokenFor(schedulerName, roomId);
-      if (this.expected.size >= VERIFY_CACHE_SIZE) this.expected.clear();
-      this.expected.set(key, expected);
+      if (this.cached >= VERIFY_CACHE_SIZE) {
+        this.expected.clear();
+        this.cached = 0;
+        rooms = undefined;
+      }
+      if (rooms === undefined) {
+        rooms = new Map();
+        this.expected.set(schedulerName, rooms);
+      }
+      rooms.set(roomId, expected);
+      this.cached++;
     }
     return sameText(expected, token);
   }
