@@ -30,6 +30,8 @@ export interface LoadResult {
    * microseconds (set by the parent, which is the server process).
    */
   serverCpuUsPerRequest?: number;
+  /** V8 collections in an in-process server over the same window, per 1,000 successes (set by the parent). */
+  gcPer1k?: { scavenges: number; full: number; ms: number };
   /** The load generator's own CPU time over the same window per succeeded request, in microseconds. */
   loadCpuUsPerRequest?: number;
   /** redis-server's CPU time over the same window per succeeded request, in microseconds (when the bench has one). */

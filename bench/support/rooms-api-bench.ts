@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import { constants, PerformanceObserver } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../../server/src/config/load-config.js";
@@ -145,6 +146,22 @@ export async function runLoadChild(
     };
     // Redis's CPU over the same window: the ping's script runs there, on the one core all rooms share.
     const redisMicros = () => (opts.redisPid === undefined ? 0 : processCpuMicros(opts.redisPid));
+    // In-process servers: V8's collections over the window, counted per 1,000 successes. Unlike CPU time, the count of
+    // young-generation collections hardly varies between runs: it follows the bytes allocated per request.
+    const gcs = { scavenges: 0, full: 0, ms: 0, measuring: false };
+    const gcObserver =
+      opts.serverPid === undefined
+        ? new PerformanceObserver((list) => {
+            if (!gcs.measuring) return;
+            for (const e of list.getEntries()) {
+              const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+              if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gcs.scavenges++;
+              else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcs.full++;
+              gcs.ms += e.duration;
+            }
+          })
+        : undefined;
+    gcObserver?.observe({ entryTypes: ["gc"] });
     let cpuAtStart: number | undefined;
     let used: number | undefined;
     let redisAtStart = 0;
@@ -152,17 +169,28 @@ export async function runLoadChild(
     let last = "";
     createInterface({ input: child.stdout }).on("line", (line) => {
       if (line === MEASURE_START) {
+        gcs.measuring = true;
         cpuAtStart = cpuMicros();
         redisAtStart = redisMicros();
       } else if (line === MEASURE_END && cpuAtStart !== undefined) {
+        gcs.measuring = false;
         used = cpuMicros() - cpuAtStart;
         redisUsed = redisMicros() - redisAtStart;
       } else if (line.trim() !== "") last = line;
     });
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    gcObserver?.disconnect();
     if (code !== 0) throw new Error(`load generator exited with ${code}`);
     const result = JSON.parse(last) as LoadResult;
     if (used !== undefined) result.serverCpuUsPerRequest = Math.round(used / Math.max(result.succeeded, 1));
+    if (gcObserver !== undefined) {
+      const per1k = 1000 / Math.max(result.succeeded, 1);
+      result.gcPer1k = {
+        scavenges: Math.round(gcs.scavenges * per1k * 100) / 100,
+        full: Math.round(gcs.full * per1k * 1000) / 1000,
+        ms: Math.round(gcs.ms * per1k * 10) / 10,
+      };
+    }
     if (redisUsed !== undefined && opts.redisPid !== undefined) {
       result.redisCpuUsPerRequest = Math.round(redisUsed / Math.max(result.succeeded, 1));
     }
@@ -200,15 +228,15 @@ export function report(scenario: string, notes: string, rows: LoadResult[]): voi
       .join(" ")}\n`,
   );
   console.log(
-    "| concurrency | requests | succeeded/s | p50 ms | p99 ms | max ms | server CPU µs per success | Redis CPU µs per success | load generator CPU µs per success | errors |",
+    "| concurrency | requests | succeeded/s | p50 ms | p99 ms | max ms | server CPU µs per success | Redis CPU µs per success | load generator CPU µs per success | GC per 1,000 successes (young / full / ms) | errors |",
   );
-  console.log("|---|---|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|");
   for (const r of rows) {
     const errors = Object.entries(r.errors)
       .map(([status, n]) => `${n}×${status}`)
       .join(" ");
     console.log(
-      `| ${r.concurrency} | ${r.requests} | ${Math.round(r.succeeded / r.seconds).toLocaleString("en-US")} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.serverCpuUsPerRequest ?? "?"} | ${r.redisCpuUsPerRequest ?? "?"} | ${r.loadCpuUsPerRequest ?? "?"} | ${errors || "0"} |`,
+      `| ${r.concurrency} | ${r.requests} | ${Math.round(r.succeeded / r.seconds).toLocaleString("en-US")} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.serverCpuUsPerRequest ?? "?"} | ${r.redisCpuUsPerRequest ?? "?"} | ${r.loadCpuUsPerRequest ?? "?"} | ${r.gcPer1k ? `${r.gcPer1k.scavenges} / ${r.gcPer1k.full} / ${r.gcPer1k.ms}` : "?"} | ${errors || "0"} |`,
     );
   }
   console.log(`BENCH_RESULT ${JSON.stringify({ scenario, rows })}`);
