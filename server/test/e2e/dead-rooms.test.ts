@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -28,6 +28,8 @@ describe("rooms whose processes are gone", () => {
   let rooms: RedisRoomStorage;
   const running: MaestroCli[] = [];
   const dirs: string[] = [];
+  /** The rooms API addresses of this file's servers: their rooms' processes carry one in their environment. */
+  const roomsUrls = new Set<string>();
 
   const start = async (replicaId: string, dataDir?: string) => {
     const maestro = await startMaestroCli(
@@ -43,6 +45,7 @@ describe("rooms whose processes are gone", () => {
       { dataDir },
     );
     running.push(maestro);
+    roomsUrls.add(maestro.roomsUrl);
     return maestro;
   };
   const kill9 = async (maestro: MaestroCli) => {
@@ -77,6 +80,8 @@ describe("rooms whose processes are gone", () => {
   afterEach(async () => {
     await Promise.all(running.splice(0).map((m) => m.stop()));
     await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+    // Rooms of a server killed here are orphans once it is gone: stopping the test's servers stops them too.
+    expect(await roomProcessesOf(roomsUrls)).toEqual([]);
   });
   afterAll(async () => {
     client?.disconnect();
@@ -125,3 +130,18 @@ describe("rooms whose processes are gone", () => {
     );
   });
 });
+
+/** Pids of live processes whose MAESTRO_ROOMS_API_URL is one of `urls` (room processes of those servers). */
+async function roomProcessesOf(urls: Set<string>): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const environ = await readFile(`/proc/${entry}/environ`, "utf8").catch(() => "");
+    const url = environ
+      .split("\0")
+      .find((v) => v.startsWith("MAESTRO_ROOMS_API_URL="))
+      ?.slice("MAESTRO_ROOMS_API_URL=".length);
+    if (url !== undefined && urls.has(url)) pids.push(Number(entry));
+  }
+  return pids;
+}

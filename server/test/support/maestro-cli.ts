@@ -3,6 +3,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { reapLeftovers } from "../../src/adapters/runtime/process/reaper.js";
+import { silentLogger } from "../../src/core/ports/logger.js";
 import { freePort } from "./free-port.js";
 import { startedUrls } from "./started-urls.js";
 import { eventually } from "./test-maestro.js";
@@ -94,6 +96,9 @@ export async function startMaestroCli(
         child.kill("SIGTERM");
         await exited;
       }
+      // A server killed by its test (kill -9) left its rooms' processes running, as a crash does; the next server on
+      // this data directory would stop them, and a test that starts none must: they are processes it caused.
+      await reapLeftovers(join(dataDir, "rooms"), silentLogger);
       if (ports.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
     },
   };
