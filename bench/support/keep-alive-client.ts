@@ -73,7 +73,7 @@ export class KeepAliveConnection {
 const HEAD_END = Buffer.from("\r\n\r\n");
 
 /** One complete answer at the start of `buf`, or undefined while it is still arriving. */
-export function parseAnswer(buf: Buffer): (Answer & { consumed: number; close: boolean }) | undefined {
+function parseAnswer(buf: Buffer): (Answer & { consumed: number; close: boolean }) | undefined {
   const headEnd = buf.indexOf(HEAD_END);
   if (headEnd < 0) return undefined;
   const head = buf.toString("latin1", 0, headEnd);

@@ -12,6 +12,38 @@ function setup(changes: SchedulerChanges = new MemorySchedulerChanges()) {
   return { memory, storage, cache: new SchedulerReadCache(storage, changes, systemClock, 60_000) };
 }
 
+/**
+ * SchedulerChanges counting the generation reads sent. The generation is read when the request goes out; `hold()`
+ * keeps the answers of the reads sent from then on until the release it returns is called.
+ */
+function countedChanges() {
+  const inner = new MemorySchedulerChanges();
+  let held: Promise<void> | undefined;
+  const counted = {
+    sent: 0,
+    changes: {
+      generation: async (o) => {
+        counted.sent += 1;
+        const generation = await inner.generation(o);
+        await held;
+        return generation;
+      },
+      announce: (o) => inner.announce(o),
+    } satisfies SchedulerChanges,
+    hold(): () => void {
+      let release: () => void = () => {};
+      held = new Promise((r) => {
+        release = r;
+      });
+      return () => {
+        held = undefined;
+        release();
+      };
+    },
+  };
+  return counted;
+}
+
 describe("SchedulerReadCache", () => {
   it("does not keep a copy loaded while a write landed", async () => {
     const { memory, storage, cache } = setup();
@@ -40,20 +72,8 @@ describe("SchedulerReadCache", () => {
   });
 
   it("shares one generation read among the reads of one turn, never with a read that starts after it was sent", async () => {
-    const inner = new MemorySchedulerChanges();
-    let sent = 0;
-    let hold: Promise<void> | undefined;
-    const changes: SchedulerChanges = {
-      // The generation is read when the request goes out; the answer may come back later (held by the test).
-      generation: async (o) => {
-        sent += 1;
-        const generation = await inner.generation(o);
-        await hold;
-        return generation;
-      },
-      announce: (o) => inner.announce(o),
-    };
-    const { storage, cache } = setup(changes);
+    const counted = countedChanges();
+    const { storage, cache } = setup(counted.changes);
     const s = validScheduler({ name: "shared", maxSurge: "10%" });
     await storage.createScheduler(s);
     const reads = [
@@ -63,57 +83,38 @@ describe("SchedulerReadCache", () => {
       cache.listSchedulers(),
     ];
     expect((await Promise.all(reads)).map((r) => ("name" in r ? r.maxSurge : r.length))).toEqual(["10%", "10%", 1, 1]);
-    expect(sent).toBe(1);
+    expect(counted.sent).toBe(1);
 
-    let release: () => void = () => {};
-    hold = new Promise((r) => {
-      release = r;
-    });
+    const release = counted.hold();
     const early = cache.getScheduler("shared");
-    while (sent < 2) await new Promise((r) => setImmediate(r));
+    while (counted.sent < 2) await new Promise((r) => setImmediate(r));
     // A write answers after the early read's generation went out, then a read starts: it must see the write.
     await storage.updateScheduler({ ...s, maxSurge: "50%" } as Scheduler);
     const late = cache.getScheduler("shared");
     release();
-    hold = undefined;
     expect((await early).maxSurge).toBe("10%");
     expect((await late).maxSurge).toBe("50%");
-    expect(sent).toBe(3);
+    expect(counted.sent).toBe(3);
   });
 
   it("sends one generation read for all the reads that start while one is out, once it is back", async () => {
-    const inner = new MemorySchedulerChanges();
-    let sent = 0;
-    let hold: Promise<void> | undefined;
-    const changes: SchedulerChanges = {
-      generation: async (o) => {
-        sent += 1;
-        const generation = await inner.generation(o);
-        await hold;
-        return generation;
-      },
-      announce: (o) => inner.announce(o),
-    };
-    const { storage, cache } = setup(changes);
+    const counted = countedChanges();
+    const { storage, cache } = setup(counted.changes);
     await storage.createScheduler(validScheduler({ name: "busy" }));
-    let release: () => void = () => {};
-    hold = new Promise((r) => {
-      release = r;
-    });
+    const release = counted.hold();
     const first = cache.getScheduler("busy");
-    while (sent < 1) await new Promise((r) => setImmediate(r));
+    while (counted.sent < 1) await new Promise((r) => setImmediate(r));
     // Reads in three later turns, all while the first generation read is out.
     const later: Promise<Scheduler>[] = [];
     for (let turn = 0; turn < 3; turn++) {
       later.push(cache.getScheduler("busy"));
       await new Promise((r) => setImmediate(r));
     }
-    expect(sent).toBe(1);
-    hold = undefined;
+    expect(counted.sent).toBe(1);
     release();
     await first;
     expect((await Promise.all(later)).map((s) => s.name)).toEqual(["busy", "busy", "busy"]);
-    expect(sent).toBe(2);
+    expect(counted.sent).toBe(2);
   });
 
   it("lets a read give up on its signal while the shared generation read goes on for the others", async () => {

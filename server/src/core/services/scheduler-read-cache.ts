@@ -33,9 +33,8 @@ export class SchedulerReadCache {
   private readonly lists = new Map<string, { schedulers: Scheduler[]; at: number }>();
   /** The generation read not sent yet, shared by the reads that start before it goes out. */
   private waiting: WaitingRead | undefined;
-  /** A generation read is out: the next one waits for it. */
+  /** A generation read is out: the next one waits for it. A send is due exactly while one waits and none is out. */
   private generationInFlight = false;
-  private sendScheduled = false;
 
   constructor(
     private readonly storage: Pick<SchedulerStorage, "getScheduler" | "listSchedulers">,
@@ -85,25 +84,18 @@ export class SchedulerReadCache {
     // Each waiter handles the outcome; a read whose waiters all gave up must not become an unhandled rejection.
     promise.catch(() => undefined);
     this.waiting = { promise, ...settle };
-    if (!this.generationInFlight) this.scheduleGenerationRead();
+    if (!this.generationInFlight) setImmediate(this.sendGenerationRead);
     return promise;
   }
 
-  private scheduleGenerationRead(): void {
-    if (this.sendScheduled) return;
-    this.sendScheduled = true;
-    setImmediate(this.sendGenerationRead);
-  }
-
   private readonly sendGenerationRead = () => {
-    this.sendScheduled = false;
     const waiting = this.waiting;
-    if (waiting === undefined || this.generationInFlight) return;
+    if (waiting === undefined) return;
     this.waiting = undefined;
     this.generationInFlight = true;
     const back = () => {
       this.generationInFlight = false;
-      if (this.waiting !== undefined) this.scheduleGenerationRead();
+      if (this.waiting !== undefined) setImmediate(this.sendGenerationRead);
     };
     this.changes.generation().then(
       (generation) => {
