@@ -81,6 +81,8 @@ export interface Expectations {
   scheduler: string;
   /** Operations that must end in a final state, each exactly once. */
   operationIds: string[];
+  /** Of those, the ones that must end `finished` (not merely in a final state). */
+  mustFinish?: string[];
   /** The scheduler is gone (delete_scheduler ran) instead of intact. */
   deleted?: boolean;
   /** The active version and how many versions the scheduler must have. */
@@ -127,6 +129,9 @@ export async function checkInvariants(fleet: Fleet, e: Expectations): Promise<vo
     );
     const history = op.executionHistory as { event: string }[];
     seen.push({ id, name: op.definitionName, status: op.status, history: history.map((h) => h.event) });
+    if (e.mustFinish?.includes(id)) {
+      expect(op.status, `${id} (${op.definitionName}) ended ${op.status}: ${JSON.stringify(history)}`).toBe("finished");
+    }
     const finals = history.filter((h) => h.event === "Operation finished");
     expect(finals.length, `${id} finished more than once: ${JSON.stringify(history)}`).toBeLessThanOrEqual(1);
   }

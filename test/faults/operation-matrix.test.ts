@@ -59,7 +59,7 @@ row("health_controller", ["crash", "term", "stall"], "health_controller/enqueued
 row("health_controller", ["crash"], "operation/leased:health_controller");
 // delete_scheduler
 row("delete", ["crash"], "operation/leased:delete_scheduler", "delete_scheduler/terminating");
-row("delete", ["crash"], "delete_scheduler/runtime-cleared");
+row("delete", ["crash"], "delete_scheduler/runtime-cleared", "operation/executed:delete_scheduler");
 row("delete", ["crash", "term", "stall"], "delete_scheduler/operations-cleared");
 // storage_clean_up (enqueued every second here)
 row("storage_clean_up", ["crash", "term", "stall"], "storage_clean_up/cleaned");
@@ -112,6 +112,9 @@ async function trigger(scenario: Scenario, M: string): Promise<string[]> {
   // Its clean-up runs every second from the creation on: the failpoint fires on its own.
   return call("POST", "/schedulers", schedulerBody(S, 1));
 }
+
+/** Scenarios whose requested operation must end `finished` (the others may end `error` where the fault hit). */
+const mustFinish: Scenario[] = ["add_rooms", "remove_rooms", "delete"];
 
 const triggered: Record<Scenario, string[]> = {
   create: ["create_scheduler"],
@@ -169,6 +172,8 @@ describe("fault matrix: every step of every operation type", () => {
         const e: Expectations = {
           scheduler: S,
           operationIds: ids,
+          // An accepted scaling or deletion completes whatever step the fault hit: it is run again, never given up.
+          mustFinish: mustFinish.includes(scenario) ? started : [],
           // A deletion must finish; a creation completes (retried after a crash); nothing else removes the scheduler.
           deleted: scenario === "delete",
           probe,
