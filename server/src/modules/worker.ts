@@ -1,6 +1,7 @@
 import { workerTimingProblems, workerTimings } from "../config/worker-timings.js";
 import { delay } from "../core/delay.js";
 import { isMaestroError, MaestroError } from "../core/errors.js";
+import { finishDeletedSchedulers } from "../core/services/deletion-recovery.js";
 import { OperationCanceled } from "../core/services/operation-manager.js";
 import { recoverAbandonedOperations } from "../core/services/operation-recovery.js";
 import { OperationWorker } from "../core/services/operation-worker.js";
@@ -138,6 +139,27 @@ export function workerModule(ctx: WorkerContext): MaestroModule {
       }
     },
   });
+  // Deletions whose worker stopped after removing the scheduler's record belong to no scheduler any more, so no owner's
+  // recovery sees them: every replica looks for them (their lease picks the one that finishes each).
+  const deletionDeps = {
+    operations: ctx.operationStorage,
+    leases: ctx.leases,
+    schedulers: ctx.schedulerStorage,
+    registry: ctx.registry,
+    clock: ctx.clock,
+    logger,
+    owner: ctx.replicaId,
+    leaseTtlMs: timings.operationLeaseTtlMs,
+  };
+  let deletionSweep: NodeJS.Timeout | undefined;
+  let sweeping: Promise<unknown> | undefined;
+  const sweepDeletions = () => {
+    sweeping ??= finishDeletedSchedulers(deletionDeps, stopAll.signal)
+      .catch((err) => stopAll.signal.aborted || logger.warn({ err }, "finishing abandoned deletions failed"))
+      .finally(() => {
+        sweeping = undefined;
+      });
+  };
   return {
     name: "worker",
     async start() {
@@ -156,6 +178,8 @@ export function workerModule(ctx: WorkerContext): MaestroModule {
         { signal: stopAll.signal },
       );
       await supervisor.start();
+      sweepDeletions();
+      deletionSweep = setInterval(sweepDeletions, timings.leaseRecoveryIntervalMs);
     },
     async drain(deadline) {
       draining.abort();
@@ -170,8 +194,10 @@ export function workerModule(ctx: WorkerContext): MaestroModule {
       if (loops.size > 0) logger.warn({}, "drain timeout: canceling the operations still running");
     },
     async stop() {
+      clearInterval(deletionSweep);
       await supervisor.stop();
       stopAll.abort();
+      await sweeping;
     },
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Operation, OperationStage, OperationStatusName } from "../../src/core/entities/operation.js";
-import type { LeaseStorage, OperationStorage } from "../../src/core/ports/operation-storage.js";
+import type { LeaseStorage, OperationStorage, SchedulerDeletion } from "../../src/core/ports/operation-storage.js";
 import { expectCode, uniqueScheduler } from "../support/contract-helpers.js";
 
 interface Stores {
@@ -236,6 +236,47 @@ export function operationStorageContract(name: string, factory: () => Stores | P
         expect(await storage.listOperations(scheduler, "active")).toEqual([]);
         expect(await storage.getOperation(other, kept.id)).toEqual(kept);
         await storage.deleteOperations(uniqueScheduler());
+      });
+    });
+
+    describe("scheduler deletions", () => {
+      // Other tests of the suite share the storage: each looks only at its own schedulers' notes.
+      const sorted = (notes: SchedulerDeletion[]) =>
+        [...notes].sort((a, b) =>
+          `${a.schedulerName} ${a.operationId}`.localeCompare(`${b.schedulerName} ${b.operationId}`),
+        );
+      const notesOf = async (...schedulers: string[]) =>
+        sorted((await storage.listSchedulerDeletions()).filter((d) => schedulers.includes(d.schedulerName)));
+
+      it("keeps each noted deletion once until it is forgotten, whatever happens to the scheduler's operations", async () => {
+        const scheduler = uniqueScheduler();
+        const other = uniqueScheduler();
+        const op = { ...operation(scheduler, 1), definitionName: "delete_scheduler", input: {} };
+        await storage.createOperation(op);
+        const [a, b] = [op.id, randomUUID()].sort();
+        await storage.noteSchedulerDeletion(scheduler, a as string);
+        await storage.noteSchedulerDeletion(scheduler, a as string);
+        await storage.noteSchedulerDeletion(scheduler, b as string);
+        await storage.noteSchedulerDeletion(other, a as string);
+        // Recovery reads the notes after the scheduler's keys went: they must outlive them.
+        await storage.deleteOperations(scheduler);
+        expect(await notesOf(scheduler)).toEqual(
+          sorted([
+            { schedulerName: scheduler, operationId: a as string },
+            { schedulerName: scheduler, operationId: b as string },
+          ]),
+        );
+        await storage.forgetSchedulerDeletion(scheduler, a as string);
+        await storage.forgetSchedulerDeletion(scheduler, a as string);
+        expect(await notesOf(scheduler, other)).toEqual(
+          sorted([
+            { schedulerName: scheduler, operationId: b as string },
+            { schedulerName: other, operationId: a as string },
+          ]),
+        );
+        await storage.forgetSchedulerDeletion(scheduler, b as string);
+        await storage.forgetSchedulerDeletion(other, a as string);
+        expect(await notesOf(scheduler, other)).toEqual([]);
       });
     });
 

@@ -39,7 +39,7 @@ describe("add_rooms keeps addBatchSize creations in flight", () => {
     gate.resolve();
     await done;
     expect(created).toBe(6);
-    expect(history).toEqual(["added 6 rooms"]);
+    expect(history).toEqual(["rooms target: 6 (from 0)", "added 6 rooms"]);
     expect((await h.rooms.listRooms(S)).length).toBe(6);
   });
 });

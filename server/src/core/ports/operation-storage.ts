@@ -43,6 +43,22 @@ export interface OperationStorage {
   cleanExpired(schedulerName: string, opts?: CallOptions): Promise<number>;
   /** Removes every operation record of the scheduler. */
   deleteOperations(schedulerName: string, opts?: CallOptions): Promise<void>;
+  /**
+   * Notes that operation `id` deletes its scheduler. delete_scheduler writes it before it removes the scheduler's
+   * record: from then on the scheduler has no owner to recover the operation, so recovery on every worker finds it
+   * here instead (the note outlives the scheduler's own keys). Noting it twice keeps one note.
+   */
+  noteSchedulerDeletion(schedulerName: string, id: string, opts?: CallOptions): Promise<void>;
+  /** Every noted deletion, in no particular order. */
+  listSchedulerDeletions(opts?: CallOptions): Promise<SchedulerDeletion[]>;
+  /** Drops one note; no error when absent. */
+  forgetSchedulerDeletion(schedulerName: string, id: string, opts?: CallOptions): Promise<void>;
+}
+
+/** A delete_scheduler operation noted by noteSchedulerDeletion. */
+export interface SchedulerDeletion {
+  schedulerName: string;
+  operationId: string;
 }
 
 /**

@@ -9,7 +9,11 @@ import { staleLease, statusConflict, statusWriteRefusal } from "../../../core/en
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
 import { type Clock, systemClock } from "../../../core/ports/clock.js";
-import type { OperationStorage, OperationWriteGuard } from "../../../core/ports/operation-storage.js";
+import type {
+  OperationStorage,
+  OperationWriteGuard,
+  SchedulerDeletion,
+} from "../../../core/ports/operation-storage.js";
 import { throwIfAborted } from "./abort.js";
 import type { MemoryLeaseStorage } from "./memory-lease-storage.js";
 
@@ -22,6 +26,8 @@ interface StoredOperation {
 /** OperationStorage in process memory. Operation ids are unique per scheduler: creating one twice is already_exists. */
 export class MemoryOperationStorage implements OperationStorage {
   private readonly operations = new Map<string, Map<string, StoredOperation>>();
+  /** Noted deletions by `<scheduler> <operation id>`. */
+  private readonly deletions = new Map<string, SchedulerDeletion>();
   private seq = 0;
 
   /**
@@ -118,6 +124,21 @@ export class MemoryOperationStorage implements OperationStorage {
   async deleteOperations(schedulerName: string, opts?: CallOptions): Promise<void> {
     throwIfAborted(opts);
     this.operations.delete(schedulerName);
+  }
+
+  async noteSchedulerDeletion(schedulerName: string, id: string, opts?: CallOptions): Promise<void> {
+    throwIfAborted(opts);
+    this.deletions.set(`${schedulerName} ${id}`, { schedulerName, operationId: id });
+  }
+
+  async listSchedulerDeletions(opts?: CallOptions): Promise<SchedulerDeletion[]> {
+    throwIfAborted(opts);
+    return [...this.deletions.values()].map((d) => ({ ...d }));
+  }
+
+  async forgetSchedulerDeletion(schedulerName: string, id: string, opts?: CallOptions): Promise<void> {
+    throwIfAborted(opts);
+    this.deletions.delete(`${schedulerName} ${id}`);
   }
 
   private require(schedulerName: string, id: string): StoredOperation {

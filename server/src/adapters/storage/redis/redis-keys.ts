@@ -67,6 +67,12 @@ export function queueAuxiliaryKey(schedulerName: string): string {
   return `pending_operations:${schedulerTag(schedulerName)}:auxiliary`;
 }
 
+/**
+ * Set of `<scheduler> <operation id>` of delete_scheduler operations that may outlive their scheduler's record. Not
+ * under a scheduler's hash tag: it is read across schedulers, one key, one slot.
+ */
+export const schedulerDeletionsKey = "operations:schedulerDeletions";
+
 export const cancellationChannel = "scheduler:operation_cancellation_requests";
 
 /** Counter that orders operations created within the same millisecond. */

@@ -9,7 +9,11 @@ import {
 import { staleLease, statusConflict } from "../../../core/entities/operation-guards.js";
 import { MaestroError } from "../../../core/errors.js";
 import type { CallOptions } from "../../../core/ports/call-options.js";
-import type { OperationStorage, OperationWriteGuard } from "../../../core/ports/operation-storage.js";
+import type {
+  OperationStorage,
+  OperationWriteGuard,
+  SchedulerDeletion,
+} from "../../../core/ports/operation-storage.js";
 import { defineLuaScript, type LuaScript } from "./lua-scripts.js";
 import { decodeOperation, encodeEvent, encodeOperation, statusName, statusNumber } from "./operation-hash.js";
 import { redisCall } from "./redis-errors.js";
@@ -19,6 +23,7 @@ import {
   operationHashKey,
   operationSequenceKey,
   operationStageKey,
+  schedulerDeletionsKey,
   stageKeysFirst,
 } from "./redis-keys.js";
 
@@ -151,6 +156,22 @@ export class RedisOperationStorage implements OperationStorage {
       const keys = [...allStageKeys(schedulerName), ...batch.map((id) => operationHashKey(schedulerName, id))];
       await redisCall(opts, () => this.remove(keys, batch));
     }
+  }
+
+  async noteSchedulerDeletion(schedulerName: string, id: string, opts?: CallOptions): Promise<void> {
+    await redisCall(opts, () => this.client.sadd(schedulerDeletionsKey, `${schedulerName} ${id}`));
+  }
+
+  async listSchedulerDeletions(opts?: CallOptions): Promise<SchedulerDeletion[]> {
+    const members = await redisCall(opts, () => this.client.smembers(schedulerDeletionsKey));
+    return members.flatMap((member) => {
+      const [schedulerName, operationId] = member.split(" ");
+      return schedulerName && operationId ? [{ schedulerName, operationId }] : [];
+    });
+  }
+
+  async forgetSchedulerDeletion(schedulerName: string, id: string, opts?: CallOptions): Promise<void> {
+    await redisCall(opts, () => this.client.srem(schedulerDeletionsKey, `${schedulerName} ${id}`));
   }
 
   /** Drops the ids of operations whose hash has expired from every stage set; returns how many it dropped. */

@@ -3,6 +3,7 @@ import type { OperationDefinition } from "../definition.js";
 import { asObject, positiveInt } from "../input.js";
 import { adjustRoomsReplicas } from "../replicas.js";
 import type { OperationServices } from "../services.js";
+import { readTarget, stayingRooms, writeTarget } from "../targets.js";
 
 export const ADD_ROOMS = "add_rooms";
 
@@ -19,6 +20,9 @@ export interface AddRoomsInput {
 export function addRoomsOperation(s: OperationServices): OperationDefinition<AddRoomsInput> {
   return {
     name: ADD_ROOMS,
+    // A re-run after its worker stopped completes the request: it reaches the roomsReplicas and room count the first
+    // run fixed (targets.ts), creating only the rooms still missing, never more than `amount`.
+    retryable: true,
     parseInput(input) {
       const o = asObject(input, ADD_ROOMS);
       return { amount: positiveInt(o.amount, "amount"), adjustReplicas: o.adjustReplicas === true };
@@ -27,11 +31,18 @@ export function addRoomsOperation(s: OperationServices): OperationDefinition<Add
       const opts = { signal: ctx.signal };
       let scheduler = await s.schedulers.getScheduler(ctx.schedulerName, opts);
       if (adjustReplicas) {
-        scheduler = await adjustRoomsReplicas(s, scheduler, amount, opts);
+        scheduler = await adjustRoomsReplicas(s, ctx, scheduler, amount, opts);
         await ctx.history(`roomsReplicas raised to ${scheduler.roomsReplicas}`);
         await failpoint("add_rooms/replicas-adjusted");
       }
-      const target = Math.min(amount, s.limits.addLimit);
+      const limit = Math.min(amount, s.limits.addLimit);
+      const staying = await stayingRooms(s, ctx.schedulerName, opts);
+      let goal = readTarget(ctx.operation, "rooms");
+      if (!goal) {
+        goal = { from: staying, to: staying + limit };
+        await writeTarget(ctx, "rooms", goal);
+      }
+      const target = Math.min(limit, Math.max(0, goal.to - staying));
       let created = 0;
       let started = 0;
       const errors: string[] = [];

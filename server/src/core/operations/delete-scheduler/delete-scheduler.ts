@@ -27,6 +27,10 @@ export function deleteSchedulerOperation(s: OperationServices): OperationDefinit
       });
       // The scheduler's operation history goes with it (queued ones could never run anyway); this operation's own
       // record stays so the caller can read how the deletion ended.
+      const noted = async () =>
+        (await s.operationStorage.listSchedulerDeletions(opts)).some(
+          (d) => d.schedulerName === name && d.operationId === ctx.operation.id,
+        );
       const clearOperations = async () => {
         await s.queue.clear(name, opts);
         for (const stage of ["pending", "active", "final"] as const) {
@@ -36,6 +40,12 @@ export function deleteSchedulerOperation(s: OperationServices): OperationDefinit
         }
       };
       if (!scheduler) return clearOperations();
+      // This deletion removed its scheduler already (it was noted just before) and one was created since under the
+      // same name: that one is not what the user asked to delete (a deletion is `terminating` from its first step on).
+      if (scheduler.state !== "terminating" && (await noted())) {
+        await ctx.history("the scheduler was already deleted; the one created since under its name is left alone");
+        return;
+      }
       if (scheduler.state !== "terminating") {
         await s.schedulers.updateScheduler({ ...scheduler, state: "terminating" }, opts);
       }
@@ -57,6 +67,9 @@ export function deleteSchedulerOperation(s: OperationServices): OperationDefinit
       await s.scalePoints?.deleteScheduler(name, opts);
       await clearOperations();
       await failpoint("delete_scheduler/operations-cleared");
+      // Once the record is gone the scheduler has no owner to recover this operation: noted first, so that recovery on
+      // any worker finishes it should this worker stop before it reports (finishDeletedSchedulers).
+      await s.operationStorage.noteSchedulerDeletion(name, ctx.operation.id, opts);
       // Last: while the record exists its owner recovers this operation, so a crash before here only repeats steps.
       await s.schedulers.deleteScheduler(name, opts).catch((err) => {
         if (!isMaestroError(err, "not_found")) throw err;

@@ -5,6 +5,7 @@ import type { OperationDefinition } from "../definition.js";
 import { asObject, positiveInt } from "../input.js";
 import { adjustRoomsReplicas } from "../replicas.js";
 import type { OperationServices } from "../services.js";
+import { readTarget, stayingRooms, writeTarget } from "../targets.js";
 import { roomsByDeletionPriority } from "./deletion-priority.js";
 
 export const REMOVE_ROOMS = "remove_rooms";
@@ -27,6 +28,9 @@ export interface RemoveRoomsInput {
 export function removeRoomsOperation(s: OperationServices): OperationDefinition<RemoveRoomsInput> {
   return {
     name: REMOVE_ROOMS,
+    // A re-run after its worker stopped completes the request: named rooms already gone count as removed, and by
+    // amount it reaches the roomsReplicas and room count the first run fixed (targets.ts), never removing more.
+    retryable: true,
     parseInput(input) {
       const o = asObject(input, REMOVE_ROOMS);
       const ids = o.roomsIds ?? o.rooms_ids;
@@ -73,7 +77,7 @@ export function removeRoomsOperation(s: OperationServices): OperationDefinition<
       if (input.amount !== undefined) {
         let scheduler = await s.schedulers.getScheduler(ctx.schedulerName, opts);
         if (input.adjustReplicas) {
-          scheduler = await adjustRoomsReplicas(s, scheduler, -input.amount, opts);
+          scheduler = await adjustRoomsReplicas(s, ctx, scheduler, -input.amount, opts);
           await ctx.history(`roomsReplicas lowered to ${scheduler.roomsReplicas}`);
           await failpoint("remove_rooms/replicas-adjusted");
         }
@@ -85,7 +89,14 @@ export function removeRoomsOperation(s: OperationServices): OperationDefinition<
           scheduler,
           { now, pingTimeoutMs: s.timeouts.pingMs },
         ).map((r) => r.id);
-        let wanted = Math.min(input.amount, s.limits.removeLimit);
+        const limit = Math.min(input.amount, s.limits.removeLimit);
+        const staying = await stayingRooms(s, ctx.schedulerName, opts);
+        let goal = readTarget(ctx.operation, "rooms");
+        if (!goal) {
+          goal = { from: staying, to: Math.max(0, staying - limit) };
+          await writeTarget(ctx, "rooms", goal);
+        }
+        let wanted = Math.min(limit, Math.max(0, staying - goal.to));
         while (wanted > 0 && candidates.length > 0) {
           const before = removed;
           failures.push(...(await remove(candidates.splice(0, wanted), idle)));
