@@ -76,7 +76,7 @@ describe("fault matrix: processes other than the worker step", () => {
       // Rooms ping nowhere meanwhile; the new room cannot report ready until the module is back.
       await sleep(3000);
       await fleet.start("rooms", ["rooms-api"]);
-      await checkInvariants(fleet, { scheduler: S, operationIds: [op], keptRooms: [kept], probe });
+      await checkInvariants(fleet, { scheduler: S, operationIds: [op], mustFinish: [op], keptRooms: [kept], probe });
     } finally {
       await fleet.stop();
     }
@@ -95,7 +95,7 @@ describe("fault matrix: processes other than the worker step", () => {
       await fleet.kill("management");
       await sleep(2000);
       await fleet.start("management", ["management-api"]);
-      await checkInvariants(fleet, { scheduler: S, operationIds: [op], keptRooms: [kept] });
+      await checkInvariants(fleet, { scheduler: S, operationIds: [op], mustFinish: [op], keptRooms: [kept] });
     } finally {
       await fleet.stop();
     }
@@ -119,10 +119,41 @@ describe("fault matrix: processes other than the worker step", () => {
       await checkInvariants(fleet, {
         scheduler: S,
         operationIds: [op],
+        // Taken over mid-way or not started yet, the request completes on the survivor.
+        mustFinish: [op],
         probe,
         // The survivor learns at takeover: once the claim lapses (workers.ownershipTtlMs) and it syncs.
         knownGoneAt: killedAt + 3000 + 1000,
       });
+    } finally {
+      await fleet.stop();
+    }
+  }, 300_000);
+
+  it.concurrent("kill -9 of the worker replica that deleted the scheduler before it reported: exactly one other replica finishes the deletion", async () => {
+    const fleet = await newFleet();
+    const { M } = await fleet.urls();
+    try {
+      await fleet.start("apis", ["management-api", "rooms-api"]);
+      // All armed: whichever owns the scheduler dies once the record is gone; the others never run the deletion.
+      const crash = "operation/executed:delete_scheduler=crash";
+      const workers = await Promise.all(
+        ["w1", "w2", "w3"].map((w) => fleet.start(w, ["worker", "runtime-watcher"], crash)),
+      );
+      await createScheduler(fleet, 1);
+      const op = (await api(M, "DELETE", `/schedulers/${S}`)).json.operationId as string;
+      await waitFor(async () => workers.some((w) => !w.alive()), "the deleting replica killed");
+      expect(workers.filter((w) => w.alive())).toHaveLength(2);
+      await checkInvariants(fleet, { scheduler: S, operationIds: [op], mustFinish: [op], deleted: true });
+      const events = (
+        (await api(M, "GET", `/schedulers/${S}/operations/${op}`)).json.operation.executionHistory as {
+          event: string;
+        }[]
+      ).map((e) => e.event);
+      expect(
+        events.filter((e) => e.startsWith("Operation finished by recovery")),
+        JSON.stringify(events),
+      ).toHaveLength(1);
     } finally {
       await fleet.stop();
     }
@@ -206,6 +237,8 @@ describe("fault matrix: stores stopped or frozen mid-operation", () => {
         await checkInvariants(fleet, {
           scheduler: S,
           operationIds: [op],
+          // A scaling request completes through the outage (re-run if its worker lost the lease meanwhile).
+          mustFinish: point.startsWith("add_rooms/") ? [op] : [],
           probe,
           knownGoneAt: faultEnd,
           ...(point.startsWith("validation/") ? { settled: () => versionOutcome(M, S) } : {}),
