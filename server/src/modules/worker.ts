@@ -191,7 +191,11 @@ export function workerModule(ctx: WorkerContext): MaestroModule {
         }),
       ]);
       clearTimeout(timer);
-      if (loops.size > 0) logger.warn({}, "drain timeout: canceling the operations still running");
+      if (loops.size > 0)
+        logger.warn(
+          {},
+          "drain timeout: stopping the operations still running (those safe to repeat go back to the queue)",
+        );
     },
     async stop() {
       clearInterval(deletionSweep);

@@ -6,7 +6,7 @@ import { ADD_ROOMS } from "../../src/core/operations/add-rooms/add-rooms.js";
 import { REMOVE_ROOMS } from "../../src/core/operations/remove-rooms/remove-rooms.js";
 import { silentLogger } from "../../src/core/ports/logger.js";
 import { recoverAbandonedOperations } from "../../src/core/services/operation-recovery.js";
-import { CoreHarness, waitFor } from "../support/core-harness.js";
+import { CoreHarness, deferred, waitFor } from "../support/core-harness.js";
 import { validScheduler } from "../support/fixtures.js";
 
 const S = "scaling";
@@ -94,6 +94,32 @@ describe("add_rooms and remove_rooms whose worker stopped mid-way", () => {
     expect(await staying()).toBe(3);
 
     const done = await takeOver(op);
+    expect(done.status, JSON.stringify(done.executionHistory)).toBe("finished");
+    expect((await h.schedulers.getScheduler(S)).roomsReplicas).toBe(4);
+    expect(await staying()).toBe(4);
+  });
+
+  it("add_rooms in flight when its worker stops (shutdown past the drain): handed back, the next worker completes it once", async () => {
+    h = await CoreHarness.create({ limits: { addBatchSize: 1 }, leaseTtlMs: LEASE_TTL_MS });
+    await h.schedulers.createScheduler(validScheduler({ name: S, state: "in-sync", roomsReplicas: 1 }));
+    await h.roomManager.createRoom(await h.schedulers.getScheduler(S));
+    const op = await h.operationManager.enqueue(S, ADD_ROOMS, { amount: 3, adjustReplicas: true });
+    const gate = deferred();
+    let hits = 0;
+    installFailpoints(async (name) => {
+      if (name === "add_rooms/room-created" && ++hits === 2) await gate.promise;
+    });
+    const worker = h.startWorker(S);
+    await waitFor(() => hits === 2, "the second room created");
+    const stopped = worker.stop();
+    gate.resolve();
+    await stopped;
+    const handedBack = await h.operationStorage.getOperation(S, op.id);
+    expect(handedBack?.status, JSON.stringify(handedBack?.executionHistory)).toBe("pending");
+    expect(await h.queue.pendingIds(S)).toEqual([op.id]);
+
+    h.startWorker(S);
+    const done = await h.waitForFinal(S, op.id);
     expect(done.status, JSON.stringify(done.executionHistory)).toBe("finished");
     expect((await h.schedulers.getScheduler(S)).roomsReplicas).toBe(4);
     expect(await staying()).toBe(4);

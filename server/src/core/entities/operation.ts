@@ -38,9 +38,12 @@ export interface OperationLease {
 /** The history event recovery writes when it re-queues a retryable operation whose worker stopped mid-way. */
 export const REQUEUED_EVENT = "Operation lease expired (its worker stopped); re-queued to run again";
 
+/** The history event of a retryable operation its worker handed back to the queue as it stopped. */
+export const INTERRUPTED_EVENT = "Operation interrupted: its worker is stopping; queued to run again";
+
 /** Whether this run repeats one a stopped worker left unfinished (what it did may already be there). */
 export function isRerun(op: Pick<Operation, "executionHistory">): boolean {
-  return op.executionHistory.some((e) => e.event === REQUEUED_EVENT);
+  return op.executionHistory.some((e) => e.event === REQUEUED_EVENT || e.event === INTERRUPTED_EVENT);
 }
 
 export type OperationStage = "pending" | "active" | "final";

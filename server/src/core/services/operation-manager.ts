@@ -40,7 +40,15 @@ export class RunningOperations {
 }
 
 export class OperationCanceled extends Error {
-  override readonly name = "OperationCanceled";
+  override readonly name: string = "OperationCanceled";
+}
+
+/**
+ * Abort reason of an operation whose worker stops (shutdown past the drain, ownership lost): an operation safe to
+ * repeat goes back to the queue for the next worker instead of ending `canceled`.
+ */
+export class WorkerStopping extends OperationCanceled {
+  override readonly name = "WorkerStopping";
 }
 
 /**

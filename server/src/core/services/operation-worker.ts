@@ -1,12 +1,12 @@
 import { delay } from "../delay.js";
-import type { Operation, OperationStatusName } from "../entities/operation.js";
+import { INTERRUPTED_EVENT, type Operation, type OperationStatusName } from "../entities/operation.js";
 import { isMaestroError, MaestroError } from "../errors.js";
 import { failpoint } from "../failpoints.js";
 import type { OperationContext, OperationRegistry } from "../operations/definition.js";
 import type { Clock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import type { Lease, LeaseStorage, OperationQueue, OperationStorage } from "../ports/operation-storage.js";
-import { OperationCanceled, OperationLeaseLost, type RunningOperations } from "./operation-manager.js";
+import { OperationCanceled, OperationLeaseLost, type RunningOperations, WorkerStopping } from "./operation-manager.js";
 
 export interface OperationWorkerDeps {
   operations: OperationStorage;
@@ -35,7 +35,8 @@ export class OperationWorker {
   }
 
   /**
-   * Runs until the signal aborts; an operation in flight at that point ends `canceled` after its rollback. When
+   * Runs until the signal aborts; an operation in flight at that point ends `canceled` after its rollback, or, when it
+   * is safe to repeat, goes back to the queue (still reserved) for the next worker. When
    * `draining` aborts, it takes no new operation and returns once the one in flight has finished (graceful shutdown).
    */
   async run(signal: AbortSignal, opts: { draining?: AbortSignal } = {}): Promise<void> {
@@ -130,7 +131,7 @@ export class OperationWorker {
       return false;
     }
     await history("Starting operation");
-    const onWorkerStop = () => controller.abort(new OperationCanceled("worker is shutting down"));
+    const onWorkerStop = () => controller.abort(new WorkerStopping("worker is shutting down"));
     workerSignal.addEventListener("abort", onWorkerStop, { once: true });
     // A stop during the awaits above fired before the listener existed.
     if (workerSignal.aborted) onWorkerStop();
@@ -167,6 +168,14 @@ export class OperationWorker {
       if (failed) {
         const err = failure;
         if (controller.signal.reason instanceof OperationLeaseLost) throw controller.signal.reason;
+        // Safe to run again: the next worker completes it (it stays reserved in the queue: not acked).
+        if (controller.signal.reason instanceof WorkerStopping && definition.retryable) {
+          await history(INTERRUPTED_EVENT);
+          await operations.updateStatus(s, id, "pending", { expected: "in_progress", fence });
+          await leases.revokeLease(s, id, { token: fence }).catch((e) => log.warn({ err: e }, "revoke failed"));
+          log.warn({ err }, "worker stopping: operation handed back to the queue");
+          return false;
+        }
         const canceled = controller.signal.aborted && controller.signal.reason instanceof OperationCanceled;
         status = canceled ? "canceled" : "error";
         const reason = canceled ? (controller.signal.reason as Error).message : describe(err);
