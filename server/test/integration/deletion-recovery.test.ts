@@ -168,6 +168,24 @@ describe.each(Object.keys(storesOf))("a deletion whose worker stopped after remo
     expect(await finishDeletedSchedulers(deps("replica-a"), new AbortController().signal)).toEqual([]);
   });
 
+  it("is finished without touching a scheduler created again under the same name, nor its operations", async () => {
+    const S = uniqueScheduler();
+    const { op, tick } = await leaveUnreportedDeletion(st, S, 300);
+    await st.expire(300);
+    await waitFor(async () => (await st.leases.getLease(S, op.id)) === undefined, "the killed worker's lease lapsed");
+    await schedulers.createScheduler(validScheduler({ name: S, state: "creating" }));
+    try {
+      expect(await finishDeletedSchedulers(deps("replica-a"), new AbortController().signal)).toEqual([op.id]);
+      expect((await st.operations.getOperation(S, op.id))?.status).toBe("finished");
+      // What is queued now belongs to the new scheduler.
+      expect((await st.operations.getOperation(S, tick.id))?.status).toBe("pending");
+      expect(await st.queue.pendingIds(S)).toEqual([tick.id]);
+      expect((await schedulers.getScheduler(S)).state).toBe("creating");
+    } finally {
+      await schedulers.deleteScheduler(S);
+    }
+  });
+
   it("is left to its worker while that worker holds the lease, and to the owner while the scheduler is terminating", async () => {
     const S = uniqueScheduler();
     const { op, tick } = await leaveUnreportedDeletion(st, S, 60_000);
