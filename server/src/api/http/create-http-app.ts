@@ -6,11 +6,11 @@ import type { RpcAuthorizer } from "../auth/rpc-authorizer.js";
 import { toConnectError } from "../errors.js";
 import { type BodyLimits, registerBodyLimits } from "../limits/body-limits.js";
 import { refuseNulBytes } from "../limits/nul-bytes.js";
-import type { FastRoute } from "../rest/fast-ping-route.js";
 import { type RestRoute, registerRestRoutes } from "../rest/transcoder.js";
 import type { ServiceBinding } from "../service-binding.js";
 import { registerConnectRoutes } from "./connect-routes.js";
 import { type ConnectionTimeouts, dualProtocolServer } from "./dual-server.js";
+import type { FastRoute } from "./fast-route.js";
 
 /** Request size and connection time bounds (the `limits.*` settings). */
 export type HttpLimits = BodyLimits & ConnectionTimeouts;

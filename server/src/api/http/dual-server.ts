@@ -1,7 +1,8 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
-import type { FastRoute } from "../rest/fast-ping-route.js";
+import { type DirectHooks, serveDirectly } from "./direct-connection.js";
+import type { FastRoute } from "./fast-route.js";
 
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
@@ -45,7 +46,7 @@ function createDualServer(
     fastRoute === undefined
       ? handler
       : (req, res) => {
-          if (closing || !fastRoute(req, res)) handler(req, res);
+          if (closing || !fastRoute.handle(req, res)) handler(req, res);
         },
   );
   // Node applies this one itself (per socket, after each response): the idle time allowed between requests.
@@ -96,17 +97,26 @@ function createDualServer(
   const h1Sockets = new Set<net.Socket>();
   const busy = new Set<net.Socket>();
   const unclassified = new Set<net.Socket>();
+  const answered = (socket: net.Socket) => {
+    busy.delete(socket);
+    if (closing) socket.end();
+    // A kept-alive connection may idle first, then must send its next head in time (slowloris on request two).
+    else if (!socket.destroyed) awaitHead(socket, timeouts.idleTimeoutMs + timeouts.headersTimeoutMs);
+  };
   h1.on("request", (req, res) => {
     const socket = req.socket;
     busy.add(socket);
     headParsed(socket);
-    res.once("finish", () => {
-      busy.delete(socket);
-      if (closing) socket.end();
-      // A kept-alive connection may idle first, then must send its next head in time (slowloris on request two).
-      else if (!socket.destroyed) awaitHead(socket, timeouts.idleTimeoutMs + timeouts.headersTimeoutMs);
-    });
+    res.once("finish", () => answered(socket));
   });
+  const direct = fastRoute?.direct;
+  const directHooks: DirectHooks = {
+    closing: () => closing,
+    headParsed,
+    busy: (socket) => busy.add(socket),
+    answered,
+    toNode: (socket) => h1.emit("connection", socket),
+  };
   const front = net.createServer((socket) => {
     unclassified.add(socket);
     // Until its first bytes arrive a connection is neither h1 nor h2: the head deadline covers it too.
@@ -135,7 +145,10 @@ function createDualServer(
           busy.delete(socket);
         });
       }
-      (isH2 ? h2 : h1).emit("connection", socket);
+      if (isH2) h2.emit("connection", socket);
+      // Connections start on the direct front, which hands them to Node at their first request it does not serve.
+      else if (direct !== undefined) serveDirectly(socket, direct, directHooks, timeouts.idleTimeoutMs);
+      else h1.emit("connection", socket);
     });
   });
   // fastify.close() closes only the front listener; idle keep-alive connections and h2 sessions would keep it open

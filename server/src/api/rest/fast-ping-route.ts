@@ -6,12 +6,10 @@ import type { HttpRecorder } from "../../adapters/metrics/maestro-metrics.js";
 import type { Logger } from "../../core/ports/logger.js";
 import type { RpcAuthorizer } from "../auth/rpc-authorizer.js";
 import { httpStatusOf, toConnectError } from "../errors.js";
+import type { DirectAnswer, FastRoute } from "../http/fast-route.js";
 import { refuseNulBytes } from "../limits/nul-bytes.js";
 import type { PingInput } from "../services/rooms-service.js";
 import { decodeRestInput, routeSpecOf } from "./transcoder.js";
-
-/** Serves a request itself and returns true, or returns false without touching it (Fastify serves it). */
-export type FastRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 export interface FastPingOptions {
   ping: (req: PingInput, signal?: AbortSignal) => Promise<void>;
@@ -32,8 +30,9 @@ const pingPath = /^\/scheduler\/([\w.~-]{1,100})\/rooms\/([\w.~-]{1,100})\/ping$
 const MAX_FAST_BODY = 16 * 1024;
 // What the generic path would answer for a ping: `{"success":true}` (UpdateRoomWithPingResponse, implicit emitted).
 // A string, not a Buffer: Node then sends head and body in one write instead of a writev of two.
-const OK_BODY = '{"success":true}';
-const OK_HEADERS = ["content-type", "application/json; charset=utf-8", "content-length", String(OK_BODY.length)];
+const OK: DirectAnswer = { status: 200, body: '{"success":true}' };
+const JSON_TYPE = "application/json; charset=utf-8";
+const OK_HEADERS = ["content-type", JSON_TYPE, "content-length", String(OK.body.length)];
 const pingMethod = RoomsService.method.updateRoomWithPing;
 const simpleKeys = new Set(["status", "timestamp", "runningMatches", "metadata"]);
 
@@ -49,39 +48,29 @@ const simpleKeys = new Set(["status", "timestamp", "runningMatches", "metadata"]
 export function fastPingRoute(opts: FastPingOptions): FastRoute {
   const spec = routeSpecOf(pingMethod);
   const bodyMax = Math.min(MAX_FAST_BODY, opts.restBodyBytes);
-  const answer = (res: ServerResponse, started: number, status: number, body: string, headers: string[]) => {
-    res.writeHead(status, headers);
-    res.end(body);
-    opts.record?.("PUT", PING_ROUTE, status, performance.now() - started);
-  };
-  const fail = (res: ServerResponse, started: number, err: unknown) => {
+  const failure = (err: unknown): DirectAnswer => {
     const e = toConnectError(err);
     if (e.code === Code.Internal) opts.logger.error({ err, route: PING_ROUTE }, "request failed");
-    const body = JSON.stringify({ code: e.code, message: e.rawMessage, details: [] });
-    answer(res, started, httpStatusOf(e.code), body, [
-      "content-type",
-      "application/json; charset=utf-8",
-      "content-length",
-      String(Buffer.byteLength(body)),
-    ]);
+    return { status: httpStatusOf(e.code), body: JSON.stringify({ code: e.code, message: e.rawMessage, details: [] }) };
   };
   const serve = async (
-    res: ServerResponse,
-    started: number,
-    req: IncomingMessage,
-    text: string,
     path: RegExpExecArray,
-  ) => {
+    authorization: string | undefined,
+    text: string,
+    started: number,
+  ): Promise<DirectAnswer> => {
+    let answer = OK;
     try {
       const input = decode(text, path[1] as string, path[2] as string);
-      opts.authorizer?.check(pingMethod, req.headers.authorization, input);
+      opts.authorizer?.check(pingMethod, authorization, input);
       refuseNulBytes(input.json);
       // No abort signal: the one Redis step completes on the server whether or not the room is still listening.
       await opts.ping(input);
-      answer(res, started, 200, OK_BODY, OK_HEADERS);
     } catch (err) {
-      fail(res, started, err);
+      answer = failure(err);
     }
+    opts.record?.("PUT", PING_ROUTE, answer.status, performance.now() - started);
+    return answer;
   };
   const decode = (text: string, schedulerName: string, roomName: string): PingInput & { json: unknown } => {
     const simple = simplePing(text);
@@ -114,7 +103,16 @@ export function fastPingRoute(opts: FastPingOptions): FastRoute {
       json,
     };
   };
-  return (req, res) => {
+  const reply = (res: ServerResponse, answer: DirectAnswer) => {
+    res.writeHead(
+      answer.status,
+      answer === OK
+        ? OK_HEADERS
+        : ["content-type", JSON_TYPE, "content-length", String(Buffer.byteLength(answer.body))],
+    );
+    res.end(answer.body);
+  };
+  const handle = (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.method !== "PUT") return false;
     const path = pingPath.exec(req.url ?? "");
     if (path === null) return false;
@@ -130,13 +128,19 @@ export function fastPingRoute(opts: FastPingOptions): FastRoute {
     });
     req.on("end", () => {
       // serve answers every error itself; this only keeps a broken socket from becoming an unhandled rejection.
-      serve(res, started, req, text, path).catch((err: unknown) => {
-        opts.logger.error({ err, route: PING_ROUTE }, "request failed");
-        res.destroy();
-      });
+      serve(path, req.headers.authorization, text, started)
+        .then((answer) => reply(res, answer))
+        .catch((err: unknown) => {
+          opts.logger.error({ err, route: PING_ROUTE }, "request failed");
+          res.destroy();
+        });
     });
     req.on("error", () => res.destroy());
     return true;
+  };
+  return {
+    handle,
+    direct: { method: Buffer.from("PUT"), bodyMax, match: (target) => pingPath.exec(target), serve },
   };
 }
 
