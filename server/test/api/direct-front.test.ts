@@ -307,6 +307,11 @@ describe("the direct front on a dual-protocol server", () => {
     clearInterval(drip);
   });
 
+  it("closes a connection whose ping body never comes", async () => {
+    const answer = await exchange(url, [Buffer.from(ping("r1", '{"status":"ready"}').slice(0, -3))], "");
+    expect(answer).toBe("");
+  });
+
   it("closes a connection that idles after its ping is answered", async () => {
     const answer = await exchange(url, [Buffer.from(ping("r1", '{"status":"ready"}'))], "");
     expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\{"success":true\}$/);

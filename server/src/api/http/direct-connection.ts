@@ -74,10 +74,12 @@ export function serveDirectly(
       handOff();
       return;
     }
-    hooks.headParsed(socket);
     const bodyEnd = head.bodyStart + head.contentLength;
-    // The rest of the body is still coming; the head is read again then (a ping's head is a few hundred bytes).
+    // The rest of the body is still coming; the head is read again then (a ping's head is a few hundred bytes). The
+    // head deadline runs until the body is in too: a ping's body is small, and a client must not hold a connection
+    // by never sending it.
     if (held.length < bodyEnd) return;
+    hooks.headParsed(socket);
     const started = performance.now();
     const body = held.toString("utf8", head.bodyStart, bodyEnd);
     held = bodyEnd === held.length ? undefined : held.subarray(bodyEnd);
