@@ -44,6 +44,9 @@ const simpleKeys = new Set(["status", "timestamp", "runningMatches", "metadata"]
  * headers and metrics — and leaves to Fastify every request it is not sure about (percent-encoded names, a query,
  * no or a large declared length, chunked bodies, a server closing). Bodies that are not a plain ping (unknown keys,
  * numbers as strings, null) are decoded by the generic route's own decoder.
+ *
+ * It is served two ways: `direct`, straight off the socket for connections that send only plain pings
+ * (api/http/direct-connection.ts), and `handle`, for pings on connections Node's HTTP server took over.
  */
 export function fastPingRoute(opts: FastPingOptions): FastRoute {
   const spec = routeSpecOf(pingMethod);
