@@ -18,7 +18,8 @@ const HEALTHZ = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
 function connect(url: string): Promise<Socket> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = createConnection({ host: hostname, port: Number(port) }, () => resolve(socket));
+    // Each write its own segment, so that pieces arrive as written.
+    const socket = createConnection({ host: hostname, port: Number(port), noDelay: true }, () => resolve(socket));
     socket.once("error", reject);
   });
 }
@@ -274,7 +275,8 @@ describe("the direct front on a dual-protocol server", () => {
     const bytes = Buffer.from(
       ping("r1", '{"status":"ready"}') + ping("r2", '{"status":"occupied","runningMatches":2}') + SENTINEL,
     );
-    const answer = await exchange(url, split(bytes, 12, seeded(7)), "");
+    // At most seven pieces: more would send the connection to Node (next test).
+    const answer = await exchange(url, split(bytes, 6, seeded(7)), "");
     expect(answer.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(3);
     expect(answer.split('{"success":true}')).toHaveLength(3);
     expect(answer.endsWith("OK")).toBe(true);
@@ -295,6 +297,17 @@ describe("the direct front on a dual-protocol server", () => {
     expect(pings.map((p) => p.roomName)).toEqual(["r1", "r2"]);
     // Node parsed the ping after /healthz (and /healthz and the sentinel, which the route declined).
     expect(nodeParsed).toBe(3);
+  });
+
+  it("leaves a ping that trickles in to Node, which answers it", async () => {
+    nodeParsed = 0;
+    pings.length = 0;
+    const bytes = Buffer.from(ping("r3", '{"status":"ready"}'));
+    const pieces = Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1));
+    const answer = await exchange(url, pieces, SENTINEL);
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\{"success":true\}HTTP\/1\.1 200 OK/);
+    expect(pings.map((p) => p.roomName)).toEqual(["r3"]);
+    expect(nodeParsed).toBe(2);
   });
 
   it("closes a connection whose ping head comes too slowly", async () => {

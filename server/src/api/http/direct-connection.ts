@@ -20,6 +20,11 @@ export interface DirectHooks {
 
 /** Bytes held while a request is served before the connection stops reading (pipelining clients). */
 const MAX_HELD = 64 * 1024;
+/**
+ * A request that trickles in goes to Node, whose parser reads each piece once: here every piece would copy and parse
+ * again all that came before it (a ping arrives in one piece, or two).
+ */
+const MAX_PIECES = 8;
 
 /**
  * Serves a keep-alive connection's requests for one route straight off the socket, without Node's HTTP parser,
@@ -43,10 +48,14 @@ export function serveDirectly(
   const tail = `\r\nConnection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(keepAliveTimeoutMs / 1000)}\r\n\r\n`;
   let held: Buffer | undefined;
   let serving = false;
+  // Pieces of the request being read: each one copies and reads again what came before it.
+  let pieces = 0;
   const onData = (chunk: Buffer) => {
     held = held === undefined ? chunk : Buffer.concat([held, chunk]);
-    if (!serving) next();
-    else if (held.length > MAX_HELD) socket.pause();
+    if (serving) {
+      if (held.length > MAX_HELD) socket.pause();
+    } else if (++pieces > MAX_PIECES) handOff();
+    else next();
   };
   // Node's server adds its own once the connection is handed over; until then a reset must not crash the process.
   const onError = () => socket.destroy();
@@ -83,6 +92,7 @@ export function serveDirectly(
     const started = performance.now();
     const body = held.toString("utf8", head.bodyStart, bodyEnd);
     held = bodyEnd === held.length ? undefined : held.subarray(bodyEnd);
+    pieces = 0;
     serving = true;
     hooks.busy(socket);
     route.serve(params, head.authorization, body, started).then(
