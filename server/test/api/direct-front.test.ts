@@ -310,6 +310,51 @@ describe("the direct front on a dual-protocol server", () => {
     expect(nodeParsed).toBe(2);
   });
 
+  it("ends a connection after the answer in flight when the server closes, leaving what is pipelined behind it", async () => {
+    let release: () => void = () => {};
+    let started: () => void = () => {};
+    const inFlight = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const route = fastPingRoute({
+      ping: () => {
+        started();
+        return new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      },
+      logger: { error() {}, warn() {}, info() {}, debug() {}, child: () => undefined as never } as never,
+      restBodyBytes: 1024,
+      ignoreUnknownFields: false,
+    });
+    // Node answers a closing server's requests through this one (Fastify's 503 in the product).
+    let parsedByNode = 0;
+    const closing = dualProtocolServer(
+      { headersTimeoutMs: 2000, idleTimeoutMs: 2000 },
+      route,
+    )((_req, res) => {
+      parsedByNode++;
+      res.end();
+    });
+    await new Promise<void>((resolve) => closing.listen(0, "127.0.0.1", resolve));
+    const { port } = closing.address() as { port: number };
+    const socket = await connect(`http://127.0.0.1:${port}`);
+    socket.on("error", () => {});
+    let received = "";
+    socket.on("data", (c: Buffer) => {
+      received += c.toString("latin1");
+    });
+    const ended = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    socket.write(ping("r1", '{"status":"ready"}') + ping("r2", '{"status":"ready"}'));
+    await inFlight;
+    const closed = new Promise((resolve) => closing.close(resolve));
+    release();
+    await ended;
+    await closed;
+    expect(received.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(1);
+    expect(parsedByNode).toBe(0);
+  });
+
   it("closes a connection whose ping head comes too slowly", async () => {
     const socket = await connect(url);
     socket.on("error", () => {});

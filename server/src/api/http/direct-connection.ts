@@ -100,7 +100,8 @@ export function serveDirectly(
         write(answer);
         serving = false;
         hooks.answered(socket);
-        if (socket.destroyed) return;
+        // A closing server has ended the connection after this answer: what was pipelined behind it stays unread.
+        if (!socket.writable) return;
         if (socket.isPaused()) socket.resume();
         next();
       },
