@@ -1,7 +1,9 @@
+import { isRerun, type Operation } from "../../entities/operation.js";
 import type { Scheduler } from "../../entities/scheduler.js";
 import { isMajorChange, nextVersion } from "../../entities/scheduler-versioning.js";
+import { isMaestroError } from "../../errors.js";
 import { failpoint } from "../../failpoints.js";
-import type { OperationDefinition } from "../definition.js";
+import type { OperationContext, OperationDefinition } from "../definition.js";
 import { asObject } from "../input.js";
 import type { OperationServices } from "../services.js";
 import { SWITCH_ACTIVE_VERSION } from "../switch-active-version/switch-active-version.js";
@@ -31,8 +33,22 @@ export function createNewSchedulerVersionOperation(
       // Kept as JSON (stored and shown that way); reading it here refuses a malformed input before it is queued.
       return { scheduler: schedulerToJson(schedulerFromJson(o.scheduler, "scheduler", s.schedulerTypes)) };
     },
+    // A re-run converges: a version its earlier run stored is switched to, never stored again under the next number.
+    retryable: true,
     async execute(ctx, input) {
       const opts = { signal: ctx.signal };
+      const rerun = isRerun(ctx.operation);
+      if (rerun) {
+        const earlier = readVersionTarget(ctx.operation);
+        const existing = (await s.schedulers.listVersions(ctx.schedulerName, opts)).map((v) => v.version);
+        if (earlier !== undefined && existing.includes(earlier.version)) {
+          await ctx.history(`version ${earlier.version} was stored by an earlier run of this operation`);
+          await enqueueSwitch(ctx, earlier.version);
+          return;
+        }
+        // The dead run's validation room, if it got that far (a killed process cannot delete it).
+        await removeValidationRooms(ctx);
+      }
       const requested = schedulerFromJson(input.scheduler, "scheduler", s.schedulerTypes);
       const current = await s.schedulers.getScheduler(ctx.schedulerName, opts);
       const major = isMajorChange(current, requested);
@@ -48,29 +64,55 @@ export function createNewSchedulerVersionOperation(
         createdAt: s.clock.now(),
         lastDownscaleAt: current.lastDownscaleAt,
       };
+      // Written under the lease before the version can exist: a re-run finds by it the version this run stored.
+      await ctx.history(`version target: ${version} (from ${current.spec.version})`);
       if (major) await validateWithRoom(s, ctx, scheduler);
       else await ctx.history(`Minor version detected (${version}): no game room validation needed`);
       await failpoint("create_new_scheduler_version/validated");
 
-      await s.schedulers.createSchedulerVersion(scheduler, opts);
+      try {
+        await s.schedulers.createSchedulerVersion(scheduler, opts);
+      } catch (err) {
+        // The earlier run, stalled past its lease rather than dead, stored it meanwhile: only these runs number versions.
+        if (!(rerun && isMaestroError(err, "already_exists"))) throw err;
+        await ctx.history(`version ${version} was stored by an earlier run of this operation`);
+        await enqueueSwitch(ctx, version);
+        return;
+      }
       await failpoint("create_new_scheduler_version/version-stored");
       await ctx.history(`created version ${version} (previous active version ${current.spec.version})`);
-      const op = await s.operationManager.enqueue(
-        ctx.schedulerName,
-        SWITCH_ACTIVE_VERSION,
-        { newActiveVersion: version },
-        opts,
-      );
-      await ctx.history(`enqueued switch active version operation with id: ${op.id}`);
+      await enqueueSwitch(ctx, version);
     },
     // The validation loop deletes its room itself; this catches one left behind by a cancel or a failed delete.
-    async rollback(ctx) {
-      const rooms = await s.rooms.listRooms(ctx.schedulerName);
-      for (const room of rooms) {
-        if (!room.isValidationRoom || room.status === "terminating" || room.status === "terminated") continue;
-        await s.roomManager.deleteRoom(ctx.schedulerName, room.id, NEW_VERSION_ROLLBACK_REASON);
-        await ctx.history(`deleted validation room ${room.id}`);
-      }
-    },
+    rollback: (ctx) => removeValidationRooms(ctx),
   };
+
+  async function enqueueSwitch(ctx: OperationContext, version: string): Promise<void> {
+    // A switch the dead run enqueued may run too: switching to the same version twice changes nothing.
+    const op = await s.operationManager.enqueue(
+      ctx.schedulerName,
+      SWITCH_ACTIVE_VERSION,
+      { newActiveVersion: version },
+      { signal: ctx.signal },
+    );
+    await ctx.history(`enqueued switch active version operation with id: ${op.id}`);
+  }
+
+  async function removeValidationRooms(ctx: OperationContext): Promise<void> {
+    const rooms = await s.rooms.listRooms(ctx.schedulerName);
+    for (const room of rooms) {
+      if (!room.isValidationRoom || room.status === "terminating" || room.status === "terminated") continue;
+      await s.roomManager.deleteRoom(ctx.schedulerName, room.id, NEW_VERSION_ROLLBACK_REASON);
+      await ctx.history(`deleted validation room ${room.id}`);
+    }
+  }
+}
+
+/** The version an earlier run of this operation numbered (and may have stored), from its history. */
+function readVersionTarget(op: Pick<Operation, "executionHistory">): { version: string; from: string } | undefined {
+  for (let i = op.executionHistory.length - 1; i >= 0; i--) {
+    const m = /^version target: (\S+) \(from (\S+)\)$/.exec(op.executionHistory[i]?.event ?? "");
+    if (m) return { version: m[1]!, from: m[2]! };
+  }
+  return undefined;
 }

@@ -1,3 +1,4 @@
+import { isRerun } from "../../entities/operation.js";
 import { isMaestroError, MaestroError } from "../../errors.js";
 import { failpoint } from "../../failpoints.js";
 import type { OperationDefinition } from "../definition.js";
@@ -44,7 +45,12 @@ export function switchActiveVersionOperation(s: OperationServices): OperationDef
       s.onActiveVersionChanged?.(name);
       const active = await s.schedulers.getScheduler(name, opts);
       if (active.state !== "in-sync") await s.schedulers.updateScheduler({ ...active, state: "in-sync" }, opts);
-      await ctx.history(`active version switched from ${previous.spec.version} to ${newActiveVersion}`);
+      // A re-run finds the switch its dead predecessor made: its history says so rather than "from v to v".
+      if (previous.spec.version === newActiveVersion && isRerun(ctx.operation)) {
+        await ctx.history(`active version ${newActiveVersion} was switched by an earlier run of this operation`);
+      } else {
+        await ctx.history(`active version switched from ${previous.spec.version} to ${newActiveVersion}`);
+      }
     },
   };
 }
