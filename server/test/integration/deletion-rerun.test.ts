@@ -1,7 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { DELETE_SCHEDULER } from "../../src/core/operations/delete-scheduler/delete-scheduler.js";
-import { silentLogger } from "../../src/core/ports/logger.js";
-import { recoverAbandonedOperations } from "../../src/core/services/operation-recovery.js";
 import { CoreHarness } from "../support/core-harness.js";
 import { validScheduler } from "../support/fixtures.js";
 
@@ -25,37 +23,12 @@ describe("a deletion re-run after its scheduler was created again under the same
     const created = await h.operationManager.enqueue(S, DELETE_SCHEDULER, {});
     await h.queue.clear(S);
     // The killed worker: took the lease, ran the whole deletion (the record went), never reported.
-    const { token } = await h.leases.grantLease(S, created.id, 1_000, { owner: "killed-replica" });
-    await h.operationStorage.updateStatus(S, created.id, "in_progress", { expected: "pending", fence: token });
-    const definition = h.registry.get(DELETE_SCHEDULER)!;
-    await definition.execute(
-      {
-        operation: created,
-        schedulerName: S,
-        signal: new AbortController().signal,
-        history: (event) =>
-          h.operationStorage.appendHistory(S, created.id, { createdAt: h.clock.now(), event }, { fence: token }),
-        markNoAction: () => {},
-      },
-      {},
-    );
+    await h.runAsStoppedWorker(created);
     await expect(h.schedulers.getScheduler(S)).rejects.toMatchObject({ code: "not_found" });
-    h.clock.advance(1_001);
 
     // The user creates it again; its owner recovers the old deletion it finds among the name's operations.
     await h.schedulers.createScheduler(validScheduler({ name: S, state: "in-sync", roomsReplicas: 0 }));
-    const recovered = await recoverAbandonedOperations(
-      S,
-      {
-        operations: h.operationStorage,
-        queue: h.queue,
-        leases: h.leases,
-        registry: h.registry,
-        clock: h.clock,
-        logger: silentLogger,
-      },
-      new AbortController().signal,
-    );
+    const recovered = await h.recoverAbandoned(S);
     expect(recovered.requeued).toEqual([created.id]);
     h.startWorker(S);
     const done = await h.waitForFinal(S, created.id);

@@ -1,11 +1,8 @@
-import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Operation } from "../../src/core/entities/operation.js";
 import { installFailpoints } from "../../src/core/failpoints.js";
 import { ADD_ROOMS } from "../../src/core/operations/add-rooms/add-rooms.js";
 import { REMOVE_ROOMS } from "../../src/core/operations/remove-rooms/remove-rooms.js";
-import { silentLogger } from "../../src/core/ports/logger.js";
-import { recoverAbandonedOperations } from "../../src/core/services/operation-recovery.js";
 import { CoreHarness, deferred, waitFor } from "../support/core-harness.js";
 import { validScheduler } from "../support/fixtures.js";
 
@@ -25,60 +22,9 @@ describe("add_rooms and remove_rooms whose worker stopped mid-way", () => {
     await h?.close();
   });
 
-  /**
-   * Runs the operation as a worker that stops for good at the `hang`th hit of `point` would: lease, in_progress,
-   * execution up to there, no report. Returns once it is stuck there with its lease lapsed.
-   */
-  async function killedAt(op: Operation, point: string, hang: number): Promise<void> {
-    let hits = 0;
-    installFailpoints((name) => {
-      if (name === point && ++hits === hang) return new Promise<void>(() => {});
-    });
-    const { token } = await h.leases.grantLease(S, op.id, LEASE_TTL_MS, { owner: "killed-replica" });
-    await h.operationStorage.updateStatus(S, op.id, "in_progress", { expected: "pending", fence: token });
-    const history = (event: string) =>
-      h.operationStorage.appendHistory(S, op.id, { createdAt: h.clock.now(), event }, { fence: token });
-    await history("Starting operation");
-    const definition = h.registry.get(op.definitionName)!;
-    void definition
-      .execute(
-        { operation: op, schedulerName: S, signal: new AbortController().signal, history, markNoAction: () => {} },
-        definition.parseInput(op.input),
-      )
-      .catch(() => undefined);
-    await waitFor(() => hits >= hang, `${point} reached ${hang} times`);
-    h.clock.advance(LEASE_TTL_MS + 1);
-  }
-
-  async function accepted(definitionName: string, input: Record<string, unknown>): Promise<Operation> {
-    const now = h.clock.now();
-    const op: Operation = {
-      id: randomUUID(),
-      schedulerName: S,
-      definitionName,
-      status: "pending",
-      input,
-      createdAt: now,
-      executionHistory: [{ createdAt: now, event: "Created" }],
-    };
-    await h.operationStorage.createOperation(op);
-    return op;
-  }
-
-  /** The takeover: recovery of what the killed worker left, then this replica's worker. */
+  /** The takeover: recovery of what the stopped worker left, then this replica's worker. */
   async function takeOver(op: Operation): Promise<Operation> {
-    await recoverAbandonedOperations(
-      S,
-      {
-        operations: h.operationStorage,
-        queue: h.queue,
-        leases: h.leases,
-        registry: h.registry,
-        clock: h.clock,
-        logger: silentLogger,
-      },
-      new AbortController().signal,
-    );
+    await h.recoverAbandoned(S);
     h.startWorker(S);
     return h.waitForFinal(S, op.id);
   }
@@ -89,8 +35,8 @@ describe("add_rooms and remove_rooms whose worker stopped mid-way", () => {
     h = await CoreHarness.create({ limits: { addBatchSize: 1 }, leaseTtlMs: LEASE_TTL_MS });
     await h.schedulers.createScheduler(validScheduler({ name: S, state: "in-sync", roomsReplicas: 1 }));
     await h.roomManager.createRoom(await h.schedulers.getScheduler(S));
-    const op = await accepted(ADD_ROOMS, { amount: 3, adjustReplicas: true });
-    await killedAt(op, "add_rooms/room-created", 2);
+    const op = await h.acceptedOperation(S, ADD_ROOMS, { amount: 3, adjustReplicas: true });
+    await h.runAsStoppedWorker(op, { point: "add_rooms/room-created", hit: 2 });
     expect(await staying()).toBe(3);
 
     const done = await takeOver(op);
@@ -130,9 +76,9 @@ describe("add_rooms and remove_rooms whose worker stopped mid-way", () => {
     await h.schedulers.createScheduler(validScheduler({ name: S, state: "in-sync", roomsReplicas: 5 }));
     const scheduler = await h.schedulers.getScheduler(S);
     for (let i = 0; i < 5; i++) await h.roomManager.createRoom(scheduler);
-    const op = await accepted(REMOVE_ROOMS, { amount: 3, adjustReplicas: true, reason: "scale_down" });
+    const op = await h.acceptedOperation(S, REMOVE_ROOMS, { amount: 3, adjustReplicas: true, reason: "scale_down" });
     // The three claims go together; the worker stops at the third.
-    await killedAt(op, "room/removal-claimed", 3);
+    await h.runAsStoppedWorker(op, { point: "room/removal-claimed", hit: 3 });
 
     const done = await takeOver(op);
     expect(done.status, JSON.stringify(done.executionHistory)).toBe("finished");

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openSchedulerStorage } from "../../src/adapters/storage/sql/open-scheduler-storage.js";
 import type { Operation } from "../../src/core/entities/operation.js";
@@ -7,9 +6,7 @@ import { isMaestroError, type MaestroError } from "../../src/core/errors.js";
 import { installFailpoints } from "../../src/core/failpoints.js";
 import { schedulerToJson } from "../../src/core/operations/create-new-scheduler-version/scheduler-input.js";
 import type { ValidationSettings } from "../../src/core/operations/services.js";
-import { silentLogger } from "../../src/core/ports/logger.js";
 import type { SchedulerStorage } from "../../src/core/ports/scheduler-storage.js";
-import { recoverAbandonedOperations } from "../../src/core/services/operation-recovery.js";
 import { CoreHarness, waitFor } from "../support/core-harness.js";
 import { validContainer, validScheduler } from "../support/fixtures.js";
 
@@ -427,64 +424,9 @@ describe("scheduler versions (PGlite, process runtime)", () => {
    * when the worker stopped after storing it; run again from the start it would have stored a second, higher version.
    */
   describe("whose worker stopped mid-way", () => {
-    /**
-     * Runs the operation as a worker that stops for good at `point` would: lease, in_progress, execution up to there,
-     * no report. Returns once it is stuck there with its lease lapsed.
-     */
-    async function killedAt(op: Operation, point: string): Promise<void> {
-      let hit = false;
-      installFailpoints((name) => {
-        if (name === point && !hit) {
-          hit = true;
-          return new Promise<void>(() => {});
-        }
-      });
-      const { token } = await h.leases.grantLease(S, op.id, h.leaseTtlMs, { owner: "killed-replica" });
-      await h.operationStorage.updateStatus(S, op.id, "in_progress", { expected: "pending", fence: token });
-      const history = (event: string) =>
-        h.operationStorage.appendHistory(S, op.id, { createdAt: h.clock.now(), event }, { fence: token });
-      await history("Starting operation");
-      const definition = h.registry.get(op.definitionName)!;
-      void definition
-        .execute(
-          { operation: op, schedulerName: S, signal: new AbortController().signal, history, markNoAction: () => {} },
-          definition.parseInput(op.input),
-        )
-        .catch(() => undefined);
-      await waitFor(() => hit, `${point} reached`);
-      h.clock.advance(h.leaseTtlMs + 1);
-    }
-
-    /** Stored as the API stores it, but not queued: the test plays its first worker. */
-    async function accepted(definitionName: string, input: Record<string, unknown>): Promise<Operation> {
-      const now = h.clock.now();
-      const op: Operation = {
-        id: randomUUID(),
-        schedulerName: S,
-        definitionName,
-        status: "pending",
-        input: h.registry.get(definitionName)!.parseInput(input) as Record<string, unknown>,
-        createdAt: now,
-        executionHistory: [{ createdAt: now, event: "Created" }],
-      };
-      await h.operationStorage.createOperation(op);
-      return op;
-    }
-
     /** The takeover: recovery of what the killed worker left; the running worker then takes what it re-queued. */
     async function takeOver(op: Operation): Promise<Operation> {
-      const recovered = await recoverAbandonedOperations(
-        S,
-        {
-          operations: h.operationStorage,
-          queue: h.queue,
-          leases: h.leases,
-          registry: h.registry,
-          clock: h.clock,
-          logger: silentLogger,
-        },
-        new AbortController().signal,
-      );
+      const recovered = await h.recoverAbandoned(S);
       expect(recovered.requeued).toContain(op.id);
       return (await finishVersionChange(await h.waitForFinal(S, op.id))).create;
     }
@@ -500,8 +442,10 @@ describe("scheduler versions (PGlite, process runtime)", () => {
     it("a major version stored before the worker died: made active once validated, no second version, no second validation", async () => {
       const scheduler = await setUp();
       const { pinged } = pingValidationRooms(S);
-      const op = await accepted("create_new_scheduler_version", { scheduler: schedulerToJson(ranked(scheduler)) });
-      await killedAt(op, "create_new_scheduler_version/version-stored");
+      const op = await h.acceptedOperation(S, "create_new_scheduler_version", {
+        scheduler: schedulerToJson(ranked(scheduler)),
+      });
+      await h.runAsStoppedWorker(op, { point: "create_new_scheduler_version/version-stored" });
       expect(await versions()).toEqual(["v2.0.0", "v1.0.0*"]);
 
       const done = await takeOver(op);
@@ -516,10 +460,10 @@ describe("scheduler versions (PGlite, process runtime)", () => {
 
     it("a minor version stored before the worker died: switched at once, no second version", async () => {
       const scheduler = await setUp();
-      const op = await accepted("create_new_scheduler_version", {
+      const op = await h.acceptedOperation(S, "create_new_scheduler_version", {
         scheduler: schedulerToJson({ ...scheduler, roomsReplicas: 3 }),
       });
-      await killedAt(op, "create_new_scheduler_version/version-stored");
+      await h.runAsStoppedWorker(op, { point: "create_new_scheduler_version/version-stored" });
 
       await takeOver(op);
       expect(await versions()).toEqual(["v1.1.0*", "v1.0.0"]);
@@ -529,8 +473,10 @@ describe("scheduler versions (PGlite, process runtime)", () => {
     it("a major version whose worker died during validation: its room removed, validated again, stored once and made active", async () => {
       const scheduler = await setUp();
       const { pinged } = pingValidationRooms(S);
-      const op = await accepted("create_new_scheduler_version", { scheduler: schedulerToJson(ranked(scheduler)) });
-      await killedAt(op, "validation/room-settled");
+      const op = await h.acceptedOperation(S, "create_new_scheduler_version", {
+        scheduler: schedulerToJson(ranked(scheduler)),
+      });
+      await h.runAsStoppedWorker(op, { point: "validation/room-settled" });
       const [left] = (await h.rooms.listRooms(S)).filter((r) => r.isValidationRoom);
       expect(left).toBeDefined();
 
@@ -548,21 +494,10 @@ describe("scheduler versions (PGlite, process runtime)", () => {
         roomsReplicas: 3,
         spec: { ...scheduler.spec, version: "v1.1.0" },
       });
-      const op = await accepted("switch_active_version", { newActiveVersion: "v1.1.0" });
-      await killedAt(op, "switch_active_version/switched");
+      const op = await h.acceptedOperation(S, "switch_active_version", { newActiveVersion: "v1.1.0" });
+      await h.runAsStoppedWorker(op, { point: "switch_active_version/switched" });
 
-      await recoverAbandonedOperations(
-        S,
-        {
-          operations: h.operationStorage,
-          queue: h.queue,
-          leases: h.leases,
-          registry: h.registry,
-          clock: h.clock,
-          logger: silentLogger,
-        },
-        new AbortController().signal,
-      );
+      await h.recoverAbandoned(S);
       const done = await h.waitForFinal(S, op.id);
       expect(done.status, events(done).join("\n")).toBe("finished");
       expect(await versions()).toEqual(["v1.1.0*", "v1.0.0"]);

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -16,6 +17,7 @@ import {
 import { openSchedulerStorage } from "../../src/adapters/storage/sql/open-scheduler-storage.js";
 import { Autoscaler } from "../../src/core/autoscaling/autoscaler.js";
 import type { Operation } from "../../src/core/entities/operation.js";
+import { installFailpoints } from "../../src/core/failpoints.js";
 import { builtinOperations } from "../../src/core/operations/all.js";
 import { type AnyOperationDefinition, OperationRegistry } from "../../src/core/operations/definition.js";
 import {
@@ -29,6 +31,7 @@ import type { Clock } from "../../src/core/ports/clock.js";
 import { silentLogger } from "../../src/core/ports/logger.js";
 import type { SchedulerStorage } from "../../src/core/ports/scheduler-storage.js";
 import { OperationManager } from "../../src/core/services/operation-manager.js";
+import { recoverAbandonedOperations } from "../../src/core/services/operation-recovery.js";
 import { OperationWorker } from "../../src/core/services/operation-worker.js";
 import { RoomManager } from "../../src/core/services/room-manager.js";
 import { SchedulerManager } from "../../src/core/services/scheduler-manager.js";
@@ -272,6 +275,79 @@ export class CoreHarness {
       definition.parseInput(input),
     );
     return { done, history, noAction: () => noAction };
+  }
+
+  /** An operation stored as the API stores it (its input parsed), but not queued: the test plays its first worker. */
+  async acceptedOperation(
+    schedulerName: string,
+    definitionName: string,
+    input: Record<string, unknown>,
+  ): Promise<Operation> {
+    const now = this.clock.now();
+    const op: Operation = {
+      id: randomUUID(),
+      schedulerName,
+      definitionName,
+      status: "pending",
+      input: this.registry.get(definitionName)!.parseInput(input) as Record<string, unknown>,
+      createdAt: now,
+      executionHistory: [{ createdAt: now, event: "Created" }],
+    };
+    await this.operationStorage.createOperation(op);
+    return op;
+  }
+
+  /**
+   * Runs `op` as a worker replica that stops for good would: lease, in_progress, execution up to the `hit`th time it
+   * reaches failpoint `point` (to its end with no `stopAt`), and no report. Returns once it is stuck there with its
+   * lease lapsed.
+   */
+  async runAsStoppedWorker(op: Operation, stopAt?: { point: string; hit?: number }): Promise<void> {
+    const schedulerName = op.schedulerName;
+    let hits = 0;
+    const stopHit = stopAt?.hit ?? 1;
+    if (stopAt !== undefined) {
+      installFailpoints((name) => {
+        if (name === stopAt.point && ++hits === stopHit) return new Promise<void>(() => {});
+      });
+    }
+    const { token } = await this.leases.grantLease(schedulerName, op.id, this.leaseTtlMs, { owner: "killed-replica" });
+    await this.operationStorage.updateStatus(schedulerName, op.id, "in_progress", {
+      expected: "pending",
+      fence: token,
+    });
+    const history = (event: string) =>
+      this.operationStorage.appendHistory(
+        schedulerName,
+        op.id,
+        { createdAt: this.clock.now(), event },
+        { fence: token },
+      );
+    await history("Starting operation");
+    const definition = this.registry.get(op.definitionName)!;
+    const run = definition.execute(
+      { operation: op, schedulerName, signal: new AbortController().signal, history, markNoAction: () => {} },
+      definition.parseInput(op.input),
+    );
+    if (stopAt === undefined) await run;
+    else {
+      void run.catch(() => undefined);
+      await waitFor(() => hits >= stopHit, `${stopAt.point} reached ${stopHit} times`);
+    }
+    this.clock.advance(this.leaseTtlMs + 1);
+  }
+
+  /** What a takeover's recovery does with the operations a stopped worker left. */
+  recoverAbandoned(schedulerName: string): ReturnType<typeof recoverAbandonedOperations> {
+    const deps = {
+      operations: this.operationStorage,
+      queue: this.queue,
+      leases: this.leases,
+      registry: this.registry,
+      clock: this.clock,
+      logger: silentLogger,
+    };
+    return recoverAbandonedOperations(schedulerName, deps, new AbortController().signal);
   }
 
   /** Waits until the operation reaches a final status and returns it. */
