@@ -232,15 +232,29 @@ async function dedicatedClusterConnection(
   return connectDedicated(conn, opts) as unknown as Promise<Redis>;
 }
 
-/** Connects a dedicated connection; one that failed or whose caller gave up meanwhile is closed, never leaked. */
-async function connectDedicated<C extends Redis | Cluster>(conn: C, opts?: CallOptions): Promise<C> {
+/** How long a connection that reconnects may take to come up, as the process's main clients wait for theirs. */
+const RECONNECTING_START_MS = 10_000;
+
+/**
+ * Connects a dedicated connection; one that failed or whose caller gave up meanwhile is closed, never leaked. One that
+ * reconnects rides out failed first attempts for a while (its client retries them), as the process's main clients do:
+ * a worker whose cancel subscriber gave up at the first refused connect failed its start (seen on a fresh pod).
+ */
+async function connectDedicated<C extends Redis | Cluster>(
+  conn: C,
+  opts?: CallOptions & { reconnect?: boolean },
+): Promise<C> {
   conn.on("error", () => {
     // The failure reaches the caller through the rejected command.
   });
   try {
-    await conn.connect();
+    await conn.connect().catch((e: unknown) => {
+      if (opts?.reconnect !== true) throw e;
+      return waitUntilReady(conn as unknown as Redis, { timeoutMs: RECONNECTING_START_MS, signal: opts.signal });
+    });
   } catch (e) {
     conn.disconnect();
+    if (opts?.signal?.aborted) throw canceled(opts.signal);
     throw toMaestroError(e);
   }
   if (opts?.signal?.aborted) {
