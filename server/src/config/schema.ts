@@ -255,7 +255,7 @@ export const schema = {
     grpcBodyBytes: { type: "int", default: 4 * 1024 * 1024, min: 1024, help: "largest gRPC request message (bytes)" },
     headersTimeoutMs: ms(
       10_000,
-      "a connection that has not sent a complete request head this long after it opened (or after its previous response) is closed",
+      "a connection that has not sent a complete request head and the body it declares this long after it opened (or after its previous response) is closed",
     ),
     idleTimeoutMs: ms(60_000, "a connection with no request in flight and no traffic for this long is closed"),
   },

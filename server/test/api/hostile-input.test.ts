@@ -215,6 +215,16 @@ describe("connection deadlines (finding 4)", () => {
     clearInterval(drip);
   });
 
+  it("closes a connection whose declared body never comes", async () => {
+    const socket = await connect();
+    socket.on("error", () => {});
+    const done = closed(socket);
+    socket.write(
+      'POST /schedulers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"na',
+    );
+    await done;
+  });
+
   it("closes an idle kept-alive connection, but only after serving it", async () => {
     const socket = await connect();
     socket.on("error", () => {});

@@ -1,4 +1,4 @@
-import http from "node:http";
+import http, { type IncomingMessage } from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import { type DirectHooks, serveDirectly } from "./direct-connection.js";
@@ -7,7 +7,10 @@ import type { FastRoute } from "./fast-route.js";
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
 export interface ConnectionTimeouts {
-  /** A connection must complete each request head within this long of opening or of its previous response. */
+  /**
+   * A connection must complete each request head, and the body it declares, within this long of opening or of its
+   * previous response.
+   */
   headersTimeoutMs: number;
   /** A connection with nothing in flight and no traffic for this long is closed. */
   idleTimeoutMs: number;
@@ -29,8 +32,10 @@ export function dualProtocolServer(
 }
 
 interface HeadDeadline {
-  /** When the head must have arrived (epoch ms); 0 = no head awaited. */
+  /** When the head (and the body it declares) must have arrived (epoch ms); 0 = none awaited. */
   at: number;
+  /** The request whose body is awaited, once its head is in. */
+  body?: IncomingMessage | undefined;
   firesAt: number;
   timer: NodeJS.Timeout | undefined;
 }
@@ -68,6 +73,7 @@ function createDualServer(
   const headDeadlines = new Map<net.Socket, HeadDeadline>();
   const expire = (socket: net.Socket, d: HeadDeadline) => {
     d.timer = undefined;
+    if (d.body?.complete === true) d.at = 0;
     if (d.at === 0) return;
     const left = d.at - Date.now();
     if (left <= 0) socket.destroy();
@@ -84,13 +90,17 @@ function createDualServer(
       headDeadlines.set(socket, d);
     }
     d.at = Date.now() + ms;
+    d.body = undefined;
     if (d.timer !== undefined && d.firesAt <= d.at) return;
     clearTimeout(d.timer);
     arm(socket, d, ms);
   };
   const headParsed = (socket: net.Socket) => {
     const d = headDeadlines.get(socket);
-    if (d !== undefined) d.at = 0;
+    if (d !== undefined) {
+      d.at = 0;
+      d.body = undefined;
+    }
   };
   // Node tracks HTTP/1 connections only for servers that listen themselves; h1 is fed sockets, so we track them to
   // close idle ones on shutdown and the rest once their response is out.
@@ -106,7 +116,16 @@ function createDualServer(
   h1.on("request", (req, res) => {
     const socket = req.socket;
     busy.add(socket);
-    headParsed(socket);
+    // The deadline runs on until the body is in too: Node enforces its request timeout only on servers that listen
+    // themselves, so a client could otherwise hold a connection by never sending the body it declared.
+    // Whether the body is in is read when the deadline fires (`complete`, set by Node's parser whether or not the
+    // route has read the body yet), so a request costs no listener.
+    const length = req.headers["content-length"];
+    if ((length === undefined || length === "0") && req.headers["transfer-encoding"] === undefined) headParsed(socket);
+    else {
+      const d = headDeadlines.get(socket);
+      if (d !== undefined) d.body = req;
+    }
     res.once("finish", () => answered(socket));
   });
   const direct = fastRoute?.direct;
