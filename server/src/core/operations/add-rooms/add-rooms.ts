@@ -3,7 +3,7 @@ import type { OperationDefinition } from "../definition.js";
 import { asObject, positiveInt } from "../input.js";
 import { adjustRoomsReplicas } from "../replicas.js";
 import type { OperationServices } from "../services.js";
-import { readTarget, stayingRooms, writeTarget } from "../targets.js";
+import { fixTarget, stayingRooms } from "../targets.js";
 
 export const ADD_ROOMS = "add_rooms";
 
@@ -37,11 +37,7 @@ export function addRoomsOperation(s: OperationServices): OperationDefinition<Add
       }
       const limit = Math.min(amount, s.limits.addLimit);
       const staying = await stayingRooms(s, ctx.schedulerName, opts);
-      let goal = readTarget(ctx.operation, "rooms");
-      if (!goal) {
-        goal = { from: staying, to: staying + limit };
-        await writeTarget(ctx, "rooms", goal);
-      }
+      const goal = await fixTarget(ctx, "rooms", () => ({ from: staying, to: staying + limit }));
       const target = Math.min(limit, Math.max(0, goal.to - staying));
       let created = 0;
       let started = 0;

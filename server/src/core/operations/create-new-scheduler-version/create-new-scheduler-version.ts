@@ -1,4 +1,4 @@
-import { isRerun, type Operation } from "../../entities/operation.js";
+import { isRerun } from "../../entities/operation.js";
 import type { Scheduler } from "../../entities/scheduler.js";
 import { isMajorChange, nextVersion } from "../../entities/scheduler-versioning.js";
 import { isMaestroError } from "../../errors.js";
@@ -7,6 +7,7 @@ import type { OperationContext, OperationDefinition } from "../definition.js";
 import { asObject } from "../input.js";
 import type { OperationServices } from "../services.js";
 import { SWITCH_ACTIVE_VERSION } from "../switch-active-version/switch-active-version.js";
+import { readTargetText, writeTarget } from "../targets.js";
 import { type SchedulerJson, schedulerFromJson, schedulerToJson } from "./scheduler-input.js";
 import { validateWithRoom } from "./validation-room.js";
 
@@ -39,11 +40,12 @@ export function createNewSchedulerVersionOperation(
       const opts = { signal: ctx.signal };
       const rerun = isRerun(ctx.operation);
       if (rerun) {
-        const earlier = readVersionTarget(ctx.operation);
+        // The version an earlier run numbered (and may have stored).
+        const earlier = readTargetText(ctx.operation, "version");
         const existing = (await s.schedulers.listVersions(ctx.schedulerName, opts)).map((v) => v.version);
-        if (earlier !== undefined && existing.includes(earlier.version)) {
-          await ctx.history(`version ${earlier.version} was stored by an earlier run of this operation`);
-          await enqueueSwitch(ctx, earlier.version);
+        if (earlier !== undefined && existing.includes(earlier.to)) {
+          await ctx.history(`version ${earlier.to} was stored by an earlier run of this operation`);
+          await enqueueSwitch(ctx, earlier.to);
           return;
         }
         // The dead run's validation room, if it got that far (a killed process cannot delete it).
@@ -65,7 +67,7 @@ export function createNewSchedulerVersionOperation(
         lastDownscaleAt: current.lastDownscaleAt,
       };
       // Written under the lease before the version can exist: a re-run finds by it the version this run stored.
-      await ctx.history(`version target: ${version} (from ${current.spec.version})`);
+      await writeTarget(ctx, "version", { to: version, from: current.spec.version });
       if (major) await validateWithRoom(s, ctx, scheduler);
       else await ctx.history(`Minor version detected (${version}): no game room validation needed`);
       await failpoint("create_new_scheduler_version/validated");
@@ -106,13 +108,4 @@ export function createNewSchedulerVersionOperation(
       await ctx.history(`deleted validation room ${room.id}`);
     }
   }
-}
-
-/** The version an earlier run of this operation numbered (and may have stored), from its history. */
-function readVersionTarget(op: Pick<Operation, "executionHistory">): { version: string; from: string } | undefined {
-  for (let i = op.executionHistory.length - 1; i >= 0; i--) {
-    const m = /^version target: (\S+) \(from (\S+)\)$/.exec(op.executionHistory[i]?.event ?? "");
-    if (m) return { version: m[1]!, from: m[2]! };
-  }
-  return undefined;
 }

@@ -5,7 +5,7 @@ import type { OperationDefinition } from "../definition.js";
 import { asObject, positiveInt } from "../input.js";
 import { adjustRoomsReplicas } from "../replicas.js";
 import type { OperationServices } from "../services.js";
-import { readTarget, stayingRooms, writeTarget } from "../targets.js";
+import { fixTarget, stayingRooms } from "../targets.js";
 import { roomsByDeletionPriority } from "./deletion-priority.js";
 
 export const REMOVE_ROOMS = "remove_rooms";
@@ -91,11 +91,7 @@ export function removeRoomsOperation(s: OperationServices): OperationDefinition<
         ).map((r) => r.id);
         const limit = Math.min(input.amount, s.limits.removeLimit);
         const staying = await stayingRooms(s, ctx.schedulerName, opts);
-        let goal = readTarget(ctx.operation, "rooms");
-        if (!goal) {
-          goal = { from: staying, to: Math.max(0, staying - limit) };
-          await writeTarget(ctx, "rooms", goal);
-        }
+        const goal = await fixTarget(ctx, "rooms", () => ({ from: staying, to: Math.max(0, staying - limit) }));
         let wanted = Math.min(limit, Math.max(0, staying - goal.to));
         while (wanted > 0 && candidates.length > 0) {
           const before = removed;
